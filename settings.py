@@ -1,0 +1,154 @@
+"""The one typed settings object of the IOC, read once from ``IOC_*`` environment variables.
+
+Nothing else in the code base reads ``os.environ``: the composition root builds a ``Settings`` and passes it
+(or the parts a component needs) down. ``docs/CONFIGURATION.md`` lists every field; a unit test keeps the two
+in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    """Every setting the IOC reads; the env name is ``IOC_`` + the field name in capitals."""
+
+    model_config = SettingsConfigDict(env_prefix="IOC_", frozen=True, extra="ignore")
+
+    # --- services -------------------------------------------------------------------------------------
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis holding the city streams.")
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5433/ioc",
+        description="TimescaleDB (PostgreSQL with the timescaledb extension).",
+    )
+    db_schema: str = Field("ioc", description="PostgreSQL schema holding the IOC tables.")
+    chroot_dir: Path = Field(
+        Path("/var/cache/ioc/timescaledb-trixie"),
+        description="Where `ioc services up` keeps the Debian trixie chroot with TimescaleDB (root only).",
+    )
+
+    # --- streams (the event contract, docs/EVENTS.md) --------------------------------------------------
+    stream_iot: str = Field("city:iot", description="Stream of sensor readings.")
+    stream_complaints: str = Field("city:complaints", description="Stream of complaint (service request) events.")
+    stream_datacenter: str = Field("city:datacenter", description="Stream of data-centre power samples.")
+    stream_deadletter: str = Field("city:deadletter", description="Where rejected entries go, with the reason.")
+    deadletter_maxlen: int = Field(1_000_000, ge=1000, description="Entries kept on the dead-letter stream.")
+    max_field_bytes: int = Field(4096, ge=64, description="Largest accepted value of one event field, in bytes.")
+    max_future_skew_s: int = Field(
+        300, ge=0, description="How far an event's `ts` may run ahead of the time Redis received it."
+    )
+    city_bounds: Annotated[tuple[float, float, float, float], NoDecode] = Field(
+        (113.70, 22.38, 114.65, 22.90),
+        description="West,south,east,north (WGS-84) outside which a position is rejected.",
+    )
+    districts_geojson: Path = Field(
+        REPO_ROOT / "geo" / "data" / "shenzhen_districts.geojson",
+        description="District boundaries (WGS-84 GeoJSON, properties `id`, `name_en`, `name_zh`).",
+    )
+    district_snap_m: float = Field(
+        1000.0, ge=0, description="A position this close to a district (shore, pier) is counted in it."
+    )
+
+    # --- ingest --------------------------------------------------------------------------------------
+    consumer_group: str = Field("ioc-ingest", description="Redis consumer group the ingest workers share.")
+    ingest_batch: int = Field(5000, ge=1, description="Entries read per stream per XREADGROUP.")
+    ingest_block_ms: int = Field(1000, ge=1, description="How long one XREADGROUP waits for new entries.")
+    claim_idle_ms: int = Field(
+        30_000, ge=100, description="Entries pending this long on a (presumably dead) worker are claimed."
+    )
+    housekeeping_interval_s: float = Field(
+        5.0, gt=0, description="How often a worker claims stale entries and trims the streams."
+    )
+    db_retry_max_s: float = Field(30.0, gt=0, description="Longest back-off between database retries.")
+
+    # --- retention -----------------------------------------------------------------------------------
+    retention_raw_days: int = Field(30, ge=1, description="Raw events kept, in days.")
+    retention_minute_days: int = Field(90, ge=1, description="Per-minute rollups kept, in days.")
+    retention_hour_days: int = Field(1825, ge=1, description="Per-hour rollups kept, in days.")
+
+    # --- simulator -----------------------------------------------------------------------------------
+    sim_seed: int = Field(20261124, description="Seed of the simulated city: same seed, same city.")
+    sim_sensors: int = Field(2000, ge=1, description="Simulated IoT devices.")
+    sim_readings_per_s: float = Field(200.0, gt=0, description="Simulated sensor readings per second.")
+    sim_complaints_per_hour: float = Field(
+        600.0, gt=0, description="New complaints per hour at the daily peak."
+    )
+    sim_datacenter_sites: int = Field(4, ge=1, description="Simulated data-centre sites.")
+    sim_backfill_readings_per_s: float = Field(
+        20.0, gt=0, description="Sensor readings per simulated second when back-filling history (`--backfill-days`)."
+    )
+    sim_incidents: bool = Field(
+        True, description="Play the seeded incident schedule (river flood, air-quality spike, DC cooling failure)."
+    )
+
+    # --- dashboard -----------------------------------------------------------------------------------
+    http_host: str = Field("127.0.0.1", description="Address the dashboard listens on.")
+    http_port: int = Field(8050, ge=1, le=65535, description="Port the dashboard listens on.")
+    static_max_age_s: int = Field(
+        86_400, ge=0, description="Cache lifetime browsers are told for /assets (busted by Dash's ?m= stamp)."
+    )
+    live_refresh_ms: int = Field(
+        1000, ge=200, description="How often a live view (overview, wall) asks whether the snapshot changed."
+    )
+    live_rebuild_min_s: float = Field(
+        1.0, gt=0, description="Shortest time between two rebuilds of the live snapshot, across all workers."
+    )
+    live_rebuild_max_s: float = Field(
+        15.0, gt=0, description="Rebuild the live snapshot at least this often, so staleness shows without data."
+    )
+    city_timezone: str = Field("Asia/Shanghai", description="Time zone in which a city 'day' starts (KPIs 'today').")
+    stale_after_s: int = Field(
+        120, ge=1, description="Data older than this turns the freshness indicator red (overview and wall)."
+    )
+    map_tile_url: str = Field(
+        "", description="Basemap tile URL template ({z}/{x}/{y}); empty draws district outlines only (no tiles)."
+    )
+    map_tile_attribution: str = Field("", description="Attribution shown for the basemap tiles.")
+    wall_playlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("overview", "map", "alerts", "energy"),
+        description="Views the wall display rotates through, comma-separated (`?playlist=` overrides).",
+    )
+    wall_interval_s: int = Field(
+        30, ge=5, description="Seconds each wall view stays on screen (`?interval=` overrides)."
+    )
+
+    @field_validator("city_bounds", mode="before")
+    @classmethod
+    def _parse_bounds(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [float(p) for p in value.split(",")]
+            if len(parts) != 4:
+                raise ValueError("city_bounds takes four numbers: west,south,east,north")
+            return tuple(parts)
+        return value
+
+    @field_validator("wall_playlist", mode="before")
+    @classmethod
+    def _parse_playlist(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("city_bounds")
+    @classmethod
+    def _check_bounds(cls, value: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        west, south, east, north = value
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ValueError("city_bounds must be west<east and south<north, in degrees")
+        return value
+
+    @property
+    def streams(self) -> dict[str, str]:
+        """Kind of event → stream name."""
+        return {"iot": self.stream_iot, "complaints": self.stream_complaints, "datacenter": self.stream_datacenter}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; ``overrides`` win (tests and the CLI use them)."""
+    return Settings(**overrides)
