@@ -1,0 +1,250 @@
+"""Validation shared by the stream parsers: one raw Redis entry in, typed values or ``InvalidEvent`` out.
+
+Everything here is pure: the parsers get the entry's fields as bytes (exactly what Redis holds) and a
+``ParseContext`` with the city's rules, and either return a record or raise ``InvalidEvent`` whose ``code`` is a
+short stable word (counted per stream) and whose message says what was wrong in words an operator can act on.
+
+This is the ingest hot path (100,000 events/s is the target), so values are checked as bytes where that is
+exact (``float`` and ``int`` read ASCII bytes), and what repeats from one reading to the next (a sensor's
+position and district, its kind and metric words) is validated once and remembered in ``ParseContext.memo``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+Fields = Mapping[bytes, bytes]
+
+# Anything earlier is almost surely epoch *seconds* sent where the contract says milliseconds.
+EARLIEST_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+MAX_TEXT = 256
+MEMO_LIMIT = 500_000
+_IDENT = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+class InvalidEvent(ValueError):
+    """An entry that breaks the event contract (docs/EVENTS.md); it goes to the dead-letter stream."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class DistrictResolver(Protocol):
+    """What the parsers need of the city map (geo.city.CityMap provides it)."""
+
+    def district_at(self, lon: float, lat: float) -> str | None: ...
+
+    def normalize_district(self, name: str) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """The city's rules a parser applies, built once per worker from the settings."""
+
+    city: DistrictResolver
+    bounds: tuple[float, float, float, float]
+    max_field_bytes: int = 4096
+    max_future_skew_ms: int = 300_000
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def check_raw(fields: Fields, limit: int) -> None:
+    """Every value within ``limit`` bytes and free of NUL (PostgreSQL text cannot hold one)."""
+    values = fields.values()
+    if not values:
+        raise InvalidEvent("missing", "the entry has no fields")
+    if max(map(len, values)) > limit:
+        name = next(k for k, v in fields.items() if len(v) > limit)
+        raise InvalidEvent("too_large", f"field {_show(name)} is over {limit} bytes")
+    if b"\x00" in b"".join(values):
+        name = next(k for k, v in fields.items() if b"\x00" in v)
+        raise InvalidEvent("encoding", f"field {_show(name)} contains a NUL byte")
+
+
+def text(raw: bytes | None, name: str, max_len: int = MAX_TEXT) -> str:
+    """A required short free-text field such as an id; missing or blank is an error."""
+    if raw is None:
+        raise InvalidEvent("missing", f"missing field '{name}'")
+    value = _decode(raw, name).strip()
+    if not value:
+        raise InvalidEvent("missing", f"missing field '{name}'")
+    if len(value) > max_len:
+        raise InvalidEvent("too_large", f"'{name}' is longer than {max_len} characters")
+    return value
+
+
+def present_text(raw: bytes | None, name: str, max_len: int) -> str:
+    """A field that must be present but may be empty (the unit of a dimensionless index)."""
+    if raw is None:
+        raise InvalidEvent("missing", f"missing field '{name}'")
+    value = _decode(raw, name).strip()
+    if len(value) > max_len:
+        raise InvalidEvent("too_large", f"'{name}' is longer than {max_len} characters")
+    return value
+
+
+def optional_text(raw: bytes | None, name: str) -> str | None:
+    """Free text that may be absent."""
+    if raw is None:
+        return None
+    return _decode(raw, name).strip() or None
+
+
+def identifier(ctx: ParseContext, raw: bytes | None, name: str) -> str:
+    """A required lower_snake_case word (kind, metric, category)."""
+    memo = ctx.memo
+    known = memo.get(raw)
+    if known is not None:
+        return known
+    value = text(raw, name, 64)
+    if not _IDENT.fullmatch(value):
+        raise InvalidEvent("bad_value", f"'{name}' must be lower_snake_case, got {value[:40]!r}")
+    _remember(memo, raw, value)
+    return value
+
+
+def choice(raw: bytes | None, name: str, allowed: Mapping[bytes, str]) -> str:
+    """A required field from a fixed set, given as raw bytes → the stored word."""
+    value = allowed.get(raw.strip()) if raw is not None else None
+    if value is None:
+        if raw is None or not raw.strip():
+            raise InvalidEvent("missing", f"missing field '{name}'")
+        shown = raw[:40].decode(errors="replace")
+        raise InvalidEvent("bad_value", f"unknown {name} {shown!r}; expected one of {sorted(allowed.values())}")
+    return value
+
+
+def number(raw: bytes | None, name: str) -> float:
+    """A required finite number."""
+    if raw is None or not raw.strip():
+        raise InvalidEvent("missing", f"missing field '{name}'")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidEvent("not_a_number", f"'{name}' is not a number: {_excerpt(raw)}") from None
+    if not math.isfinite(value):
+        raise InvalidEvent("not_finite", f"'{name}' must be finite, got {_excerpt(raw)}")
+    return value
+
+
+def optional_number(raw: bytes | None, name: str) -> float | None:
+    """A finite number, or None when the field is absent or empty."""
+    if raw is None or not raw.strip():
+        return None
+    return number(raw, name)
+
+
+def in_range(name: str, value: float, low: float, high: float) -> float:
+    """``value`` if ``low <= value <= high``."""
+    if not low <= value <= high:
+        raise InvalidEvent("out_of_range", f"'{name}' = {value} is outside {low}..{high}")
+    return value
+
+
+def place(ctx: ParseContext, fields: Fields, *, derive: bool) -> tuple[float, float, str]:
+    """(lat, lon, district): a position inside the city, and its district (named, or derived from the position)."""
+    raw_lat, raw_lon, raw_district = fields.get(b"lat"), fields.get(b"lon"), fields.get(b"district")
+    key = ("place", raw_lat, raw_lon, raw_district, derive)
+    known = ctx.memo.get(key)
+    if known is not None:
+        return known
+    lat, lon = number(raw_lat, "lat"), number(raw_lon, "lon")
+    west, south, east, north = ctx.bounds
+    if not (south <= lat <= north and west <= lon <= east):
+        raise InvalidEvent("outside_city", f"position lat={lat}, lon={lon} is outside the city bounds")
+    named = optional_text(raw_district, "district")
+    if named:
+        district = ctx.city.normalize_district(named)
+        if district is None:
+            raise InvalidEvent("unknown_district", f"unknown district {named[:40]!r}")
+    elif not derive:
+        raise InvalidEvent("missing", "missing field 'district'")
+    else:
+        district = ctx.city.district_at(lon, lat)
+        if district is None:
+            raise InvalidEvent("outside_city", f"position lat={lat}, lon={lon} is in no district of the city")
+    found = (lat, lon, district)
+    _remember(ctx.memo, key, found)
+    return found
+
+
+def entry_time_ms(entry_id: bytes) -> int:
+    """The millisecond time Redis gave the entry (the part of its id before the dash)."""
+    return int(entry_id.split(b"-", 1)[0])
+
+
+def timestamp(raw: bytes | None, entry_id: bytes, ctx: ParseContext) -> datetime:
+    """The event time: ``ts`` as ISO 8601 with an offset or epoch milliseconds, else the entry id's time."""
+    arrived_ms = entry_time_ms(entry_id)
+    if raw is None or not raw.strip():
+        return _from_ms(arrived_ms, b"entry id")
+    raw = raw.strip()
+    if raw.isdigit():  # bytes.isdigit is ASCII-only
+        ms = int(raw)
+        if ms < EARLIEST_MS:
+            raise InvalidEvent("bad_ts", f"ts {_excerpt(raw)} is before 2000; epoch milliseconds expected")
+        if ms > arrived_ms + ctx.max_future_skew_ms:
+            raise InvalidEvent("future_ts", f"ts {_excerpt(raw)} is {(ms - arrived_ms) // 1000} s ahead of arrival")
+        return _from_ms(ms, raw)
+    try:
+        parsed = datetime.fromisoformat(raw.decode("ascii"))
+        if parsed.tzinfo is None:
+            raise InvalidEvent("bad_ts", f"ts {_excerpt(raw)} has no UTC offset")
+        parsed = parsed.astimezone(UTC)
+        ms = int(parsed.timestamp() * 1000)
+    except (ValueError, UnicodeDecodeError, OverflowError, OSError):
+        raise InvalidEvent("bad_ts", f"ts {_excerpt(raw)} is neither ISO 8601 nor epoch milliseconds") from None
+    if ms < EARLIEST_MS:
+        raise InvalidEvent("bad_ts", f"ts {_excerpt(raw)} is before 2000")
+    if ms > arrived_ms + ctx.max_future_skew_ms:
+        raise InvalidEvent("future_ts", f"ts {_excerpt(raw)} is {(ms - arrived_ms) // 1000} s ahead of arrival")
+    return parsed
+
+
+def extra_attributes(fields: Fields, known: frozenset[bytes]) -> dict[str, str] | None:
+    """Fields outside the contract, kept (as the JSON `attrs` column) rather than rejected; None if none."""
+    if fields.keys() <= known:
+        return None
+    extra = {}
+    for raw_key, raw_value in fields.items():
+        if raw_key not in known:
+            name = _decode(raw_key, "(field name)")
+            if len(raw_key) > MAX_TEXT:
+                raise InvalidEvent("too_large", f"field name {_show(raw_key)}… is longer than {MAX_TEXT} bytes")
+            extra[name] = _decode(raw_value, name)
+    return extra
+
+
+def _from_ms(ms: int, raw: bytes) -> datetime:
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidEvent("bad_ts", f"ts {_excerpt(raw)} is out of range") from None
+
+
+def _decode(raw: bytes, name: str) -> str:
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise InvalidEvent("encoding", f"field {name!r} is not valid UTF-8") from None
+
+
+def _remember(memo: dict, key: object, value: object) -> None:
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()  # a bound, not an LRU: real fleets repeat a modest set of positions and words
+    memo[key] = value
+
+
+def _excerpt(raw: bytes) -> str:
+    return repr(raw[:40].decode(errors="replace"))
+
+
+def _show(raw_key: bytes) -> str:
+    return repr(raw_key[:40].decode(errors="replace"))
