@@ -1,0 +1,267 @@
+"""The ingest worker: read a batch from the city streams, parse, commit to TimescaleDB, then acknowledge.
+
+Nothing is acknowledged before it is committed. A worker that dies leaves its entries pending; another worker
+claims them (XAUTOCLAIM) once they have been idle for ``claim_idle_ms`` and the store's idempotent path keeps
+them from becoming second rows. With the database down the worker holds its batch, backs off and retries; it
+reads nothing new meanwhile and keeps its pending entries fresh so nobody else claims them for nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+import redis
+
+from storage import policies
+from storage.event_store import Batch, EventStore, WriteResult
+from streams.backoff import delays
+from streams.batching import Entry, ParsedRead, Rejected, parse_entries
+from streams.deadletter import dead_letter
+from streams.fields import ParseContext
+from streams.trim import trim_stream
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY_S = 3600.0
+STALE_CONSUMER_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """What a worker needs from the settings."""
+
+    streams: dict[str, str]  # kind → stream name
+    group: str
+    deadletter_stream: str
+    deadletter_maxlen: int
+    batch: int
+    block_ms: int
+    claim_idle_ms: int
+    housekeeping_interval_s: float
+    db_retry_max_s: float
+    retention: policies.Retention
+
+    @property
+    def stats_key(self) -> str:
+        """Redis hash of ingest counters (inserted, duplicates, rejected by code, per stream)."""
+        return f"{self.group}:stats"
+
+
+class IngestWorker:
+    """One consumer of the group; run several (processes or hosts) to share the load."""
+
+    def __init__(self, client: redis.Redis, connect_db: Callable[[], psycopg.Connection], config: IngestConfig,
+                 ctx: ParseContext, consumer: str) -> None:  # fmt: skip
+        self.client = client
+        self.config = config
+        self.ctx = ctx
+        self.consumer = consumer
+        self._connect_db = connect_db
+        self._store: EventStore | None = None
+        self._kind_of = {name.encode(): kind for kind, name in config.streams.items()}
+        self._next_housekeeping = 0.0
+        self._next_retention = 0.0
+
+    # --- the loop ------------------------------------------------------------------------------------
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        """Consume until ``should_stop()``; the batch in hand is finished (committed and acked) first."""
+        self._call_redis(self.ensure_groups)
+        self.drain_own_pending()
+        while not should_stop():
+            if time.monotonic() >= self._next_housekeeping:
+                self.housekeeping()
+            self.step()
+        self.close()
+
+    def step(self) -> int:
+        """Read, store and acknowledge one batch of new entries; returns how many entries it handled."""
+        entries = self._call_redis(self._read_new)
+        if entries:
+            self.process(entries, redelivered=False)
+        return sum(len(v) for v in entries.values())
+
+    def process(self, entries: dict[str, list[Entry]], *, redelivered: bool) -> ParsedRead:
+        """Parse, commit, then acknowledge (and dead-letter) the entries of one read."""
+        read = parse_entries(entries, self.ctx, redelivered=redelivered)
+        result, db_rejected = self._commit(read.batch, entries)
+        read.rejected.extend(db_rejected)
+        self._call_redis(lambda: self._acknowledge(read, result))
+        return read
+
+    def close(self) -> None:
+        """Release the database connection."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # --- Redis ---------------------------------------------------------------------------------------
+    def ensure_groups(self) -> None:
+        """Create the consumer group on every stream (from the start, so earlier entries are ingested too)."""
+        for stream in self.config.streams.values():
+            try:
+                self.client.xgroup_create(stream, self.config.group, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    def _read_new(self) -> dict[str, list[Entry]]:
+        reply = self.client.xreadgroup(
+            self.config.group, self.consumer, {s: ">" for s in self.config.streams.values()},
+            count=self.config.batch, block=self.config.block_ms,
+        )  # fmt: skip
+        return self._by_kind(reply)
+
+    def _by_kind(self, reply) -> dict[str, list[Entry]]:
+        items = reply.items() if isinstance(reply, dict) else (reply or [])
+        out: dict[str, list[Entry]] = {}
+        for stream, stream_entries in items:
+            name = stream if isinstance(stream, bytes) else stream.encode()
+            entries = stream_entries[0] if isinstance(reply, dict) else stream_entries
+            if entries:
+                out[self._kind_of[name]] = entries
+        return out
+
+    def drain_own_pending(self) -> None:
+        """Re-process entries this consumer name read before a restart but never acknowledged."""
+        while True:
+            reply = self._call_redis(lambda: self.client.xreadgroup(
+                self.config.group, self.consumer, {s: "0" for s in self.config.streams.values()},
+                count=self.config.batch,
+            ))  # fmt: skip
+            entries = self._by_kind(reply)
+            if not entries:
+                return
+            self.process(entries, redelivered=True)
+
+    def claim_stale(self) -> int:
+        """Take over entries left pending by dead workers; returns how many were processed."""
+        handled = 0
+        for kind, stream in self.config.streams.items():
+            start = "0-0"
+            while True:
+                reply = self._call_redis(lambda s=stream, st=start: self.client.xautoclaim(
+                    s, self.config.group, self.consumer, self.config.claim_idle_ms, st, count=self.config.batch,
+                ))  # fmt: skip
+                start, claimed = reply[0], reply[1]
+                deleted = reply[2] if len(reply) > 2 else []
+                if deleted:
+                    self._call_redis(lambda s=stream, d=deleted: self.client.xack(s, self.config.group, *d))
+                if claimed:
+                    log.info("claimed %d stale entries from %s", len(claimed), stream)
+                    self.process({kind: claimed}, redelivered=True)
+                    handled += len(claimed)
+                if start in (b"0-0", "0-0"):
+                    break
+        return handled
+
+    def housekeeping(self) -> None:
+        """Claim stale entries, trim acknowledged history, forget long-gone consumers, apply retention."""
+        self._next_housekeeping = time.monotonic() + self.config.housekeeping_interval_s
+        self.claim_stale()
+        for stream in self.config.streams.values():
+            self._call_redis(lambda s=stream: trim_stream(self.client, s))
+            self._call_redis(lambda s=stream: self._forget_stale_consumers(s))
+        if time.monotonic() >= self._next_retention:
+            self._next_retention = time.monotonic() + RETENTION_EVERY_S
+            self._with_db(lambda store: store.drop_expired(self.config.retention))
+
+    def _forget_stale_consumers(self, stream: str) -> None:
+        for info in self.client.xinfo_consumers(stream, self.config.group):
+            name = info["name"]
+            if info["pending"] == 0 and info["idle"] > STALE_CONSUMER_MS and name != self.consumer.encode():
+                self.client.xgroup_delconsumer(stream, self.config.group, name)
+
+    def _acknowledge(self, read: ParsedRead, result: WriteResult) -> None:
+        now_ms = int(time.time() * 1000)
+        stats = self.config.stats_key
+        pipe = self.client.pipeline(transaction=True)
+        for bad in read.rejected:
+            stream = self.config.streams[bad.kind]
+            log.warning("dead-lettered %s %s: %s", stream, bad.entry_id.decode(), bad.reason)
+            pipe.xadd(self.config.deadletter_stream,
+                      dead_letter(bad.fields, stream=stream, entry_id=bad.entry_id, code=bad.code,
+                                  reason=bad.reason, at_ms=now_ms),
+                      maxlen=self.config.deadletter_maxlen, approximate=True)  # fmt: skip
+            pipe.hincrby(stats, f"{stream}:rejected", 1)
+            pipe.hincrby(stats, f"{stream}:rejected:{bad.code}", 1)
+        for kind, ids in read.ids.items():
+            if ids:
+                pipe.xack(self.config.streams[kind], self.config.group, *ids)
+        for kind, count in _counts(read.batch).items():
+            pipe.hincrby(stats, f"{self.config.streams[kind]}:parsed", count)
+        pipe.hincrby(stats, f"consumer:{self.consumer}", sum(len(ids) for ids in read.ids.values()))
+        pipe.hincrby(stats, "inserted", result.inserted)
+        pipe.hincrby(stats, "duplicates", result.duplicates)
+        pipe.hset(stats, "last_commit_ms", now_ms)
+        pipe.execute()
+
+    def _call_redis(self, action: Callable):
+        """Run a Redis action, waiting out connection loss with back-off instead of crashing."""
+        waits = delays(0.1, self.config.db_retry_max_s)
+        while True:
+            try:
+                return action()
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                pause = next(waits)
+                log.warning("Redis unavailable (%s); retrying in %.1f s", exc, pause)
+                time.sleep(pause)
+
+    # --- database ------------------------------------------------------------------------------------
+    def _commit(self, batch: Batch, entries: dict[str, list[Entry]]) -> tuple[WriteResult, list[Rejected]]:
+        """Commit the batch, retrying through outages; entries the database itself refuses are split out."""
+        if not len(batch):
+            return WriteResult(0, 0), []
+        try:
+            return self._with_db(lambda store: store.write(batch), keep_fresh=entries), []
+        except (psycopg.DataError, psycopg.IntegrityError) as refused:
+            return self._bisect(batch, entries, refused)
+
+    def _bisect(self, batch: Batch, entries, refused: Exception) -> tuple[WriteResult, list[Rejected]]:
+        records = [("iot", r) for r in batch.readings] + [("complaints", c) for c in batch.complaints]
+        records += [("datacenter", s) for s in batch.samples]
+        if len(records) == 1:
+            kind, record = records[0]
+            entry_id = record.source_id.encode()
+            fields = dict(next(f for i, f in entries[kind] if i == entry_id))
+            return WriteResult(0, 0), [Rejected(kind, entry_id, fields, "db_refused", f"database refused: {refused}"[:500])]
+        half = len(records) // 2
+        inserted = duplicates = 0
+        rejected: list[Rejected] = []
+        for part in (records[:half], records[half:]):
+            sub = Batch(redelivered=batch.redelivered)
+            for kind, record in part:
+                {"iot": sub.readings, "complaints": sub.complaints, "datacenter": sub.samples}[kind].append(record)
+            result, bad = self._commit(sub, entries)
+            inserted, duplicates = inserted + result.inserted, duplicates + result.duplicates
+            rejected += bad
+        return WriteResult(inserted, duplicates), rejected
+
+    def _with_db(self, action: Callable[[EventStore], object], keep_fresh: dict[str, list[Entry]] | None = None):
+        waits = delays(0.2, self.config.db_retry_max_s)
+        while True:
+            try:
+                if self._store is None:
+                    self._store = EventStore(self._connect_db())
+                return action(self._store)
+            except (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.UndefinedTable) as exc:
+                self.close()
+                pause = next(waits)
+                log.warning("database unavailable (%s); retrying in %.1f s", str(exc).strip()[:200], pause)
+                if keep_fresh:
+                    self._call_redis(lambda: self._keep_fresh(keep_fresh))
+                time.sleep(pause)
+
+    def _keep_fresh(self, entries: dict[str, list[Entry]]) -> None:
+        # Re-claiming our own entries resets their idle time, so other workers do not take them over
+        # while we are only waiting for the database.
+        for kind, kind_entries in entries.items():
+            ids = [entry_id for entry_id, _ in kind_entries]
+            self.client.xclaim(self.config.streams[kind], self.config.group, self.consumer, 0, ids, justid=True)
+
+
+def _counts(batch: Batch) -> dict[str, int]:
+    return {"iot": len(batch.readings), "complaints": len(batch.complaints), "datacenter": len(batch.samples)}

@@ -1,0 +1,78 @@
+"""Run N ingest workers as processes, restart one that dies, stop them all gracefully on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import signal
+import time
+from multiprocessing.connection import wait
+
+from settings import Settings
+
+log = logging.getLogger(__name__)
+STOP_GRACE_S = 30.0
+RESTART_PAUSE_S = 1.0
+
+
+def run_worker(settings: Settings, consumer: str | None) -> None:
+    """One worker in this process until SIGTERM or SIGINT; it finishes its batch before it returns."""
+    import bootstrap  # the composition root, imported here so a spawned child builds its own clients
+
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker = bootstrap.ingest_worker(settings, consumer)
+    log.info("ingest worker %s consuming %s", worker.consumer, ", ".join(settings.streams.values()))
+    worker.run(lambda: stopping)
+    log.info("ingest worker %s stopped", worker.consumer)
+
+
+def _child(settings_json: str, consumer: str | None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
+    run_worker(Settings.model_validate_json(settings_json), consumer)
+
+
+def run_workers(settings: Settings, workers: int, consumer_prefix: str | None = None) -> None:
+    """Supervise ``workers`` processes; a crashed one is restarted, a signal stops them all."""
+    if workers == 1:
+        run_worker(settings, f"{consumer_prefix}-0" if consumer_prefix else None)
+        return
+    ctx = mp.get_context("spawn")
+    payload = settings.model_dump_json()
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def start(index: int) -> mp.process.BaseProcess:
+        name = f"{consumer_prefix}-{index}" if consumer_prefix else None
+        proc = ctx.Process(target=_child, args=(payload, name), name=f"ingest-{index}")
+        proc.start()
+        return proc
+
+    procs = {i: start(i) for i in range(workers)}
+    while not stopping:
+        wait([p.sentinel for p in procs.values()], timeout=1.0)
+        for index, proc in list(procs.items()):
+            if not proc.is_alive() and not stopping:
+                log.error("ingest worker %d exited with %s; restarting it", index, proc.exitcode)
+                time.sleep(RESTART_PAUSE_S)
+                procs[index] = start(index)
+    for proc in procs.values():
+        if proc.is_alive():
+            proc.terminate()  # SIGTERM: the worker commits and acknowledges its batch, then exits
+    deadline = time.monotonic() + STOP_GRACE_S
+    for proc in procs.values():
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()

@@ -1,0 +1,36 @@
+"""What the ingest pipeline is doing, per stream: read from the group info and the workers' counters."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+
+
+def assemble_status(streams: dict[str, str], infos: dict[str, dict], stats: dict[bytes, bytes], now_ms: int) -> dict:
+    """Rows for the pipeline page from XINFO (length, lag, pending) and the stats hash (pure)."""
+    counters = {k.decode(): int(v) for k, v in stats.items()}
+    rows = []
+    for stream in streams.values():
+        info = infos.get(stream, {})
+        rows.append({
+            "stream": stream, "length": info.get("length", 0), "lag": info.get("lag", 0),
+            "pending": info.get("pending", 0), "parsed": counters.get(f"{stream}:parsed", 0),
+            "rejected": counters.get(f"{stream}:rejected", 0),
+        })  # fmt: skip
+    last = counters.get("last_commit_ms")
+    return {"streams": rows, "last_commit_age_s": None if last is None else max(0.0, (now_ms - last) / 1000)}
+
+
+def pipeline_status(client: redis.Redis, streams: dict[str, str], group: str) -> dict:
+    """The live status of the ingest group on each stream."""
+    infos: dict[str, dict] = {}
+    for stream in streams.values():
+        try:
+            groups = {g["name"]: g for g in client.xinfo_groups(stream)}
+            length = client.xlen(stream)
+        except redis.ResponseError:
+            continue  # the stream does not exist yet
+        mine = groups.get(group.encode(), {})
+        infos[stream] = {"length": length, "lag": mine.get("lag") or 0, "pending": mine.get("pending", 0)}
+    return assemble_status(streams, infos, client.hgetall(f"{group}:stats"), int(time.time() * 1000))
