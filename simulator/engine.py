@@ -1,0 +1,170 @@
+"""The simulated city as one pure generator: give it a time window, get back that window's events.
+
+``CitySimulation.window(start_ms, end_ms)`` returns ``(stream kind, fields)`` pairs (kinds ``iot``,
+``complaints``, ``datacenter``; every value a string) for events with ``ts`` in the window. The same seed and
+the same sequence of windows give the same events: the I/O loop in ``simulator.publisher`` only decides the
+windows (real time or a fast backfill) and writes the result to Redis.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from geo.city import CityMap
+from simulator import datacenter, incidents
+from simulator.clock import iso_local, local_hour
+from simulator.complaints import ComplaintProcess
+from simulator.devices import Channel, place_devices, warning_level_m
+from simulator.faults import corrupt
+from simulator.incidents import Incident, IncidentPlan
+from simulator.models import day_haze, factors
+
+Event = tuple[str, dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    """How big and how busy the simulated city is (defaults from ``Settings.sim_*``)."""
+
+    seed: int
+    sensors: int
+    readings_per_s: float
+    complaints_per_hour: float
+    datacenter_sites: int
+    datacenter_interval_s: float = 10.0
+    malformed_rate: float = 0.0
+    max_field_bytes: int = 4096
+    scheduled_incidents: bool = True
+
+
+class CitySimulation:
+    """Devices, complaint desk and data centres of one seeded city, advanced window by window."""
+
+    def __init__(self, city: CityMap, config: SimConfig) -> None:
+        self.config = config
+        seed = config.seed
+        self.channels: list[Channel] = place_devices(city, config.sensors, seed)
+        self._hot = [c.hot() for c in self.channels]
+        self.sites = datacenter.make_sites(config.datacenter_sites, seed)
+        self._rng_iot = random.Random(f"{seed}:iot")
+        self._rng_dc = random.Random(f"{seed}:dc")
+        self._rng_faults = random.Random(f"{seed}:faults")
+        self.complaints = ComplaintProcess(city, config.complaints_per_hour, random.Random(f"{seed}:complaints"))
+        # What each kind of incident can hit: channel indices by gauge and by district's air monitors.
+        self._gauges: dict[str, list[int]] = {}
+        self._air: dict[str, list[int]] = {}
+        for index, channel in enumerate(self.channels):
+            if channel.kind == "water_level":
+                self._gauges.setdefault(channel.device_id, []).append(index)
+            elif channel.kind == "air_quality":
+                self._air.setdefault(channel.district, []).append(index)
+        targets = {
+            incidents.FLOOD: sorted(self._gauges),
+            incidents.AIR: sorted(self._air),
+            incidents.COOLING: [s.site for s in self.sites],
+        }
+        self.incidents = IncidentPlan(seed, targets, scheduled=config.scheduled_incidents)
+        self._carry = 0.0
+
+    def trigger(self, text: str, start_ms: int) -> Incident:
+        """Start ``NAME[:TARGET]`` (flood, air, cooling) at ``start_ms``; returns the incident."""
+        kind, target = incidents.parse_trigger(text)
+        incident = incidents.triggered(kind, target, start_ms, self.config.seed, self.incidents.targets)
+        self.incidents.add(incident)
+        return incident
+
+    def window(self, start_ms: int, end_ms: int, readings_per_s: float | None = None) -> list[Event]:
+        """Every event with ``ts`` in ``[start_ms, end_ms)`` (complaint steps due by ``end_ms`` included).
+
+        Keep windows short (seconds): day shapes and incident intensities are evaluated once per window.
+        """
+        mid = (start_ms + end_ms) // 2
+        active = self.incidents.active(start_ms, end_ms)
+        rate = self.config.readings_per_s if readings_per_s is None else readings_per_s
+        events = self._readings(start_ms, end_ms, rate, active)
+        for incident in active:
+            if incident.kind in incidents.COMPLAINTS:
+                category, per_hour = incidents.COMPLAINTS[incident.kind]
+                district = self._incident_district(incident)
+                self.complaints.surge(start_ms, end_ms, per_hour * incident.intensity(mid), category, district)
+        events.extend(("complaints", fields) for fields in self.complaints.advance(start_ms, end_ms))
+        events.extend(self._samples(start_ms, end_ms, active))
+        if self.config.malformed_rate > 0:
+            events = self._spoil(events)
+        return events
+
+    def _readings(self, start_ms: int, end_ms: int, rate: float, active: list[Incident]) -> list[Event]:
+        self._carry += rate * (end_ms - start_ms) / 1000.0
+        count = int(self._carry)
+        self._carry -= count
+        if count == 0:
+            return []
+        mid = (start_ms + end_ms) // 2
+        factor = factors(mid, day_haze(self.config.seed, mid))
+        overrides = self._overrides(mid, active)
+        hot, rnd, span, n_channels = self._hot, self._rng_iot.random, end_ms - start_ms, len(self._hot)
+        out: list[Event] = []
+        append = out.append
+        for i in range(count):
+            index = int(rnd() * n_channels)
+            fields, model, a, b, jitter, lowest, fmt, iso_ts = hot[index]
+            value = a * factor[model] + b + jitter * (rnd() - 0.5)
+            if overrides and index in overrides:
+                weight, peak = overrides[index]
+                value = (1.0 - weight) * value + weight * peak
+            if value < lowest:
+                value = lowest
+            ms = start_ms + i * span // count
+            reading = fields.copy()
+            reading["value"] = fmt % value
+            reading["ts"] = iso_local(ms) if iso_ts else str(ms)
+            append(("iot", reading))
+        return out
+
+    def _overrides(self, ms: int, active: list[Incident]) -> dict[int, tuple[float, float]]:
+        """Channel index → (intensity, peak value) for the readings incidents are bending now."""
+        found: dict[int, tuple[float, float]] = {}
+        for incident in active:
+            weight = incident.intensity(ms)
+            if weight <= 0:
+                continue
+            if incident.kind == incidents.FLOOD:
+                for index in self._gauges[incident.target]:
+                    peak = warning_level_m(self.channels[index]) + incidents.FLOOD_OVER_WARNING_M
+                    found[index] = (weight, peak)
+            elif incident.kind == incidents.AIR:
+                for index in self._air[incident.target]:
+                    # Monitors differ by ±10 % around the peak, so the district's map is not one flat colour.
+                    peak = incidents.AIR_PEAK[self.channels[index].metric] * (0.9 + 0.2 * (index % 7) / 6)
+                    found[index] = (weight, peak)
+        return found
+
+    def _incident_district(self, incident: Incident) -> str:
+        if incident.kind == incidents.AIR:
+            return incident.target
+        return self.channels[self._gauges[incident.target][0]].district
+
+    def _samples(self, start_ms: int, end_ms: int, active: list[Incident]) -> list[Event]:
+        failing = {i.target: i for i in active if i.kind == incidents.COOLING}
+        out: list[Event] = []
+        for ms in datacenter.sample_times(start_ms, end_ms, int(self.config.datacenter_interval_s * 1000)):
+            hour = local_hour(ms)
+            for site in self.sites:
+                state = datacenter.normal_state(site, hour, self._rng_dc)
+                incident = failing.get(site.site)
+                if incident is not None:
+                    w = incident.intensity(ms)
+                    state = datacenter.SampleState(
+                        pue=(1 - w) * state.pue + w * incidents.COOLING_PEAK_PUE,
+                        inlet_c=(1 - w) * state.inlet_c + w * incidents.COOLING_PEAK_INLET_C,
+                    )
+                out.append(("datacenter", datacenter.sample(site, ms, hour, state, self._rng_dc)))
+        return out
+
+    def _spoil(self, events: list[Event]) -> list[Event]:
+        rnd, rate, limit = self._rng_faults.random, self.config.malformed_rate, self.config.max_field_bytes
+        return [
+            (kind, corrupt(kind, fields, self._rng_faults, limit)) if rnd() < rate else (kind, fields)
+            for kind, fields in events
+        ]
