@@ -1,0 +1,58 @@
+"""`ioc services up|status|down`: Redis and TimescaleDB for development, tests and benchmarks."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from infra import services as infra
+from settings import load_settings
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@click.group()
+def services() -> None:
+    """Redis and TimescaleDB at IOC_REDIS_URL and IOC_DATABASE_URL (see DEVELOPERS.md)."""
+
+
+@services.command()
+def up() -> None:
+    """Make Redis and TimescaleDB answer; idempotent, and fast once they run.
+
+    Uses what already answers at the configured URLs; otherwise starts the missing services with
+    `docker compose` if a Docker engine answers, or, as root on Debian, from a Debian trixie chroot at
+    IOC_CHROOT_DIR (created once, ~40 s). Then makes sure the database and its `<name>_test` twin exist
+    with the timescaledb extension.
+    """
+    started = time.monotonic()
+    try:
+        infra.up(load_settings(), _say)
+    except infra.ServicesError as error:
+        raise click.ClickException(str(error)) from error
+    _say(f"services up in {time.monotonic() - started:.1f} s")
+
+
+@services.command()
+def status() -> None:
+    """Say what answers and how: URLs, versions, TimescaleDB licence, and who started it.
+
+    Exits 1 if Redis or either database (with TimescaleDB) does not answer.
+    """
+    ok, lines = infra.status(load_settings())
+    for line in lines:
+        click.echo(line)
+    sys.exit(0 if ok else 1)
+
+
+@services.command()
+def down() -> None:
+    """Stop only what `ioc services up` started (compose services, or the chroot's servers); data is kept."""
+    try:
+        infra.down(load_settings(), _say)
+    except infra.ServicesError as error:
+        raise click.ClickException(str(error)) from error

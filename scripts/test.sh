@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The README's test command: services up, then pytest against the `<database>_test` database.
+# Arguments go to pytest (scripts/test.sh tests/unit -q); the exit code is pytest's.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/_venv.sh
+
+ensure_venv
+.venv/bin/ioc services up
+
+# The browser tests drive Debian's Chromium; a test tool's own browser download cannot work here.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+    if [[ $(id -u) -eq 0 && -f /etc/debian_version ]]; then
+        echo "installing Debian's chromium and chromium-driver for the browser tests" >&2
+        apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null
+    else
+        echo "warning: /usr/bin/chromium or /usr/bin/chromedriver is missing; install Debian's chromium and" \
+             "chromium-driver (as root) for the browser tests" >&2
+    fi
+fi
+
+# Tests write only to the _test twin of the configured database, never to the one the dashboard shows.
+IOC_DATABASE_URL=$(.venv/bin/python -c 'from infra.services_plan import database_url_for_tests
+from settings import load_settings
+print(database_url_for_tests(load_settings().database_url))')
+export IOC_DATABASE_URL
+echo "testing against $IOC_DATABASE_URL" >&2
+exec .venv/bin/pytest "$@"
