@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
@@ -68,13 +69,27 @@ class IngestWorker:
 
     # --- the loop ------------------------------------------------------------------------------------
     def run(self, should_stop: Callable[[], bool]) -> None:
-        """Consume until ``should_stop()``; the batch in hand is finished (committed and acked) first."""
+        """Consume until ``should_stop()``; the batches in hand are finished (committed and acked) first.
+
+        Two stages overlap: while a writer thread commits and acknowledges batch N, this thread reads and
+        parses batch N+1, so the worker's wait on PostgreSQL is not also idle time for Redis and the parser.
+        Batch N+1 is handed over only after N is acknowledged, and housekeeping runs with the writer idle.
+        """
         self._call_redis(self.ensure_groups)
         self.drain_own_pending()
-        while not should_stop():
-            if time.monotonic() >= self._next_housekeeping:
-                self.housekeeping()
-            self.step()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
+            in_flight: Future | None = None
+            while not should_stop():
+                if time.monotonic() >= self._next_housekeeping:
+                    _finish(in_flight)
+                    self.housekeeping()
+                entries = self._call_redis(self._read_new)
+                if not entries:
+                    continue
+                read = parse_entries(entries, self.ctx, redelivered=False)
+                _finish(in_flight)
+                in_flight = writer.submit(self._store_and_acknowledge, read, entries)
+            _finish(in_flight)
         self.close()
 
     def step(self) -> int:
@@ -87,10 +102,13 @@ class IngestWorker:
     def process(self, entries: dict[str, list[Entry]], *, redelivered: bool) -> ParsedRead:
         """Parse, commit, then acknowledge (and dead-letter) the entries of one read."""
         read = parse_entries(entries, self.ctx, redelivered=redelivered)
+        self._store_and_acknowledge(read, entries)
+        return read
+
+    def _store_and_acknowledge(self, read: ParsedRead, entries: dict[str, list[Entry]]) -> None:
         result, db_rejected = self._commit(read.batch, entries)
         read.rejected.extend(db_rejected)
         self._call_redis(lambda: self._acknowledge(read, result))
-        return read
 
     def close(self) -> None:
         """Release the database connection."""
@@ -261,6 +279,12 @@ class IngestWorker:
         for kind, kind_entries in entries.items():
             ids = [entry_id for entry_id, _ in kind_entries]
             self.client.xclaim(self.config.streams[kind], self.config.group, self.consumer, 0, ids, justid=True)
+
+
+def _finish(in_flight: Future | None) -> None:
+    """Wait for the writer's batch (re-raising what it raised)."""
+    if in_flight is not None:
+        in_flight.result()
 
 
 def _counts(batch: Batch) -> dict[str, int]:
