@@ -1,0 +1,189 @@
+"""End-to-end ingest throughput against its two limits, measured in the same run.
+
+    .venv/bin/python bench/ingest.py [--events 300000] [--workers 1 2] [--batch 5000]
+
+Pre-fills the three city streams (IoT readings, plus complaint and data-centre events in their real share), then
+measures, each on a fresh schema and fresh streams:
+
+* end to end: real `ioc ingest` worker processes, from the moment the filled streams appear (an atomic RENAME
+  onto the names the idle workers are blocked on) until every entry is committed and acknowledged (group lag 0,
+  nothing pending), raw rows, current state and rollups included;
+* the database limit: a bare binary COPY of the same parsed rows into the same hypertables, same batch size;
+* the Redis limit: a bare XREADGROUP + XACK loop over the same entries, no parsing, no database.
+
+The machine is shared and noisy, so the figures that matter are the ratios to the slower limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.workload import city_workload  # noqa: E402
+
+import bootstrap  # noqa: E402
+from settings import Settings  # noqa: E402
+from storage.event_store import COMPLAINT_TYPES, READING_TYPES, SAMPLE_TYPES, _copy  # noqa: E402
+from storage.migrate import migrate  # noqa: E402
+from streams.batching import parse_entries  # noqa: E402
+from tests.integration.processes import settings_env  # noqa: E402
+
+TABLES = {"iot": ("sensor_readings", READING_TYPES), "complaints": ("complaint_events", COMPLAINT_TYPES),
+          "datacenter": ("datacenter_samples", SAMPLE_TYPES)}
+
+
+def fresh_settings(base: Settings, batch: int) -> Settings:
+    tag = uuid.uuid4().hex[:8]
+    return base.model_copy(update={
+        "db_schema": f"bench_{tag}", "stream_iot": f"bench{tag}:iot", "stream_complaints": f"bench{tag}:complaints",
+        "stream_datacenter": f"bench{tag}:datacenter", "stream_deadletter": f"bench{tag}:deadletter",
+        "consumer_group": f"bench{tag}", "ingest_batch": batch, "ingest_block_ms": 20,
+        "housekeeping_interval_s": 1.0,
+    })  # fmt: skip
+
+
+def fill(client, settings: Settings, workload: dict[str, list[dict]], suffix: str = "") -> None:
+    for kind, entries in workload.items():
+        stream = settings.streams[kind] + suffix
+        pipe = client.pipeline(transaction=False)
+        for n, fields in enumerate(entries, 1):
+            pipe.xadd(stream, fields)
+            if n % 5000 == 0:
+                pipe.execute()
+        pipe.execute()
+
+
+def drop(settings: Settings, client) -> None:
+    for key in client.scan_iter(match=settings.stream_iot.split(":")[0] + "*"):
+        client.delete(key)
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(settings.db_schema)))
+
+
+def end_to_end(base: Settings, workload: dict[str, list[dict]], workers: int, batch: int) -> float:
+    """Events/s through real worker processes: read, parse, commit (rows, state, rollups), acknowledge."""
+    s = fresh_settings(base, batch)
+    client = bootstrap.redis_client(s)
+    migrate(s.database_url, s.db_schema, bootstrap.retention(s))
+    total = sum(len(v) for v in workload.values())
+    fill(client, s, workload, suffix=":staged")
+    for stream in s.streams.values():
+        client.xgroup_create(stream + ":staged", s.consumer_group, id="0")
+        client.xgroup_create(stream, s.consumer_group, id="0", mkstream=True)
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "ingest", "--workers", str(workers)], cwd=REPO,
+                            env=settings_env(s), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait(lambda: len(client.xinfo_consumers(s.stream_iot, s.consumer_group)) >= workers, 60)
+        pipe = client.pipeline(transaction=True)
+        for stream in s.streams.values():
+            pipe.rename(stream + ":staged", stream)
+        started = time.perf_counter()
+        pipe.execute()
+        _wait(lambda: all(g["lag"] == 0 and g["pending"] == 0 for stream in s.streams.values()
+                          for g in client.xinfo_groups(stream)), 600, interval=0.005)  # fmt: skip
+        elapsed = time.perf_counter() - started
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    with bootstrap.db_connection(s) as conn:
+        stored = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t, _ in TABLES.values())
+        rolled = conn.execute("SELECT coalesce(sum(readings), 0) FROM sensor_rollup_1h").fetchone()[0]
+    assert stored == total and rolled == len(workload["iot"]), (stored, rolled, total)
+    drop(s, client)
+    return total / elapsed
+
+
+def copy_limit(base: Settings, workload: dict[str, list[dict]], batch: int) -> float:
+    """Events/s of a bare binary COPY of the same parsed rows into the same hypertables, one commit a batch."""
+    s = fresh_settings(base, batch)
+    client = bootstrap.redis_client(s)
+    migrate(s.database_url, s.db_schema, bootstrap.retention(s))
+    ctx = bootstrap.parse_context(s)
+    now_ms = int(time.time() * 1000)
+    entries = {kind: [(f"{now_ms + i}-0".encode(), {k.encode(): v.encode() for k, v in f.items()})
+                      for i, f in enumerate(rows)] for kind, rows in workload.items()}  # fmt: skip
+    batch_rows = parse_entries(entries, ctx, redelivered=False).batch
+    records = {"iot": batch_rows.readings, "complaints": batch_rows.complaints, "datacenter": batch_rows.samples}
+    total = sum(len(v) for v in records.values())
+    with bootstrap.db_connection(s) as conn:
+        started = time.perf_counter()
+        for kind, rows in records.items():
+            table, types = TABLES[kind]
+            fields = type(rows[0])._fields
+            for i in range(0, len(rows), batch):
+                with conn.transaction(), conn.cursor() as cur:
+                    _copy(cur, table, fields, types, rows[i:i + batch])
+        elapsed = time.perf_counter() - started
+    drop(s, client)
+    return total / elapsed
+
+
+def redis_limit(base: Settings, workload: dict[str, list[dict]], batch: int) -> float:
+    """Events/s of a bare XREADGROUP + XACK loop over the same entries: no parsing, no database."""
+    s = fresh_settings(base, batch)
+    client = bootstrap.redis_client(s)
+    fill(client, s, workload)
+    for stream in s.streams.values():
+        client.xgroup_create(stream, s.consumer_group, id="0")
+    total, seen = sum(len(v) for v in workload.values()), 0
+    started = time.perf_counter()
+    while seen < total:
+        reply = client.xreadgroup(s.consumer_group, "bare", {st: ">" for st in s.streams.values()}, count=batch)
+        pipe = client.pipeline(transaction=True)
+        for stream, entries in reply:
+            pipe.xack(stream, s.consumer_group, *[entry_id for entry_id, _ in entries])
+            seen += len(entries)
+        pipe.execute()
+    elapsed = time.perf_counter() - started
+    drop(s, client)
+    return total / elapsed
+
+
+def _wait(predicate, timeout: float, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark step did not finish")
+        time.sleep(interval)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=300_000, help="IoT readings (complaints and DC samples add ~1%%)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--sensors", type=int, default=50_000, help="distinct devices in the workload")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+
+    base = Settings()
+    workload = city_workload(args.events, sensors=args.sensors, rng=random.Random(7))
+    total = sum(len(v) for v in workload.values())
+    print(f"workload: {total:,} events ({', '.join(f'{k} {len(v):,}' for k, v in workload.items())}), "
+          f"batch {args.batch}, {args.sensors:,} sensors")
+    figures = {"copy_limit": copy_limit(base, workload, args.batch), "redis_limit": redis_limit(base, workload, args.batch)}
+    for workers in args.workers:
+        figures[f"end_to_end_{workers}w"] = end_to_end(base, workload, workers, args.batch)
+    slower = min(figures["copy_limit"], figures["redis_limit"])
+    print(f"{'measure':<22}{'events/s':>12}{'x slower limit':>16}")
+    for name, rate in figures.items():
+        print(f"{name:<22}{rate:>12,.0f}{rate / slower:>16.2f}")
+    if args.json:
+        args.json.write_text(json.dumps({"events": total, "batch": args.batch, **figures}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
