@@ -81,7 +81,7 @@ max_wal_size = 4GB
 min_wal_size = 512MB
 checkpoint_timeout = 15min
 checkpoint_completion_target = 0.9
-wal_compression = on
+wal_compression = lz4  # far less CPU than the default pglz, on a box where CPU is what limits ingest
 wal_buffers = 64MB
 # Durability is part of the contract: a reading acknowledged from Redis is on disk.
 synchronous_commit = on
