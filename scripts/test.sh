@@ -9,14 +9,15 @@ ensure_venv
 .venv/bin/ioc services up
 
 # The browser tests drive Debian's Chromium; a test tool's own browser download cannot work here.
-if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+# District names are Chinese too: without a CJK font the screenshots show empty boxes.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver || ! -d /usr/share/fonts/opentype/noto ]]; then
     if [[ $(id -u) -eq 0 && -f /etc/debian_version ]]; then
-        echo "installing Debian's chromium and chromium-driver for the browser tests" >&2
+        echo "installing Debian's chromium, chromium-driver and fonts-noto-cjk for the browser tests" >&2
         apt-get update -q >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null
     else
-        echo "warning: /usr/bin/chromium or /usr/bin/chromedriver is missing; install Debian's chromium and" \
-             "chromium-driver (as root) for the browser tests" >&2
+        echo "warning: install Debian's chromium, chromium-driver and fonts-noto-cjk (as root) for the" \
+             "browser tests" >&2
     fi
 fi
 
