@@ -32,17 +32,19 @@ from psycopg import sql
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.workload import city_workload  # noqa: E402
-
 import bootstrap  # noqa: E402
+from bench.workload import city_workload  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage.event_store import COMPLAINT_TYPES, READING_TYPES, SAMPLE_TYPES, _copy  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 from streams.batching import parse_entries  # noqa: E402
 from tests.integration.processes import settings_env  # noqa: E402
 
-TABLES = {"iot": ("sensor_readings", READING_TYPES), "complaints": ("complaint_events", COMPLAINT_TYPES),
-          "datacenter": ("datacenter_samples", SAMPLE_TYPES)}
+TABLES = {
+    "iot": ("sensor_readings", READING_TYPES),
+    "complaints": ("complaint_events", COMPLAINT_TYPES),
+    "datacenter": ("datacenter_samples", SAMPLE_TYPES),
+}
 
 
 def fresh_settings(base: Settings, batch: int) -> Settings:
@@ -83,8 +85,13 @@ def end_to_end(base: Settings, workload: dict[str, list[dict]], workers: int, ba
     for stream in s.streams.values():
         client.xgroup_create(stream + ":staged", s.consumer_group, id="0")
         client.xgroup_create(stream, s.consumer_group, id="0", mkstream=True)
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "ingest", "--workers", str(workers)], cwd=REPO,
-                            env=settings_env(s), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "ingest", "--workers", str(workers)],
+        cwd=REPO,
+        env=settings_env(s),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait(lambda: len(client.xinfo_consumers(s.stream_iot, s.consumer_group)) >= workers, 60)
         pipe = client.pipeline(transaction=True)
@@ -125,7 +132,7 @@ def copy_limit(base: Settings, workload: dict[str, list[dict]], batch: int) -> f
             fields = type(rows[0])._fields
             for i in range(0, len(rows), batch):
                 with conn.transaction(), conn.cursor() as cur:
-                    _copy(cur, table, fields, types, rows[i:i + batch])
+                    _copy(cur, table, fields, types, rows[i : i + batch])
         elapsed = time.perf_counter() - started
     drop(s, client)
     return total / elapsed
@@ -172,9 +179,14 @@ def main() -> None:
     base = Settings()
     workload = city_workload(args.events, sensors=args.sensors, rng=random.Random(7))
     total = sum(len(v) for v in workload.values())
-    print(f"workload: {total:,} events ({', '.join(f'{k} {len(v):,}' for k, v in workload.items())}), "
-          f"batch {args.batch}, {args.sensors:,} sensors")
-    figures = {"copy_limit": copy_limit(base, workload, args.batch), "redis_limit": redis_limit(base, workload, args.batch)}
+    print(
+        f"workload: {total:,} events ({', '.join(f'{k} {len(v):,}' for k, v in workload.items())}), "
+        f"batch {args.batch}, {args.sensors:,} sensors"
+    )
+    figures = {
+        "copy_limit": copy_limit(base, workload, args.batch),
+        "redis_limit": redis_limit(base, workload, args.batch),
+    }
     for workers in args.workers:
         figures[f"end_to_end_{workers}w"] = end_to_end(base, workload, workers, args.batch)
     slower = min(figures["copy_limit"], figures["redis_limit"])

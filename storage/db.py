@@ -12,7 +12,9 @@ def connect(database_url: str, schema: str, *, autocommit: bool = False) -> psyc
     """A connection whose search_path is ``schema`` (then public, where the timescaledb extension lives)."""
     conn = psycopg.connect(database_url, autocommit=autocommit, connect_timeout=5)
     with conn.cursor() as cur:
-        cur.execute(sql.SQL("SET search_path TO {}, {}").format(sql.Identifier(schema), sql.Identifier(TIMESCALE_SCHEMA)))
+        cur.execute(
+            sql.SQL("SET search_path TO {}, {}").format(sql.Identifier(schema), sql.Identifier(TIMESCALE_SCHEMA))
+        )
     if not autocommit:
         conn.commit()
     return conn

@@ -42,7 +42,9 @@ MERGE_COMPLAINTS = (
     f"SELECT {', '.join(COMPLAINT_STATE_COLUMNS)} FROM stage_complaints ORDER BY request_id "
     "ON CONFLICT (request_id) DO UPDATE SET "
     + ", ".join(f"{c} = {_NEWER.format(c)}" for c in ("status", "category", "district", "lat", "lon", "channel"))
-    + ", description = coalesce(" + _NEWER.format("description") + ", c.description)"
+    + ", description = coalesce("
+    + _NEWER.format("description")
+    + ", c.description)"
     ", opened_at = least(c.opened_at, excluded.opened_at)"
     ", in_progress_at = least(c.in_progress_at, excluded.in_progress_at)"
     ", closed_at = greatest(c.closed_at, excluded.closed_at)"
@@ -72,7 +74,10 @@ STAGING = {
     "stage_sensor_latest": "sensor_latest",
     "stage_complaints": "complaints",
     "stage_datacenter_latest": "datacenter_latest",
-    **{f"stage_{t.name}": t.name for t in rollups.SENSOR_ROLLUPS + rollups.COMPLAINT_ROLLUPS + rollups.DATACENTER_ROLLUPS},
+    **{
+        f"stage_{t.name}": t.name
+        for t in rollups.SENSOR_ROLLUPS + rollups.COMPLAINT_ROLLUPS + rollups.DATACENTER_ROLLUPS
+    },
 }
 
 
@@ -125,7 +130,9 @@ class EventStore:
 
     def _write(self, batch: Batch, *, careful: bool) -> WriteResult:
         with self._conn.transaction(), self._conn.cursor() as cur:
-            readings = self._insert(cur, "sensor_readings", SensorReading._fields, READING_TYPES, batch.readings, careful)
+            readings = self._insert(
+                cur, "sensor_readings", SensorReading._fields, READING_TYPES, batch.readings, careful
+            )
             complaints = self._insert(
                 cur, "complaint_events", ComplaintEvent._fields, COMPLAINT_TYPES, batch.complaints, careful
             )
@@ -152,13 +159,13 @@ class EventStore:
             _copy(cur, table, columns, types, records)
             return records
         _copy(cur, f"stage_{table}", columns, types, records)
-        cur.execute(
-            f"INSERT INTO {table} SELECT * FROM stage_{table} ON CONFLICT DO NOTHING RETURNING source_id"
-        )
+        cur.execute(f"INSERT INTO {table} SELECT * FROM stage_{table} ON CONFLICT DO NOTHING RETURNING source_id")
         fresh = {row[0] for row in cur.fetchall()}
         return [r for r in records if r.source_id in fresh]
 
-    def _merge(self, cur, stage: str, columns: Sequence[str], types: list[str] | None, rows: Iterable, merge_sql: str) -> None:
+    def _merge(
+        self, cur, stage: str, columns: Sequence[str], types: list[str] | None, rows: Iterable, merge_sql: str
+    ) -> None:
         _copy(cur, stage, columns, types, rows)
         cur.execute(merge_sql)
 
@@ -209,12 +216,13 @@ def complaint_states(events: Iterable[ComplaintEvent]) -> list[tuple]:
     for request_id, evs in by_request.items():
         evs.sort(key=lambda e: e.ts)
         latest = evs[-1]
+        description = next((e.description for e in reversed(evs) if e.description), None)
         started = [e.ts for e in evs if e.status == "in_progress"]
         closes = [e for e in evs if e.status == "closed"]
         last_close = closes[-1] if closes else None
         states.append((
             request_id, latest.status, latest.category, latest.district, latest.lat, latest.lon, latest.channel,
-            next((e.description for e in reversed(evs) if e.description), None), evs[0].ts, started[0] if started else None,
+            description, evs[0].ts, started[0] if started else None,
             last_close.ts if last_close else None, last_close.satisfaction if last_close else None,
             latest.ts, len(evs),
         ))  # fmt: skip

@@ -245,7 +245,9 @@ class IngestWorker:
             kind, record = records[0]
             entry_id = record.source_id.encode()
             fields = dict(next(f for i, f in entries[kind] if i == entry_id))
-            return WriteResult(0, 0), [Rejected(kind, entry_id, fields, "db_refused", f"database refused: {refused}"[:500])]
+            return WriteResult(0, 0), [
+                Rejected(kind, entry_id, fields, "db_refused", f"database refused: {refused}"[:500])
+            ]
         half = len(records) // 2
         inserted = duplicates = 0
         rejected: list[Rejected] = []

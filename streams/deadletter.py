@@ -8,7 +8,9 @@ from collections.abc import Mapping
 KEEP_BYTES = 65_536
 
 
-def dead_letter(fields: Mapping[bytes, bytes], *, stream: str, entry_id: bytes, code: str, reason: str, at_ms: int) -> dict[bytes, bytes]:
+def dead_letter(
+    fields: Mapping[bytes, bytes], *, stream: str, entry_id: bytes, code: str, reason: str, at_ms: int
+) -> dict[bytes, bytes]:
     """Fields for the dead-letter stream; ``dlq_*`` fields are added beside the original ones."""
     kept: dict[bytes, bytes] = {}
     truncated = False

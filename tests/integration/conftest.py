@@ -22,7 +22,9 @@ from storage.migrate import migrate
 pytestmark = pytest.mark.integration
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.05, what: str = "") -> object:
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.05, what: str = ""
+) -> object:
     """Poll ``predicate`` until it is truthy; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -55,8 +57,11 @@ def base_settings() -> Settings:
     settings = Settings()
     client = redis.Redis.from_url(settings.redis_url)
     wait_until(lambda: _answers(client.ping), timeout=20, what=f"Redis at {settings.redis_url}")
-    wait_until(lambda: _answers(lambda: psycopg.connect(settings.database_url, connect_timeout=2).close()),
-               timeout=20, what=f"TimescaleDB at {settings.database_url} (run scripts/test.sh)")
+    wait_until(
+        lambda: _answers(lambda: psycopg.connect(settings.database_url, connect_timeout=2).close()),
+        timeout=20,
+        what=f"TimescaleDB at {settings.database_url} (run scripts/test.sh)",
+    )
     return settings
 
 

@@ -31,17 +31,25 @@ def test_workers_killed_mid_batch_lose_and_duplicate_nothing(rds, db, test_setti
     for kill in range(3):
         proc = start_ingest(s, log=tmp_path / "ingest.log")
         before = count(db, "SELECT count(*) FROM sensor_readings")
-        wait_until(lambda b=before: count(db, "SELECT count(*) FROM sensor_readings") > b + 2000, timeout=60,
-                   what=f"progress before kill {kill}")
+        wait_until(
+            lambda b=before: count(db, "SELECT count(*) FROM sensor_readings") > b + 2000,
+            timeout=60,
+            what=f"progress before kill {kill}",
+        )
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
     assert rds.xpending(s.stream_iot, s.consumer_group)["pending"] > 0  # the dead left work behind
 
     survivor = start_ingest(s, log=tmp_path / "ingest.log")
     try:
-        wait_until(lambda: rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
-                   and count(db, "SELECT count(*) FROM sensor_readings") == total, timeout=120,
-                   what="the survivor to claim and finish everything")
+        wait_until(
+            lambda: (
+                rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
+                and count(db, "SELECT count(*) FROM sensor_readings") == total
+            ),
+            timeout=120,
+            what="the survivor to claim and finish everything",
+        )
     finally:
         _stop(survivor)
     assert count(db, "SELECT count(DISTINCT source_id) FROM sensor_readings") == total
@@ -56,11 +64,19 @@ def test_two_workers_share_the_load(rds, db, test_settings, tmp_path):
     events.fill(rds, s.stream_iot, (events.reading(f"aq-{i % 300}", ts=T + i) for i in range(total)))
     proc = start_ingest(s, "--workers", "2", log=tmp_path / "ingest.log")
     try:
-        wait_until(lambda: count(db, "SELECT count(*) FROM sensor_readings") == total
-                   and rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0, timeout=90, what="all ingested")
+        wait_until(
+            lambda: (
+                count(db, "SELECT count(*) FROM sensor_readings") == total
+                and rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
+            ),
+            timeout=90,
+            what="all ingested",
+        )
     finally:
         _stop(proc)
-    per_consumer = {k: int(v) for k, v in rds.hgetall(f"{s.consumer_group}:stats").items() if k.startswith(b"consumer:")}
+    per_consumer = {
+        k: int(v) for k, v in rds.hgetall(f"{s.consumer_group}:stats").items() if k.startswith(b"consumer:")
+    }
     assert len(per_consumer) == 2 and all(n > 0 for n in per_consumer.values()), per_consumer
 
 
@@ -92,18 +108,30 @@ def test_with_the_database_down_the_worker_acknowledges_nothing_and_catches_up(r
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
 
         events.fill(rds, s.stream_iot, (events.reading(f"aq-{i}", ts=T + i) for i in range(1000, 2000)))
-        wait_until(lambda: rds.xpending(s.stream_iot, s.consumer_group)["pending"] > 0, timeout=30,
-                   what="the worker to read entries it cannot store")
+        wait_until(
+            lambda: rds.xpending(s.stream_iot, s.consumer_group)["pending"] > 0,
+            timeout=30,
+            what="the worker to read entries it cannot store",
+        )
         held = rds.xpending(s.stream_iot, s.consumer_group)["pending"]
         # Several back-off rounds (at most 0.5 s each here): nothing may be acknowledged, nothing may crash.
-        holds_for(lambda: rds.xpending(s.stream_iot, s.consumer_group)["pending"] >= held and proc.poll() is None,
-                  seconds=3, what="pending entries held by a live worker while the database is down")
+        holds_for(
+            lambda: rds.xpending(s.stream_iot, s.consumer_group)["pending"] >= held and proc.poll() is None,
+            seconds=3,
+            what="pending entries held by a live worker while the database is down",
+        )
         admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(sql.Identifier(name)))
 
         db = bootstrap.db_connection(s)
         db.autocommit = True
-        wait_until(lambda: count(db, "SELECT count(*) FROM sensor_readings") == 2000
-                   and rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0, timeout=60, what="catch-up")
+        wait_until(
+            lambda: (
+                count(db, "SELECT count(*) FROM sensor_readings") == 2000
+                and rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
+            ),
+            timeout=60,
+            what="catch-up",
+        )
         assert count(db, "SELECT count(DISTINCT source_id) FROM sensor_readings") == 2000
         db.close()
     finally:

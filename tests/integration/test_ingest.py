@@ -22,9 +22,12 @@ def drain(worker) -> None:
 def test_good_entries_land_with_state_and_rollups_and_are_acknowledged(rds, db, test_settings):
     s = test_settings
     events.fill(rds, s.stream_iot, [events.reading(f"aq-{i % 10}", value=i, ts=T + i * 1000) for i in range(100)])
-    events.fill(rds, s.stream_complaints, [events.complaint("SZ-1", "open", T), events.complaint("SZ-1", "closed", T + 3_600_000, 4),
+    events.fill(rds, s.stream_complaints, [events.complaint("SZ-1", "open", T),
+                                           events.complaint("SZ-1", "closed", T + 3_600_000, 4),
                                            events.complaint("SZ-2", "open", T + 60_000)])  # fmt: skip
-    events.fill(rds, s.stream_datacenter, [events.sample("dc-a", 1200, 1000, T), events.sample("dc-a", 2600, 2000, T + 30_000)])
+    events.fill(
+        rds, s.stream_datacenter, [events.sample("dc-a", 1200, 1000, T), events.sample("dc-a", 2600, 2000, T + 30_000)]
+    )
     worker = bootstrap.ingest_worker(s, "w1")
     worker.ensure_groups()
     drain(worker)
@@ -36,7 +39,8 @@ def test_good_entries_land_with_state_and_rollups_and_are_acknowledged(rds, db, 
     assert count(db, "SELECT sum(readings) FROM sensor_rollup_1h") == 100
     assert count(db, "SELECT sum(value_sum) FROM sensor_rollup_1h") == sum(range(100))
     status, closed_minutes, sat = db.execute(
-        "SELECT status, extract(epoch FROM closed_at - opened_at) / 60, satisfaction FROM complaints WHERE request_id = 'SZ-1'"
+        "SELECT status, extract(epoch FROM closed_at - opened_at) / 60, satisfaction"
+        " FROM complaints WHERE request_id = 'SZ-1'"
     ).fetchone()
     assert (status, closed_minutes, sat) == ("closed", 60, 4)
     assert count(db, "SELECT count(*) FROM complaints WHERE status <> 'closed'") == 1
@@ -53,19 +57,27 @@ def test_bad_entries_go_to_the_dead_letter_with_reason_and_the_good_ones_of_the_
     bad = [
         {k: v for k, v in events.reading("aq-100").items() if k != "value"},  # missing field
         events.reading("aq-101", value="NaN"),
-        events.reading("aq-102") | {"lat": "39.9", "lon": "116.4"},          # Beijing
+        events.reading("aq-102") | {"lat": "39.9", "lon": "116.4"},  # Beijing
         events.reading("aq-103") | {"unit": "x" * 5000},
     ]
     ids = events.fill(rds, s.stream_iot, good[:2] + bad + good[2:])
-    rds.xadd(s.stream_iot, {k.encode(): v.encode() for k, v in events.reading("aq-104").items()}
-             | {b"device_id": b"\xff\xfeaq"})  # not UTF-8
+    rds.xadd(
+        s.stream_iot,
+        {k.encode(): v.encode() for k, v in events.reading("aq-104").items()} | {b"device_id": b"\xff\xfeaq"},
+    )  # not UTF-8
     worker = bootstrap.ingest_worker(s, "w1")
     worker.ensure_groups()
     drain(worker)
 
     assert count(db, "SELECT count(*) FROM sensor_readings") == 5
     letters = rds.xrange(s.stream_deadletter)
-    assert [f[b"dlq_code"] for _, f in letters] == [b"missing", b"not_finite", b"outside_city", b"too_large", b"encoding"]
+    assert [f[b"dlq_code"] for _, f in letters] == [
+        b"missing",
+        b"not_finite",
+        b"outside_city",
+        b"too_large",
+        b"encoding",
+    ]
     first = letters[0][1]
     assert first[b"dlq_id"] == ids[2] and first[b"dlq_stream"] == s.stream_iot.encode()
     assert b"value" in first[b"dlq_reason"] and first[b"device_id"] == b"aq-100"  # original fields kept
@@ -89,7 +101,7 @@ def test_a_redelivered_entry_never_makes_a_second_row(rds, db, test_settings):
     rescuer = bootstrap.ingest_worker(s.model_copy(update={"claim_idle_ms": 100}), "rescuer")
     wait_until(lambda: rescuer.claim_stale() > 0, timeout=5, what="stale entries to be claimed")
     assert count(db, "SELECT count(*) FROM sensor_readings") == 50
-    assert count(db, "SELECT sum(readings) FROM sensor_rollup_1m") == 50   # rollups not counted twice
+    assert count(db, "SELECT sum(readings) FROM sensor_rollup_1m") == 50  # rollups not counted twice
     assert count(db, "SELECT events FROM complaints WHERE request_id = 'SZ-7'") == 1
     assert rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
     assert int(rds.hget(f"{s.consumer_group}:stats", "duplicates")) == 51

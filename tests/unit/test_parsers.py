@@ -19,21 +19,42 @@ FUTIAN = (b"22.5431", b"114.0596")
 
 
 def reading(**changes: bytes | None) -> dict[bytes, bytes]:
-    fields = {b"device_id": b"aq-0001", b"kind": b"air_quality", b"metric": b"pm25", b"value": b"35.5",
-              b"unit": b"ug/m3", b"lat": FUTIAN[0], b"lon": FUTIAN[1], b"ts": b"2025-11-24T23:59:00+08:00"}
+    fields = {
+        b"device_id": b"aq-0001",
+        b"kind": b"air_quality",
+        b"metric": b"pm25",
+        b"value": b"35.5",
+        b"unit": b"ug/m3",
+        b"lat": FUTIAN[0],
+        b"lon": FUTIAN[1],
+        b"ts": b"2025-11-24T23:59:00+08:00",
+    }
     return _apply(fields, changes)
 
 
 def complaint(**changes: bytes | None) -> dict[bytes, bytes]:
-    fields = {b"request_id": b"SZ-1", b"status": b"closed", b"category": b"noise", b"district": b"Futian",
-              b"lat": FUTIAN[0], b"lon": FUTIAN[1], b"channel": b"app", b"satisfaction": b"5",
-              b"ts": b"1764000000000"}
+    fields = {
+        b"request_id": b"SZ-1",
+        b"status": b"closed",
+        b"category": b"noise",
+        b"district": b"Futian",
+        b"lat": FUTIAN[0],
+        b"lon": FUTIAN[1],
+        b"channel": b"app",
+        b"satisfaction": b"5",
+        b"ts": b"1764000000000",
+    }
     return _apply(fields, changes)
 
 
 def sample(**changes: bytes | None) -> dict[bytes, bytes]:
-    fields = {b"site": b"dc-qianhai", b"facility_kw": b"1300", b"it_kw": b"1000", b"inlet_temp_c": b"24.5",
-              b"ts": b"1764000000000"}
+    fields = {
+        b"site": b"dc-qianhai",
+        b"facility_kw": b"1300",
+        b"it_kw": b"1000",
+        b"inlet_temp_c": b"24.5",
+        b"ts": b"1764000000000",
+    }
     return _apply(fields, changes)
 
 
@@ -119,7 +140,13 @@ def test_bad_complaint_events_are_refused(ctx, changes, code):
 
 def test_a_good_power_sample_parses(ctx):
     s = parse_power_sample(sample(humidity_pct=b"45"), ENTRY, ctx)
-    assert (s.site, s.facility_kw, s.it_kw, s.inlet_temp_c, s.humidity_pct) == ("dc-qianhai", 1300.0, 1000.0, 24.5, 45.0)
+    assert (s.site, s.facility_kw, s.it_kw, s.inlet_temp_c, s.humidity_pct) == (
+        "dc-qianhai",
+        1300.0,
+        1000.0,
+        24.5,
+        45.0,
+    )
 
 
 @pytest.mark.parametrize(("changes", "code"), [
@@ -137,21 +164,68 @@ def test_bad_power_samples_are_refused(ctx, changes, code):
 
 # --- fuzzing: whatever arrives, a parser returns a record or raises InvalidEvent, nothing else ------------------
 
-KEYS = [b"device_id", b"kind", b"metric", b"value", b"unit", b"lat", b"lon", b"district", b"ts", b"request_id",
-        b"status", b"category", b"channel", b"description", b"satisfaction", b"site", b"facility_kw", b"it_kw",
-        b"inlet_temp_c", b"humidity_pct"]
-PLAUSIBLE = [b"22.54", b"114.06", b"35", b"-1", b"0", b"1e308", b"nan", b"-inf", b"closed", b"open", b"in_progress",
-             b"app", b"futian", b"\xe7\xa6\x8f\xe7\x94\xb0\xe5\x8c\xba", b"pm25", b"1764000000000", b"99999999999999999999",
-             b"2025-11-24T23:59:00+08:00", b"9999-12-31T23:59:59-23:59", b"0001-01-01T00:00:00+14:00", b"5", b" "]
-values = st.one_of(st.sampled_from(PLAUSIBLE), st.binary(max_size=64), st.text(max_size=32).map(str.encode),
-                   st.binary(min_size=4090, max_size=4200))
+KEYS = [
+    b"device_id",
+    b"kind",
+    b"metric",
+    b"value",
+    b"unit",
+    b"lat",
+    b"lon",
+    b"district",
+    b"ts",
+    b"request_id",
+    b"status",
+    b"category",
+    b"channel",
+    b"description",
+    b"satisfaction",
+    b"site",
+    b"facility_kw",
+    b"it_kw",
+    b"inlet_temp_c",
+    b"humidity_pct",
+]
+PLAUSIBLE = [
+    b"22.54",
+    b"114.06",
+    b"35",
+    b"-1",
+    b"0",
+    b"1e308",
+    b"nan",
+    b"-inf",
+    b"closed",
+    b"open",
+    b"in_progress",
+    b"app",
+    b"futian",
+    b"\xe7\xa6\x8f\xe7\x94\xb0\xe5\x8c\xba",
+    b"pm25",
+    b"1764000000000",
+    b"99999999999999999999",
+    b"2025-11-24T23:59:00+08:00",
+    b"9999-12-31T23:59:59-23:59",
+    b"0001-01-01T00:00:00+14:00",
+    b"5",
+    b" ",
+]
+values = st.one_of(
+    st.sampled_from(PLAUSIBLE),
+    st.binary(max_size=64),
+    st.text(max_size=32).map(str.encode),
+    st.binary(min_size=4090, max_size=4200),
+)
 entries = st.dictionaries(st.one_of(st.sampled_from(KEYS), st.binary(max_size=16)), values, max_size=14)
 entry_ids = st.builds(lambda ms, seq: f"{ms}-{seq}".encode(), st.integers(0, 2**48), st.integers(0, 2**20))
 
 
 @pytest.mark.parametrize("parse", [parse_reading, parse_complaint, parse_power_sample])
-@hsettings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow, HealthCheck.data_too_large])
+@hsettings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(fields=entries, entry_id=entry_ids)
 def test_parsers_raise_nothing_but_invalid_event(ctx, parse, fields, entry_id):
     try:
