@@ -6,21 +6,33 @@ ask this module for what they need, built against the settings they pass.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import threading
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import redis
+from psycopg import sql
 
 from settings import Settings
-from storage.db import connect
+from storage.db import TIMESCALE_SCHEMA, connect
 from storage.policies import Retention
 from streams.consumer import IngestConfig, IngestWorker
 from streams.fields import ParseContext
 from streams.status import pipeline_status
+
+if TYPE_CHECKING:  # the dashboard's parts are imported where they are built, so `ioc ingest` never loads them
+    from psycopg_pool import ConnectionPool
+
+    from live.builder import BuilderThread
+    from live.reader import SnapshotReader
+    from live.store import Snapshot
+    from storage.dashboard_queries import DashboardQueries
 
 
 def redis_client(settings: Settings) -> redis.Redis:
@@ -80,12 +92,53 @@ def default_consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
+# --- dashboard read side (pages map, complaints, datacenters, history) --------------------------------------
+DASHBOARD_POOL_MAX = 8
+DASHBOARD_STATEMENT_TIMEOUT_MS = 15_000  # a page query that runs longer is a bug; never hold a worker hostage
+
+
+def dashboard_pool(settings: Settings) -> ConnectionPool:
+    """Autocommit read connections in the IOC schema and the city's time zone; opened on first use, not here."""
+    from psycopg_pool import ConnectionPool
+
+    schema, timezone = settings.db_schema, settings.city_timezone
+
+    def configure(conn: psycopg.Connection) -> None:
+        path = sql.SQL("SET search_path TO {}, {}").format(sql.Identifier(schema), sql.Identifier(TIMESCALE_SCHEMA))
+        conn.execute(path)
+        conn.execute("SELECT set_config('TimeZone', %s, false), set_config('statement_timeout', %s, false)",
+                     (timezone, str(DASHBOARD_STATEMENT_TIMEOUT_MS)))  # fmt: skip
+
+    return ConnectionPool(
+        settings.database_url, min_size=1, max_size=DASHBOARD_POOL_MAX, open=False, configure=configure,
+        kwargs={"autocommit": True, "connect_timeout": 5}, name="ioc-dashboard",
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def _districts_geojson(path: Path) -> dict:
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def districts_geojson(settings: Settings) -> dict:
+    """The district outlines as a GeoJSON FeatureCollection (read once per process; do not mutate)."""
+    return _districts_geojson(settings.districts_geojson)
+# --- end dashboard read side ----------------------------------------------------------------------------------
+
+
 class DashboardServices:
     """What the dashboard's callbacks read from, built lazily so creating the app connects to nothing."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._redis: redis.Redis | None = None
+        self._live_lock = threading.Lock()
+        self._reader: SnapshotReader | None = None
+        self._builder: BuilderThread | None = None
+        self._queries: DashboardQueries | None = None
+        self._queries_lock = threading.Lock()
 
     @property
     def redis(self) -> redis.Redis:
@@ -93,13 +146,24 @@ class DashboardServices:
             self._redis = redis_client(self.settings)
         return self._redis
 
+    @property
+    def queries(self) -> DashboardQueries:
+        """The pages' read queries over a connection pool opened on first use (after gunicorn forked)."""
+        if self._queries is None:
+            with self._queries_lock:
+                if self._queries is None:
+                    from storage.dashboard_queries import DashboardQueries
+
+                    pool = dashboard_pool(self.settings)
+                    pool.open(wait=False)
+                    self._queries = DashboardQueries(pool.connection)
+        return self._queries
+
     def health(self) -> dict[str, bool]:
         """Whether Redis and the database answer."""
         status = {"redis": False, "database": False}
-        try:
+        with contextlib.suppress(redis.RedisError):
             status["redis"] = bool(self.redis.ping())
-        except redis.RedisError:
-            pass
         try:
             with db_connection(self.settings) as conn:
                 status["database"] = conn.execute("SELECT 1").fetchone() == (1,)
@@ -107,9 +171,47 @@ class DashboardServices:
             pass
         return status
 
+    def snapshot(self) -> Snapshot | None:
+        """The live snapshot; the first call in a process starts its (lock-elected) snapshot builder."""
+        if self._reader is None:
+            with self._live_lock:
+                if self._reader is None:
+                    from live.reader import SnapshotReader
+                    from live.store import LiveKeys
+
+                    self._builder = live_builder(self.settings)
+                    self._builder.start()
+                    keys = LiveKeys(self.settings.consumer_group)
+                    self._reader = SnapshotReader(live_redis_client(self.settings), keys)
+        return self._reader.current()
+
+    def stop(self) -> None:
+        """Stop this process's snapshot builder (tests; gunicorn workers just exit)."""
+        if self._builder is not None:
+            self._builder.stop()
+            self._builder.join(timeout=5)
+
     def pipeline_status(self) -> dict:
         """Per stream: entries kept, lag, pending, stored, rejected."""
         return pipeline_status(self.redis, self.settings.streams, self.settings.consumer_group)
+
+
+def live_redis_client(settings: Settings) -> redis.Redis:
+    """Redis for the live snapshot: short timeouts, so a viewer never waits long on an outage."""
+    return redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2,
+                                health_check_interval=30)
+
+
+def live_builder(settings: Settings) -> BuilderThread:
+    """This process's candidate snapshot builder (not started)."""
+    from live.builder import BuilderThread, SnapshotBuilder
+    from live.store import LiveKeys
+
+    builder = SnapshotBuilder(
+        live_redis_client(settings), lambda: db_connection(settings), LiveKeys(settings.consumer_group),
+        settings.city_timezone, settings.live_rebuild_min_s, settings.live_rebuild_max_s,
+    )  # fmt: skip
+    return BuilderThread(builder)
 
 
 def ingest_worker(settings: Settings, consumer: str | None = None) -> IngestWorker:
@@ -118,3 +220,44 @@ def ingest_worker(settings: Settings, consumer: str | None = None) -> IngestWork
         redis_client(settings), lambda: db_connection(settings), ingest_config(settings), parse_context(settings),
         consumer or default_consumer_name(),
     )  # fmt: skip
+
+
+# --- alerts (issue 5): rules → evaluator → alert store → outbox → webhook sender ----------------------------
+# Imported inside the functions so `ioc ingest` and the dashboard do not load the alerting code.
+def alert_rules(settings: Settings) -> list:
+    """The validated rules of IOC_ALERT_RULES_FILE (raises ``alerts.rules.RuleError`` naming each mistake)."""
+    from alerts.rules import load_rules
+
+    return load_rules(settings.alert_rules_file)
+
+
+def alert_store(settings: Settings, conn: psycopg.Connection):
+    """The alert lifecycle writer on ``conn``; notifications go to every configured receiver."""
+    from alerts.store import AlertStore
+
+    return AlertStore(conn, [r.name for r in settings.alert_receivers], settings.dashboard_url)
+
+
+def alert_evaluator(settings: Settings):
+    """The leader-elected evaluator on the city streams (consumer group IOC_ALERT_CONSUMER_GROUP)."""
+    from alerts.worker import EvaluatorConfig, EvaluatorWorker
+
+    config = EvaluatorConfig(streams=settings.streams, group=settings.alert_consumer_group,
+                             tick_s=settings.alert_tick_s, batch=settings.ingest_batch,
+                             db_retry_max_s=settings.db_retry_max_s)  # fmt: skip
+    return EvaluatorWorker(redis_client(settings), lambda: db_connection(settings),
+                           lambda conn: alert_store(settings, conn), alert_rules(settings), config,
+                           parse_context(settings))  # fmt: skip
+
+
+def alert_sender(settings: Settings):
+    """The webhook sender; refuses at once (``ReceiverRefused``) a receiver whose host is not allowed."""
+    from alerts.retry import RetryPolicy
+    from alerts.sender import Sender
+
+    policy = RetryPolicy(base_s=settings.alert_retry_base_s, max_delay_s=settings.alert_retry_max_delay_s,
+                         give_up_after_s=settings.alert_retry_for_s)  # fmt: skip
+    return Sender(lambda: db_connection(settings), settings.db_schema, {r.name: r for r in settings.alert_receivers},
+                  settings.alert_webhook_allowed_hosts, policy, settings.alert_webhook_timeout_s,
+                  settings.alert_sender_threads)  # fmt: skip
+# --- end alerts ----------------------------------------------------------------------------------------------

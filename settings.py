@@ -7,19 +7,48 @@ in step.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent
 
 
+class WebhookReceiver(BaseModel):
+    """One alert webhook receiver (Standard Webhooks): where to POST and the secret to sign with."""
+
+    # hide_input_in_errors: a bad receiver must not print its secret into the logs.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description="Short id, recorded on each outbox row.")
+    url: str = Field(pattern=r"^https?://", description="http(s) URL; its host must be on the allow-list.")
+    secret: SecretStr = Field(description="`whsec_` + base64 of 24-64 random bytes (the Standard Webhooks format).")
+
+    @field_validator("secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if not raw.startswith("whsec_"):
+            raise ValueError("a receiver secret starts with 'whsec_' (Standard Webhooks)")
+        try:
+            key = base64.b64decode(raw.removeprefix("whsec_"), validate=True)
+        except binascii.Error:
+            raise ValueError("a receiver secret is 'whsec_' + base64; the rest is not base64") from None
+        if not 24 <= len(key) <= 64:
+            raise ValueError(f"a receiver secret holds 24-64 bytes (the spec's bounds), this one {len(key)}")
+        return value
+
+
 class Settings(BaseSettings):
     """Every setting the IOC reads; the env name is ``IOC_`` + the field name in capitals."""
 
-    model_config = SettingsConfigDict(env_prefix="IOC_", frozen=True, extra="ignore")
+    # Inputs are left out of validation errors: an alert receiver's secret must never reach a log.
+    model_config = SettingsConfigDict(env_prefix="IOC_", frozen=True, extra="ignore", hide_input_in_errors=True)
 
     # --- services -------------------------------------------------------------------------------------
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis holding the city streams.")
@@ -117,6 +146,51 @@ class Settings(BaseSettings):
     wall_interval_s: int = Field(
         30, ge=5, description="Seconds each wall view stays on screen (`?interval=` overrides)."
     )
+
+    # --- alerts (docs/ALERTS.md) ------------------------------------------------------------------------
+    alert_rules_file: Path = Field(
+        REPO_ROOT / "config" / "alert_rules.toml", description="The alert rules (TOML); `ioc alerts rules` checks it."
+    )
+    alert_consumer_group: str = Field(
+        "ioc-alerts", description="Consumer group of the alert evaluator on the city streams (apart from ingest)."
+    )
+    alert_tick_s: float = Field(
+        1.0, gt=0, le=60, description="How often time alone is evaluated: hold periods, silent devices, SLA counts."
+    )
+    dashboard_url: str = Field(
+        "http://127.0.0.1:8050", description="Public address of the dashboard; webhooks link to `<this>/alerts/<id>`."
+    )
+    alert_receivers: Annotated[tuple[WebhookReceiver, ...], NoDecode] = Field(
+        (), description='Webhook receivers as JSON: `[{"name": "ops", "url": "https://…", "secret": "whsec_…"}]`.'
+    )
+    alert_webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Hosts receivers may point at, comma-separated (`*.example.org` for subdomains); "
+        "any other receiver is refused at start.",
+    )
+    alert_webhook_timeout_s: float = Field(15.0, gt=0, description="How long one webhook POST may take.")
+    alert_retry_base_s: float = Field(5.0, gt=0, description="First webhook retry ceiling; it doubles each try.")
+    alert_retry_max_delay_s: float = Field(3600.0, gt=0, description="Largest pause between two webhook tries.")
+    alert_retry_for_s: float = Field(
+        86_400.0, gt=0, description="A webhook message still failing this long after it was queued is dead-lettered."
+    )
+    alert_sender_threads: int = Field(
+        4, ge=1, le=64, description="Webhook deliveries in flight at once per `ioc alerts run` process."
+    )
+
+    @field_validator("alert_receivers", mode="before")
+    @classmethod
+    def _parse_receivers(cls, value: object) -> object:
+        # JSON from the environment; an empty value means none (child processes get "" for an empty tuple).
+        if isinstance(value, str):
+            return tuple(json.loads(value)) if value.strip() else ()
+        return value
+
+    @field_validator("alert_webhook_allowed_hosts", mode="before")
+    @classmethod
+    def _parse_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p.strip().lower() for p in value.split(",") if p.strip())
+        return value
 
     @field_validator("city_bounds", mode="before")
     @classmethod

@@ -1,0 +1,68 @@
+"""The IOC dashboard: a Dash app with one module per page under `pages/`.
+
+`gunicorn app:server` serves it. Building the app reads the settings but connects to nothing: clients are made
+by ``bootstrap`` on first use, so tests can build the app against their own services.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from dash import Dash
+from flask import jsonify, send_file
+
+import bootstrap
+from callbacks import register_callbacks
+from layouts.shell import app_shell
+from settings import Settings, load_settings
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    """The dashboard for ``settings`` (read from the environment when not given)."""
+    settings = settings or load_settings()
+    app = Dash(
+        __name__, use_pages=True, pages_folder=str(HERE / "pages"), assets_folder=str(HERE / "assets"),
+        title="City IOC", suppress_callback_exceptions=True, update_title=None, serve_locally=True,
+    )  # fmt: skip
+    # /assets URLs carry Dash's ?m=<mtime> stamp, so browsers may keep them; component suites are fingerprinted
+    # and Dash already marks those cacheable for a year.
+    app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = settings.static_max_age_s
+    app.layout = app_shell()
+    _serialise_first_request_setup(app)
+    services = bootstrap.DashboardServices(settings)
+    register_callbacks(app, services)
+
+    @app.server.get("/geo/districts.geojson")
+    def districts():  # the outlines every live map draws, cached by the browser instead of sent per callback
+        return send_file(settings.districts_geojson, mimetype="application/geo+json",
+                         max_age=settings.static_max_age_s)  # fmt: skip
+
+    @app.server.get("/healthz")
+    def healthz():  # liveness and readiness for load balancers: both backing services answer
+        status = services.health()
+        return jsonify(status), 200 if all(status.values()) else 503
+
+    return app
+
+
+def _serialise_first_request_setup(app: Dash) -> None:
+    """Run Dash's first-request setup under a lock, ahead of Dash's own hook.
+
+    Dash marks the setup done before it has registered its scripts, so in a fresh gthread worker a second
+    thread can serve /_dash-component-suites against an empty registry ("not a registered library", a 500
+    and a blank page) while the first thread is still setting up; seen in bench/dashboard.py.
+    """
+    lock = threading.Lock()
+
+    def setup() -> None:
+        with lock:
+            app._setup_server()  # idempotent: returns at once after the first call
+
+    app.server.before_request_funcs.setdefault(None, []).insert(0, setup)
+
+
+app = create_app()
+server = app.server

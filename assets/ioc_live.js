@@ -1,0 +1,67 @@
+// Live views (overview, wall): the sensor dot, wall rotation and the freshness indicator.
+// Referenced from Python as {"variable": "ioc.live.<name>"} and as clientside callbacks "live".
+window.ioc = window.ioc || {};
+window.ioc.live = {
+    sensorPoint: function (feature, latlng, context) {
+        const hideout = (context && context.hideout) || {};
+        const colours = hideout.colours || ["#2e9d5b", "#f0a202", "#d7263d", "#8a8f98"];
+        const colour = colours[feature.properties.s] || colours[colours.length - 1];
+        return L.circleMarker(latlng, {radius: hideout.radius || 3.5, weight: 0, fillColor: colour, fillOpacity: 0.95})
+            .bindTooltip(feature.properties.id);
+    },
+};
+
+window.dash_clientside = window.dash_clientside || {};
+window.dash_clientside.live = {
+    // How old the newest data is, judged on the server's clock (the wall PC's clock may be wrong): the
+    // server sends its time with each answer, and the browser adds the time elapsed since that answer.
+    // It runs in the browser on every tick, so it keeps counting (and turns red) while the server is away.
+    freshness: function (_n, clock) {
+        const state = window.ioc.live._clock || (window.ioc.live._clock = {});
+        if (clock && clock.server_ms !== state.server_ms) {
+            state.server_ms = clock.server_ms;
+            state.received = Date.now();
+        }
+        if (!clock || !clock.server_ms) {
+            return ["Waiting for the first data…", "freshness freshness-wait"];
+        }
+        const since = Date.now() - state.received;
+        const serverNow = clock.server_ms + since;
+        const words = function (ms) {
+            const s = Math.max(0, Math.round(ms / 1000));
+            if (s < 90) { return s + " s"; }
+            if (s < 5400) { return Math.round(s / 60) + " min"; }
+            return Math.round(s / 3600) + " h";
+        };
+        if (since > Math.max(10000, 5 * (clock.refresh_ms || 1000))) {
+            return ["No answer from the server for " + words(since) + " — retrying", "freshness freshness-stale"];
+        }
+        if (!clock.built) {
+            return ["Waiting for the first snapshot…", "freshness freshness-wait"];
+        }
+        if (!clock.newest_ms) {
+            return ["No data yet — feeds not started?", "freshness freshness-stale"];
+        }
+        const age = serverNow - clock.newest_ms;
+        if (age > clock.stale_after_s * 1000) {
+            return ["Data " + words(age) + " old — feeds stopped?", "freshness freshness-stale"];
+        }
+        return ["Live · data " + words(age) + " old", "freshness freshness-ok"];
+    },
+    // Show the playlist's views one after another; every view stays mounted, so maps keep their size.
+    rotate: function (n, config, ids) {
+        const playlist = (config && config.playlist) || [];
+        const names = ids.map(function (id) { return id.view; });
+        const shown = playlist.filter(function (name) { return names.indexOf(name) >= 0; });
+        const active = shown.length ? shown[(n || 0) % shown.length] : names[0];
+        const classes = names.map(function (name) { return name === active ? "wall-view wall-view-active" : "wall-view"; });
+        return [classes, ((config && config.titles) || {})[active] || active];
+    },
+};
+// The wall's clock, on the server's time in the city's time zone.
+window.dash_clientside.live.clock = function (_n, clock) {
+    const state = window.ioc.live._clock || {};
+    if (!clock || !clock.server_ms || !state.received) { return ""; }
+    const now = new Date(clock.server_ms + (Date.now() - state.received));
+    return now.toLocaleTimeString("en-GB", {timeZone: clock.timezone || "Asia/Shanghai", hour: "2-digit", minute: "2-digit"});
+};

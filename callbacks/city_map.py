@@ -1,0 +1,93 @@
+"""The city map: sensors (with status), district outlines, complaint density, and a clicked sensor's history."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from dash import Dash, Input, Output, State, no_update
+
+import bootstrap
+from layouts import city_map, ids
+
+HISTORY_SPAN = timedelta(hours=24)
+SENSORS_TTL_S = 10.0  # viewers within this many seconds share one read and one encoding per filter
+
+
+class _EncodedSensors:
+    """The encoded sensor layer per filter, shared by the viewers of one worker.
+
+    The sensors come from the live snapshot (statuses judged once, server-side) and are re-encoded only when
+    its version moves; before the first snapshot exists they are read from ``sensor_latest`` at most every
+    ``SENSORS_TTL_S``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._source: tuple = ()
+        self._read_at = float("-inf")
+        self._sensors: list[dict] = []
+        self._encoded: dict[tuple, tuple[str, dict]] = {}
+
+    def _refresh(self, services) -> None:
+        snapshot = services.snapshot()
+        if snapshot is not None and "sensors" in snapshot.doc:
+            if self._source != ("snapshot", snapshot.version):
+                self._source, self._sensors, self._encoded = ("snapshot", snapshot.version), snapshot.doc["sensors"], {}
+        elif time.monotonic() - self._read_at > SENSORS_TTL_S:
+            self._read_at = time.monotonic()
+            rows = services.queries.sensor_latest()
+            self._source, self._sensors, self._encoded = ("db", self._read_at), city_map.sensor_states(
+                rows, datetime.now(UTC)), {}
+
+    def get(self, services, kinds: tuple, districts: tuple) -> tuple[str, dict, list[dict]]:
+        """(geobuf data, counts per status) of the chosen sensors, and every sensor (for the kind options)."""
+        with self._lock:
+            self._refresh(services)
+            key = (kinds, districts)
+            if key not in self._encoded:
+                chosen = city_map.filter_sensors(self._sensors, kinds, districts)
+                self._encoded[key] = (city_map.to_geobuf(city_map.sensor_features(chosen)),
+                                      city_map.status_counts(chosen))  # fmt: skip
+            return *self._encoded[key], self._sensors
+
+
+def register(app: Dash, services) -> None:
+    sensors = _EncodedSensors()
+
+    @app.callback(Output(ids.MAP_LAYER_DISTRICTS, "data"), Output(ids.MAP_FILTER_DISTRICT, "options"),
+                  Output(ids.MAP_TILES, "children"), Input(ids.MAP_MAP, "id"))  # fmt: skip
+    def load_outlines(_map_id: str):
+        geojson = bootstrap.districts_geojson(services.settings)
+        settings = services.settings
+        return (geojson, city_map.district_options(geojson),
+                city_map.tile_layers(settings.map_tile_url, settings.map_tile_attribution))  # fmt: skip
+
+    @app.callback(Output(ids.MAP_LAYER_DENSITY, "data"), Output(ids.MAP_LAYER_DENSITY, "hideout"),
+                  Output(ids.MAP_DENSITY_TABLE, "children"), Input(ids.MAP_TICK, "n_intervals"),
+                  State(ids.MAP_LAYER_DENSITY, "data"))  # fmt: skip
+    def refresh_density(_n: int | None, shown: dict | None):
+        geojson = bootstrap.districts_geojson(services.settings)
+        open_by_district = services.queries.open_complaints_by_district()
+        names = {o["value"]: o["label"] for o in city_map.district_options(geojson)}
+        return (no_update if shown else geojson, city_map.density_hideout(open_by_district),
+                city_map.density_table(open_by_district, names))  # fmt: skip
+
+    @app.callback(Output(ids.MAP_LAYER_SENSORS, "data"), Output(ids.MAP_SENSOR_COUNT, "children"),
+                  Output(ids.MAP_FILTER_KIND, "options"), Input(ids.MAP_TICK, "n_intervals"),
+                  Input(ids.MAP_FILTER_KIND, "value"), Input(ids.MAP_FILTER_DISTRICT, "value"))  # fmt: skip
+    def refresh_sensors(_n: int | None, kinds: list[str] | None, districts: list[str] | None):
+        encoded, counts, every = sensors.get(services, tuple(sorted(kinds or ())), tuple(sorted(districts or ())))
+        return encoded, city_map.counts_line(counts), city_map.kind_options(every)
+
+    @app.callback(Output(ids.MAP_HISTORY, "figure"), Output(ids.MAP_HISTORY, "style"),
+                  Output(ids.MAP_PANEL_TITLE, "children"), Input(ids.MAP_LAYER_SENSORS, "clickData"),
+                  prevent_initial_call=True)  # fmt: skip
+    def show_history(feature: dict | None):
+        props = (feature or {}).get("properties") or {}
+        if props.get("cluster") or "id" not in props:
+            return no_update, no_update, no_update
+        now = datetime.now(UTC)
+        readings = services.queries.device_readings(props["id"], now - HISTORY_SPAN, now)
+        return city_map.device_history_figure(props["id"], readings), {}, f"Sensor {props['id']}"

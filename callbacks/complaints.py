@@ -1,0 +1,40 @@
+"""The quick-response platform: figures for the chosen range and the live queue of open requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dash import Dash, Input, Output
+
+import bootstrap
+from layouts import complaints, ids
+from layouts.time_range import step_label, window
+from live.sla import DEFAULT_SLA_HOURS, SLA_HOURS
+from storage.dashboard_queries import QUEUE_LIMIT, bucket_step
+
+SATISFACTION_SPAN = timedelta(days=30)
+
+
+def register(app: Dash, services) -> None:
+    @app.callback(Output(ids.COMPLAINTS_VOLUME, "figure"), Output(ids.COMPLAINTS_DISTRICTS, "figure"),
+                  Output(ids.COMPLAINTS_SLA, "figure"), Output(ids.COMPLAINTS_SATISFACTION, "figure"),
+                  Input(ids.COMPLAINTS_RANGE, "value"), Input(ids.COMPLAINTS_TICK, "n_intervals"))  # fmt: skip
+    def refresh_figures(choice: str | None, _n: int | None):
+        q, now = services.queries, datetime.now(UTC)
+        since, until = window(choice, now)
+        geojson = bootstrap.districts_geojson(services.settings)
+        return (
+            complaints.volume_figure(q.complaint_volume(since, until), step_label(bucket_step(until - since))),
+            complaints.district_choropleth(q.complaints_by_district(since, until), geojson),
+            complaints.sla_figure(q.sla_by_category(since, until, SLA_HOURS, DEFAULT_SLA_HOURS)),
+            complaints.satisfaction_figure(
+                q.satisfaction_daily(now - SATISFACTION_SPAN, now, services.settings.city_timezone)),
+        )  # fmt: skip
+
+    @app.callback(Output(ids.COMPLAINTS_QUEUE, "rowData"), Output(ids.COMPLAINTS_QUEUE_COUNT, "children"),
+                  Input(ids.COMPLAINTS_TICK, "n_intervals"))  # fmt: skip
+    def refresh_queue(_n: int | None):
+        rows = services.queries.open_complaints()
+        shown = complaints.queue_rows(rows, datetime.now(UTC))
+        overdue = sum(r["overdue"] for r in shown)
+        return shown, f"{len(shown):,} open requests (oldest first, at most {QUEUE_LIMIT:,}) · {overdue:,} past SLA"

@@ -1,0 +1,21 @@
+"""Data centres: PUE, power and inlet temperatures per site over the chosen range."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dash import Dash, Input, Output
+
+from layouts import datacenters, ids
+from layouts.time_range import window
+
+
+def register(app: Dash, services) -> None:
+    @app.callback(Output(ids.DATACENTERS_SUMMARY, "children"), Output(ids.DATACENTERS_PUE, "figure"),
+                  Output(ids.DATACENTERS_POWER, "figure"), Output(ids.DATACENTERS_INLET, "figure"),
+                  Input(ids.DATACENTERS_RANGE, "value"), Input(ids.DATACENTERS_TICK, "n_intervals"))  # fmt: skip
+    def refresh(choice: str | None, _n: int | None):
+        since, until = window(choice, datetime.now(UTC))
+        rows = services.queries.datacenter_series(since, until)
+        return (datacenters.pue_summary(services.queries.datacenter_pue(since, until)), datacenters.pue_figure(rows),
+                datacenters.power_figure(rows), datacenters.inlet_figure(rows))  # fmt: skip

@@ -1,0 +1,53 @@
+"""History: a metric by district (rollups) or by device (raw readings), drawn and exported as CSV."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dash import Dash, Input, Output, State, no_update
+
+import bootstrap
+from layouts import city_map, history, ids
+from layouts.time_range import window
+
+
+def _rows(queries, mode: str, metric: str | None, districts: list[str] | None, device: str | None,
+          choice: str | None) -> list[dict]:  # fmt: skip
+    if not metric:
+        return []
+    since, until = window(choice, datetime.now(UTC))
+    if mode == "device":
+        device = (device or "").strip()
+        return history.labelled(queries.device_series(device, metric, since, until), device) if device else []
+    return history.labelled(queries.district_series(metric, since, until, districts))
+
+
+def register(app: Dash, services) -> None:
+    @app.callback(Output(ids.HISTORY_METRIC, "options"), Output(ids.HISTORY_METRIC, "value"),
+                  Output(ids.HISTORY_DISTRICTS, "options"), Input(ids.HISTORY_MODE, "id"),
+                  State(ids.HISTORY_METRIC, "value"))  # fmt: skip
+    def load_options(_mode_id: str, metric: str | None):
+        options = history.metric_options(services.queries.sensor_metrics())
+        chosen = metric or (options[0]["value"] if options else None)
+        return options, chosen, city_map.district_options(bootstrap.districts_geojson(services.settings))
+
+    @app.callback(Output(ids.HISTORY_CHART, "figure"), Output(ids.HISTORY_DISTRICTS, "disabled"),
+                  Output(ids.HISTORY_DEVICE, "disabled"), Input(ids.HISTORY_MODE, "value"),
+                  Input(ids.HISTORY_METRIC, "value"), Input(ids.HISTORY_DISTRICTS, "value"),
+                  Input(ids.HISTORY_DEVICE, "value"), Input(ids.HISTORY_RANGE, "value"))  # fmt: skip
+    def draw(mode: str, metric: str | None, districts: list[str] | None, device: str | None, choice: str | None):
+        rows = _rows(services.queries, mode, metric, districts, device, choice)
+        return history.series_figure(rows, metric), mode == "device", mode != "device"
+
+    @app.callback(Output(ids.HISTORY_DOWNLOAD, "data"), Input(ids.HISTORY_EXPORT, "n_clicks"),
+                  State(ids.HISTORY_MODE, "value"), State(ids.HISTORY_METRIC, "value"),
+                  State(ids.HISTORY_DISTRICTS, "value"), State(ids.HISTORY_DEVICE, "value"),
+                  State(ids.HISTORY_RANGE, "value"), prevent_initial_call=True)  # fmt: skip
+    def export(_clicks: int | None, mode: str, metric: str | None, districts: list[str] | None, device: str | None,
+               choice: str | None):  # fmt: skip
+        if not metric:
+            return no_update
+        rows = _rows(services.queries, mode, metric, districts, device, choice)
+        target = (device or "device") if mode == "device" else "-".join(sorted(districts or ())) or "all-districts"
+        name = history.export_filename(metric, target, choice or "24h", datetime.now(UTC))
+        return {"content": history.series_csv(rows), "filename": name, "type": "text/csv"}

@@ -1,0 +1,100 @@
+"""The live views' one server callback: per tick, re-send only the parts of the snapshot that changed.
+
+A tick costs no database query: ``services.snapshot()`` answers from the process's cache (one Redis HGET at
+most every 0.25 s). When this browser already shows the current version, every output is ``no_update``
+except the small server clock the freshness indicator runs on; when the version moved, only the parts whose
+digest differs from what this browser recorded in ``LIVE_SEEN`` are rendered and sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
+
+from layouts import ids, live
+from layouts.city_map import STATUS_COLOURS, STATUSES, tile_layers
+from layouts.live_map import sensor_layer_data
+
+PARTS = (ids.LIVE_SENSORS, ids.LIVE_COUNTS, ids.LIVE_ALERTS, ids.LIVE_SITES, ids.LIVE_LATEST)
+
+
+def changed(seen: dict | None, digests: dict, part: str) -> bool:
+    """Whether ``part`` differs from what this browser last drew."""
+    return ((seen or {}).get("digests") or {}).get(part) != digests.get(part)
+
+
+class RenderCache:
+    """Parts rendered once per snapshot version and process, whichever viewers ask (thread-safe enough: a
+    race renders a part twice, never wrongly)."""
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.parts: dict[str, object] = {}
+
+    def get(self, version: int, name: str, render: Callable[[], object]) -> object:
+        if version != self.version:
+            self.version, self.parts = version, {}
+        parts = self.parts
+        if name not in parts:
+            parts[name] = render()
+        return parts[name]
+
+
+def register(app: Dash, services) -> None:
+    settings = services.settings
+    colours = {s: STATUS_COLOURS[s] for s in STATUSES}
+    renderers: dict[str, tuple[str, Callable[[dict], object]]] = {
+        ids.LIVE_SENSORS: ("sensors", lambda doc: sensor_layer_data(doc["sensors"])),
+        ids.LIVE_COUNTS: ("sensor_counts", lambda doc: live.status_counts(doc["sensor_counts"], colours)),
+        ids.LIVE_ALERTS: ("alerts", lambda doc: live.alerts_list(doc["alerts"], settings.city_timezone)),
+        ids.LIVE_SITES: ("sites", lambda doc: live.sites_table(doc["sites"])),
+        ids.LIVE_LATEST: ("latest_reading",
+                          lambda doc: live.latest_line(doc["latest_reading"], settings.city_timezone)),
+    }  # fmt: skip
+    cache = RenderCache()
+
+    @app.callback(
+        Output(ids.LIVE_SEEN, "data"), Output(ids.LIVE_CLOCK, "data"), Output(ids.LIVE_TICK, "interval"),
+        Output({"type": ids.LIVE_KPI, "key": ALL, "view": ALL}, "children"),
+        *[Output({"type": part, "view": ALL}, "data" if part == ids.LIVE_SENSORS else "children") for part in PARTS],
+        Input(ids.LIVE_TICK, "n_intervals"), State(ids.LIVE_SEEN, "data"),
+    )  # fmt: skip
+    def refresh(_n: int | None, seen: dict | None):
+        snapshot = services.snapshot()
+        doc = snapshot.doc if snapshot else {}
+        clock = {"server_ms": int(time.time() * 1000), "newest_ms": doc.get("newest_ms"), "built": bool(doc),
+                 "stale_after_s": settings.stale_after_s, "refresh_ms": settings.live_refresh_ms,
+                 "timezone": settings.city_timezone}  # fmt: skip
+        interval = no_update if seen else settings.live_refresh_ms
+        if snapshot is None or (seen or {}).get("version") == snapshot.version:
+            unchanged = [[no_update] * len(outputs) for outputs in ctx.outputs_list[3:]]
+            return no_update, clock, interval, *unchanged
+        digests = doc["digests"]
+        version = snapshot.version
+
+        def kpi(key: str):
+            name = f"kpi:{key}"
+            if not changed(seen, digests, name):
+                return no_update
+            return cache.get(version, name, lambda: live.kpi_body(key, doc["kpis"].get(key)))
+
+        kpis = [kpi(o["id"]["key"]) for o in ctx.outputs_list[3]]
+        parts = []
+        for part, outputs in zip(PARTS, ctx.outputs_list[4:], strict=True):
+            name, render = renderers[part]
+            value = no_update
+            if outputs and changed(seen, digests, name):
+                value = cache.get(version, name, lambda render=render: render(doc))
+            parts.append([value] * len(outputs))
+        return {"version": snapshot.version, "digests": digests}, clock, interval, kpis, *parts
+
+    @app.callback(Output({"type": ids.LIVE_TILES, "view": MATCH}, "children"),
+                  Input({"type": ids.LIVE_MAP, "view": MATCH}, "id"))  # fmt: skip
+    def tiles(_map_id: dict):
+        return tile_layers(settings.map_tile_url, settings.map_tile_attribution)
+
+    app.clientside_callback(ClientsideFunction("live", "freshness"),
+                            Output(ids.LIVE_FRESHNESS, "children"), Output(ids.LIVE_FRESHNESS, "className"),
+                            Input(ids.LIVE_TICK, "n_intervals"), Input(ids.LIVE_CLOCK, "data"))  # fmt: skip

@@ -1,0 +1,20 @@
+"""Refresh the pipeline table from the ingest counters and the streams' group info."""
+
+from __future__ import annotations
+
+import time
+
+from dash import Dash, Input, Output
+
+from layouts import ids
+from layouts.pipeline import pipeline_table
+
+
+def register(app: Dash, services) -> None:
+    @app.callback(Output(ids.PIPELINE_TABLE, "children"), Output(ids.PIPELINE_UPDATED, "children"),
+                  Input(ids.PIPELINE_TICK, "n_intervals"))
+    def refresh(_n: int | None):
+        status = services.pipeline_status()
+        age = status["last_commit_age_s"]
+        said = "no commit yet" if age is None else f"last commit {age:.0f} s ago"
+        return pipeline_table(status["streams"]), f"Updated {time.strftime('%H:%M:%S')} · {said}"

@@ -1,0 +1,26 @@
+"""The wall's playlist and rotation: the server resolves the playlist once, the browser rotates on its own."""
+
+from __future__ import annotations
+
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State
+
+from layouts import ids
+from layouts.wall import wall_config
+
+
+def register(app: Dash, services) -> None:
+    settings = services.settings
+
+    @app.callback(Output(ids.WALL_CONFIG, "data"), Output(ids.WALL_ROTATE, "interval"),
+                  Input(ids.WALL_QUERY, "data"))  # fmt: skip
+    def configure(query: dict | None):
+        config = wall_config(query or {}, settings.wall_playlist, settings.wall_interval_s)
+        return config, config["interval_ms"]
+
+    app.clientside_callback(ClientsideFunction("live", "rotate"),
+                            Output({"type": ids.WALL_VIEW, "view": ALL}, "className"),
+                            Output(ids.WALL_TITLE, "children"),
+                            Input(ids.WALL_ROTATE, "n_intervals"), Input(ids.WALL_CONFIG, "data"),
+                            State({"type": ids.WALL_VIEW, "view": ALL}, "id"))  # fmt: skip
+    app.clientside_callback(ClientsideFunction("live", "clock"), Output(ids.WALL_CLOCK, "children"),
+                            Input(ids.LIVE_TICK, "n_intervals"), Input(ids.LIVE_CLOCK, "data"))

@@ -1,0 +1,179 @@
+"""The city map (/map): every sensor clustered on the district outlines, coloured by status, and its history.
+
+Sensors travel to the browser as one geobuf-encoded FeatureCollection (about half the bytes of GeoJSON) with
+two short properties per point, ``id`` and the status code ``s``; the browser clusters them (supercluster) and
+draws only what is in view, which keeps 50,000 sensors interactive. Colours and complaint counts go in the
+layers' ``hideout``, read by ``assets/ioc_map.js``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+import dash_leaflet as dl
+import geobuf
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from layouts import ids
+from layouts.figure_theme import FIGURE_THEME
+from live.thresholds import CRITICAL, NORMAL, STALE, WARNING, reading_status, worst
+
+STATUSES = (NORMAL, WARNING, CRITICAL, STALE)  # a feature's ``s`` is the index in this tuple
+STATUS_COLOURS = {NORMAL: "#2e9d5b", WARNING: "#f0a202", CRITICAL: "#d7263d", STALE: "#8a8f98"}
+CENTER, ZOOM = (22.62, 114.12), 10
+REFRESH_MS = 30_000
+COORD_PRECISION = 6  # geobuf keeps 6 decimals, ~0.1 m: what the devices report
+CLUSTER_OPTIONS = {"radius": 60, "maxZoom": 17, "minPoints": 3}
+OUTLINE_STYLE = {"color": "#334155", "weight": 1.5, "fill": False}
+JS = "ioc.map."
+
+
+def sensor_states(rows: Iterable[Mapping], now: datetime) -> list[dict]:
+    """``sensor_latest`` rows (one per device and metric) → one entry per device with its worst status.
+
+    The entries have the shape of the live snapshot's ``sensors`` list (id, lat, lon, kind, district, status),
+    so the map draws either source the same way.
+    """
+    devices: dict[str, dict] = {}
+    for row in rows:
+        status = reading_status(row["kind"], row["metric"], row["value"], (now - row["ts"]).total_seconds())
+        entry = devices.setdefault(row["device_id"], {
+            "id": row["device_id"], "lat": row["lat"], "lon": row["lon"], "kind": row["kind"],
+            "district": row["district"], "statuses": [],
+        })  # fmt: skip
+        entry["statuses"].append(status)
+    for entry in devices.values():
+        entry["status"] = worst(entry.pop("statuses"))
+    return list(devices.values())
+
+
+def filter_sensors(sensors: Iterable[Mapping], kinds: Sequence[str] | None, districts: Sequence[str] | None) -> list:
+    """The sensors of the chosen kinds and districts (an empty choice means all)."""
+    kind_set, district_set = set(kinds or ()), set(districts or ())
+    return [s for s in sensors
+            if (not kind_set or s["kind"] in kind_set) and (not district_set or s["district"] in district_set)]
+
+
+def sensor_features(sensors: Iterable[Mapping]) -> dict:
+    """A compact FeatureCollection: a point per sensor with only ``id`` and status code ``s``."""
+    code = {status: n for n, status in enumerate(STATUSES)}
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
+         "properties": {"id": s["id"], "s": code.get(s["status"], code[STALE])}}
+        for s in sensors
+    ]}  # fmt: skip
+
+
+def to_geobuf(collection: dict) -> str:
+    """Base64 geobuf, the form dash-leaflet's ``format="geobuf"`` takes in ``data``."""
+    return base64.b64encode(geobuf.encode(collection, COORD_PRECISION)).decode("ascii")
+
+
+def status_counts(sensors: Iterable[Mapping]) -> dict[str, int]:
+    """Sensors per status, every status present."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for s in sensors:
+        counts[s["status"]] = counts.get(s["status"], 0) + 1
+    return counts
+
+
+def density_hideout(open_by_district: Mapping[str, int]) -> dict:
+    """What the density layer's style function reads: open requests per district and the largest count."""
+    return {"open": dict(open_by_district), "max": max(open_by_district.values(), default=0)}
+
+
+def district_options(geojson: Mapping) -> list[dict]:
+    """Dropdown options from the district outlines: English and Chinese name, district id as value."""
+    return [{"label": f"{f['properties']['name_en']} {f['properties']['name_zh']}", "value": f["properties"]["id"]}
+            for f in geojson["features"]]  # fmt: skip
+
+
+def kind_options(sensors: Iterable[Mapping]) -> list[dict]:
+    """Dropdown options for the sensor kinds present."""
+    return [{"label": kind.replace("_", " "), "value": kind} for kind in sorted({s["kind"] for s in sensors})]
+
+
+def tile_layers(url: str, attribution: str) -> list:
+    """A basemap tile layer when a URL is configured; none by default (outlines only, no third-party tiles)."""
+    return [dl.TileLayer(url=url, attribution=attribution)] if url else []
+
+
+def device_history_figure(device_id: str, readings: Sequence[Mapping]) -> go.Figure:
+    """A line per metric of one device's raw readings."""
+    fig = go.Figure()
+    for metric in sorted({r["metric"] for r in readings}):
+        points = [r for r in readings if r["metric"] == metric]
+        fig.add_scatter(x=[r["ts"] for r in points], y=[r["value"] for r in points], mode="lines",
+                        name=f"{metric} ({points[0]['unit']})" if points[0]["unit"] else metric)  # fmt: skip
+    fig.update_layout(title=f"{device_id}: last 24 h" if readings else f"{device_id}: no readings in 24 h",
+                      margin={"l": 40, "r": 10, "t": 40, "b": 30}, height=320, legend={"orientation": "h"},
+                      **FIGURE_THEME)  # fmt: skip
+    return fig
+
+
+def counts_line(counts: Mapping[str, int]) -> list:
+    """The line above the map: sensors shown, then how many per status, in the status colours."""
+    total = sum(counts.values())
+    parts: list = [f"{total:,} sensors"]
+    for status in STATUSES:
+        parts += [" · ", html.Span(f"{status} {counts.get(status, 0):,}", style={"color": STATUS_COLOURS[status]})]
+    return parts
+
+
+def density_table(open_by_district: Mapping[str, int], names: Mapping[str, str]) -> html.Table:
+    """Open requests per district, most first."""
+    rows = sorted(open_by_district.items(), key=lambda item: (-item[1], item[0]))
+    return html.Table([
+        html.Thead(html.Tr([html.Th("district"), html.Th("open requests")])),
+        html.Tbody([html.Tr([html.Td(names.get(d, d)), html.Td(f"{n:,}")]) for d, n in rows]),
+    ], className="data-table")  # fmt: skip
+
+
+def _legend() -> html.Div:
+    return html.Div([html.Span([html.Span(className="legend-dot", style={"background": STATUS_COLOURS[s]}), s],
+                               className="legend-item") for s in STATUSES], className="map-legend")  # fmt: skip
+
+
+def _map() -> dl.Map:
+    colours = [STATUS_COLOURS[s] for s in STATUSES]
+    return dl.Map(id=ids.MAP_MAP, center=list(CENTER), zoom=ZOOM, style={"height": "72vh"},
+                  children=[
+        dl.LayerGroup(id=ids.MAP_TILES),
+        dl.LayersControl([
+            dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_DENSITY, style={"variable": JS + "densityStyle"},
+                                  hideout=density_hideout({}), interactive=False),
+                       name="Open complaints per district", checked=True),
+            dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_DISTRICTS, style=OUTLINE_STYLE), name="District outlines",
+                       checked=True),
+            dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_SENSORS, format="geobuf", cluster=True,
+                                  superClusterOptions=CLUSTER_OPTIONS, pointToLayer={"variable": JS + "sensorPoint"},
+                                  hideout={"colours": colours}, zoomToBoundsOnClick=True),
+                       name="Sensors", checked=True),
+        ], position="topright"),
+    ])  # fmt: skip
+
+
+def map_layout() -> html.Div:
+    """Filters, the map, and a side panel with the clicked sensor's history and complaints per district."""
+    return html.Div([
+        html.H1("City map"),
+        html.Div([
+            dcc.Dropdown(id=ids.MAP_FILTER_KIND, multi=True, placeholder="All kinds", className="filter"),
+            dcc.Dropdown(id=ids.MAP_FILTER_DISTRICT, multi=True, placeholder="All districts", className="filter"),
+            _legend(),
+        ], className="filters"),
+        html.P(id=ids.MAP_SENSOR_COUNT, className="muted"),
+        html.Div([
+            html.Div(_map(), className="map-main"),
+            html.Aside([
+                html.H3("Click a sensor for its last 24 h", id=ids.MAP_PANEL_TITLE),
+                dcc.Graph(id=ids.MAP_HISTORY, config={"displaylogo": False}, style={"display": "none"}),
+                html.H3("Open complaints"),
+                html.Div(id=ids.MAP_DENSITY_TABLE),
+            ], className="map-panel"),
+        ], className="map-grid"),
+        dcc.Interval(id=ids.MAP_TICK, interval=REFRESH_MS),
+    ])  # fmt: skip

@@ -1,0 +1,157 @@
+"""The quick-response platform (/complaints): volume, districts, SLA, satisfaction, and the live queue.
+
+Builders here take rows as ``storage.dashboard_queries`` returns them and never fetch anything. SLA targets
+come from ``live.sla`` (documented in docs/DASHBOARD.md, "Pages").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+import dash_ag_grid as dag
+import plotly.graph_objects as go
+from dash import dcc, html
+from plotly.colors import sample_colorscale
+
+from layouts import ids
+from layouts.figure_theme import FIGURE_THEME
+from layouts.time_range import range_picker
+from live.sla import sla_hours
+
+REFRESH_MS = 15_000
+CENTER = (22.64, 114.15)
+MARGIN = {"l": 40, "r": 10, "t": 40, "b": 30}
+QUEUE_COLUMNS = [
+    {"field": "request_id", "headerName": "request", "filter": "agTextColumnFilter", "pinned": "left"},
+    {"field": "opened_at", "headerName": "opened", "sort": "asc", "sortIndex": 0},
+    {"field": "age_h", "headerName": "age (h)", "filter": "agNumberColumnFilter", "type": "numericColumn"},
+    {"field": "status", "filter": "agTextColumnFilter"},
+    {"field": "category", "filter": "agTextColumnFilter"},
+    {"field": "district", "filter": "agTextColumnFilter"},
+    {"field": "channel", "filter": "agTextColumnFilter"},
+    {"field": "sla_due", "headerName": "SLA due"},
+    {"field": "overdue", "headerName": "overdue", "filter": True},
+    {"field": "description", "flex": 2},
+]
+
+
+def _style(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
+    fig.update_layout(title=title, margin=MARGIN, height=height, **FIGURE_THEME,
+                      legend={"orientation": "h", "y": -0.15})  # fmt: skip
+    return fig
+
+
+def volume_figure(rows: Sequence[Mapping], step_label: str) -> go.Figure:
+    """New requests per bucket, stacked by category."""
+    fig = go.Figure()
+    for category in sorted({r["category"] for r in rows}):
+        points = [r for r in rows if r["category"] == category]
+        fig.add_bar(x=[r["bucket"] for r in points], y=[int(r["requests"]) for r in points], name=category)
+    fig.update_layout(barmode="stack")
+    return _style(fig, f"New requests per {step_label}, by category")
+
+
+def district_choropleth(requests: Mapping[str, int], geojson: Mapping) -> go.Figure:
+    """Requests per district, each district's outline filled by its count.
+
+    Drawn as filled SVG paths on lon/lat axes rather than a plotly map trace: map traces need WebGL (absent on
+    many wall-display PCs and in headless browsers) or fetch base layers from a CDN, and we need neither.
+    """
+    features = geojson["features"]
+    counts = [requests.get(f["properties"]["id"], 0) for f in features]
+    low, top = min(counts), max(counts)
+    span = (top - low) or 1
+    fig = go.Figure()
+    for feature, count in zip(features, counts, strict=True):
+        props = feature["properties"]
+        lons, lats = _outline(feature["geometry"])
+        fig.add_scatter(
+            x=lons, y=lats, fill="toself", mode="lines", line={"color": "#334155", "width": 1},
+            fillcolor=sample_colorscale("Oranges", [0.1 + 0.9 * (count - low) / span])[0], name=props["id"],
+            hoveron="fills", text=f"{props['name_en']} {props['name_zh']}: {count:,} requests", hoverinfo="text",
+            showlegend=False, customdata=[count],
+        )  # fmt: skip
+    # An invisible point carries the colour bar, so the reader can tell what the shades mean.
+    fig.add_scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+                    marker={"colorscale": "Oranges", "cmin": low, "cmax": low + span, "color": [low],
+                            "colorbar": {"title": "requests"}})  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / math.cos(math.radians(CENTER[0])))
+    return _style(fig, "New requests by district", height=380)
+
+
+def _outline(geometry: Mapping) -> tuple[list, list]:
+    """Longitudes and latitudes of every ring of a (Multi)Polygon, rings separated by None."""
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    lons: list = []
+    lats: list = []
+    for polygon in polygons:
+        for ring in polygon[:1]:  # outer rings only: districts have no holes worth drawing at this scale
+            lons += [p[0] for p in ring] + [None]
+            lats += [p[1] for p in ring] + [None]
+    return lons, lats
+
+
+def sla_figure(rows: Sequence[Mapping]) -> go.Figure:
+    """Per category, the share of requests closed within the category's SLA hours."""
+    rows = sorted(rows, key=lambda r: r["within_sla"] / r["closed"])
+    shares = [100.0 * r["within_sla"] / r["closed"] for r in rows]
+    fig = go.Figure(go.Bar(
+        x=shares, y=[r["category"] for r in rows], orientation="h", marker_color="#2563eb",
+        text=[f"{s:.0f} % of {r['closed']:,} (SLA {r['sla_hours']:g} h)" for s, r in zip(shares, rows, strict=True)],
+        textposition="auto",
+    ))  # fmt: skip
+    fig.update_xaxes(range=[0, 100], title="closed within SLA, %")
+    return _style(fig, "Closed within SLA, by category", height=380)
+
+
+def satisfaction_figure(rows: Sequence[Mapping]) -> go.Figure:
+    """Per day: mean rating (1–5) and the share of satisfied citizens (rating ≥ 3)."""
+    rated = [r for r in rows if r["ratings"]]
+    fig = go.Figure()
+    fig.add_scatter(x=[r["day"] for r in rated], y=[r["rating_sum"] / r["ratings"] for r in rated],
+                    name="mean rating", mode="lines+markers")  # fmt: skip
+    fig.add_scatter(x=[r["day"] for r in rated], y=[100.0 * r["satisfied"] / r["ratings"] for r in rated],
+                    name="satisfied, %", mode="lines+markers", yaxis="y2")  # fmt: skip
+    fig.update_layout(yaxis={"range": [1, 5], "title": "rating"},
+                      yaxis2={"range": [0, 100], "overlaying": "y", "side": "right", "title": "%"})  # fmt: skip
+    return _style(fig, "Satisfaction per day (last 30 days)")
+
+
+def queue_rows(rows: Sequence[Mapping], now: datetime) -> list[dict]:
+    """Open requests as grid rows: times as local text, age in hours, SLA due time and whether it passed."""
+    out = []
+    for r in rows:
+        due = r["opened_at"] + timedelta(hours=sla_hours(r["category"]))
+        out.append({
+            "request_id": r["request_id"], "status": r["status"], "category": r["category"],
+            "district": r["district"], "channel": r["channel"], "description": r["description"] or "",
+            "opened_at": r["opened_at"].strftime("%Y-%m-%d %H:%M"), "sla_due": due.strftime("%Y-%m-%d %H:%M"),
+            "age_h": round((now - r["opened_at"]).total_seconds() / 3600, 1), "overdue": now > due,
+        })  # fmt: skip
+    return out
+
+
+def complaints_layout() -> html.Div:
+    """Range picker, four figures and the queue grid; filled by ``callbacks.complaints``."""
+    graph = {"config": {"displaylogo": False}}
+    return html.Div([
+        html.H1("Complaints · quick response"),
+        range_picker(ids.COMPLAINTS_RANGE, choices=("24h", "7d"), value="24h"),
+        html.Div([dcc.Graph(id=ids.COMPLAINTS_VOLUME, **graph), dcc.Graph(id=ids.COMPLAINTS_DISTRICTS, **graph)],
+                 className="two-up"),
+        html.Div([dcc.Graph(id=ids.COMPLAINTS_SLA, **graph), dcc.Graph(id=ids.COMPLAINTS_SATISFACTION, **graph)],
+                 className="two-up"),
+        html.H2("Open requests"),
+        html.P(id=ids.COMPLAINTS_QUEUE_COUNT, className="muted"),
+        dag.AgGrid(
+            id=ids.COMPLAINTS_QUEUE, columnDefs=QUEUE_COLUMNS, rowData=[],
+            defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1, "minWidth": 110},
+            getRowId="params.data.request_id", dashGridOptions={"pagination": True, "paginationPageSize": 50,
+                                                                "animateRows": False},
+            rowClassRules={"queue-overdue": "params.data.overdue"}, style={"height": "560px"},
+        ),
+        dcc.Interval(id=ids.COMPLAINTS_TICK, interval=REFRESH_MS),
+    ])  # fmt: skip

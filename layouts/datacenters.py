@@ -1,0 +1,94 @@
+"""Data centres (/datacenters): energy-weighted PUE per site against the target, power, inlet temperatures.
+
+Every PUE here is ``sum(facility_kw) / sum(it_kw)`` over its bucket or window (docs/EVENTS.md), computed by
+the query from the rollups' sums; the builders only draw it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from layouts import ids
+from layouts.figure_theme import FIGURE_THEME
+from layouts.time_range import range_picker
+
+PUE_TARGET = 1.3  # Shenzhen's ceiling for new large data centres
+REFRESH_MS = 60_000
+MARGIN = {"l": 50, "r": 10, "t": 40, "b": 30}
+
+
+def _by_site(rows: Sequence[Mapping]) -> dict[str, list[Mapping]]:
+    sites: dict[str, list[Mapping]] = {}
+    for row in rows:
+        sites.setdefault(row["site"], []).append(row)
+    return dict(sorted(sites.items()))
+
+
+def _style(fig: go.Figure, title: str, y_title: str) -> go.Figure:
+    fig.update_layout(title=title, margin=MARGIN, height=340, **FIGURE_THEME, yaxis_title=y_title,
+                      legend={"orientation": "h", "y": -0.15})  # fmt: skip
+    return fig
+
+
+def pue_figure(rows: Sequence[Mapping], target: float = PUE_TARGET) -> go.Figure:
+    """A line of energy-weighted PUE per site, and the target as a dashed line."""
+    fig = go.Figure()
+    for site, points in _by_site(rows).items():
+        fig.add_scatter(x=[p["bucket"] for p in points], y=[p["pue"] for p in points], name=site, mode="lines")
+    fig.add_hline(y=target, line_dash="dash", line_color="#d7263d", annotation_text=f"target {target}",
+                  annotation_position="top left")  # fmt: skip
+    return _style(fig, "PUE per site (energy-weighted per bucket)", "PUE")
+
+
+def power_figure(rows: Sequence[Mapping]) -> go.Figure:
+    """Mean facility power (solid) and IT power (dotted) per site."""
+    fig = go.Figure()
+    for site, points in _by_site(rows).items():
+        x = [p["bucket"] for p in points]
+        fig.add_scatter(x=x, y=[p["facility_kw"] for p in points], name=f"{site} facility", mode="lines",
+                        legendgroup=site)  # fmt: skip
+        fig.add_scatter(x=x, y=[p["it_kw"] for p in points], name=f"{site} IT", mode="lines", legendgroup=site,
+                        line={"dash": "dot"})  # fmt: skip
+    return _style(fig, "Facility vs IT power", "kW")
+
+
+def inlet_figure(rows: Sequence[Mapping]) -> go.Figure:
+    """Mean server inlet temperature per site, with each bucket's highest as a dotted line."""
+    fig = go.Figure()
+    for site, points in _by_site(rows).items():
+        x = [p["bucket"] for p in points]
+        fig.add_scatter(x=x, y=[p["inlet_temp_c"] for p in points], name=f"{site} mean", mode="lines",
+                        legendgroup=site)  # fmt: skip
+        fig.add_scatter(x=x, y=[p["inlet_temp_max"] for p in points], name=f"{site} max", mode="lines",
+                        legendgroup=site, line={"dash": "dot"})  # fmt: skip
+    return _style(fig, "Server inlet temperature", "°C")
+
+
+def pue_summary(pue_by_site: Mapping[str, float | None], target: float = PUE_TARGET) -> html.Table:
+    """Each site's PUE over the whole range, marked when above target."""
+    def cell(pue: float | None) -> html.Td:
+        if pue is None:
+            return html.Td("–")
+        return html.Td(f"{pue:.3f}", className="over-target" if pue > target else "on-target")
+
+    return html.Table([
+        html.Thead(html.Tr([html.Th("site"), html.Th("PUE over the range")])),
+        html.Tbody([html.Tr([html.Td(site), cell(pue)]) for site, pue in sorted(pue_by_site.items())]),
+    ], className="data-table")  # fmt: skip
+
+
+def datacenters_layout() -> html.Div:
+    """Range picker, PUE summary and three charts; filled by ``callbacks.datacenters``."""
+    graph = {"config": {"displaylogo": False}}
+    return html.Div([
+        html.H1("Data centres"),
+        range_picker(ids.DATACENTERS_RANGE, value="24h"),
+        html.Div(id=ids.DATACENTERS_SUMMARY),
+        dcc.Graph(id=ids.DATACENTERS_PUE, **graph),
+        html.Div([dcc.Graph(id=ids.DATACENTERS_POWER, **graph), dcc.Graph(id=ids.DATACENTERS_INLET, **graph)],
+                 className="two-up"),
+        dcc.Interval(id=ids.DATACENTERS_TICK, interval=REFRESH_MS),
+    ])  # fmt: skip

@@ -1,0 +1,83 @@
+"""History (/history): any metric by district (from the rollups) or by device (raw readings), with CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from layouts import ids
+from layouts.figure_theme import FIGURE_THEME
+from layouts.time_range import range_picker
+
+MODES = (("district", "By district"), ("device", "By device"))
+CSV_COLUMNS = ("bucket", "series", "readings", "mean", "low", "high")
+
+
+def metric_options(metrics: Sequence[Mapping]) -> list[dict]:
+    """Dropdown options, one per metric: "air quality · pm25 (ug/m3)"."""
+    seen: dict[str, str] = {}
+    for m in metrics:
+        unit = f" ({m['unit']})" if m["unit"] else ""
+        seen.setdefault(m["metric"], f"{m['kind'].replace('_', ' ')} · {m['metric']}{unit}")
+    return [{"label": label, "value": metric} for metric, label in seen.items()]
+
+
+def labelled(rows: Sequence[Mapping], series: str | None = None) -> list[dict]:
+    """Rows with a ``series`` name: the row's district, or ``series`` (a device id) when given."""
+    return [dict(r, series=series or r["district"]) for r in rows]
+
+
+def series_figure(rows: Sequence[Mapping], metric: str | None) -> go.Figure:
+    """The mean per bucket, one line per series, with the bucket's low–high as hover detail."""
+    fig = go.Figure()
+    for name in sorted({r["series"] for r in rows}):
+        points = [r for r in rows if r["series"] == name]
+        fig.add_scatter(x=[p["bucket"] for p in points], y=[p["mean"] for p in points], name=name, mode="lines",
+                        customdata=[[p["low"], p["high"], p["readings"]] for p in points],
+                        hovertemplate="%{y:.2f} (low %{customdata[0]:.2f}, high %{customdata[1]:.2f}, "
+                                      "%{customdata[2]} readings)<extra>%{fullData.name}</extra>")  # fmt: skip
+    title = f"{metric}: mean per bucket" if rows else f"{metric or 'Choose a metric'}: no data in this range"
+    fig.update_layout(title=title, showlegend=True, margin={"l": 50, "r": 10, "t": 40, "b": 30}, height=460,
+                      legend={"orientation": "h", "y": -0.15}, **FIGURE_THEME)  # fmt: skip
+    return fig
+
+
+def series_csv(rows: Sequence[Mapping]) -> str:
+    """The rows as CSV, ISO 8601 bucket times with their UTC offset."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        bucket = r["bucket"].isoformat() if isinstance(r["bucket"], datetime) else r["bucket"]
+        writer.writerow([bucket, r["series"], r["readings"], r["mean"], r["low"], r["high"]])
+    return out.getvalue()
+
+
+def export_filename(metric: str, target: str, choice: str, now: datetime) -> str:
+    """``pm25_futian-nanshan_24h_20261124T0830.csv``: what, where, how long, when."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in target)[:80]
+    return f"{metric}_{safe}_{choice}_{now.strftime('%Y%m%dT%H%M')}.csv"
+
+
+def history_layout() -> html.Div:
+    """Mode, metric, districts or device, range; the chart; the CSV export. Filled by ``callbacks.history``."""
+    return html.Div([
+        html.H1("History"),
+        html.Div([
+            dcc.RadioItems(id=ids.HISTORY_MODE, options=[{"label": lbl, "value": v} for v, lbl in MODES],
+                           value="district", inline=True),
+            dcc.Dropdown(id=ids.HISTORY_METRIC, placeholder="Metric", clearable=False, className="filter"),
+            dcc.Dropdown(id=ids.HISTORY_DISTRICTS, multi=True, placeholder="All districts", className="filter"),
+            dcc.Input(id=ids.HISTORY_DEVICE, type="text", placeholder="Device id, e.g. sz-aq-futian-00001",
+                      debounce=True, className="filter"),
+            range_picker(ids.HISTORY_RANGE, value="24h"),
+            html.Button("Download CSV", id=ids.HISTORY_EXPORT, className="button"),
+            dcc.Download(id=ids.HISTORY_DOWNLOAD),
+        ], className="filters"),
+        dcc.Graph(id=ids.HISTORY_CHART, config={"displaylogo": False}),
+    ])  # fmt: skip

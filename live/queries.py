@@ -1,0 +1,144 @@
+"""The handful of SQL queries behind one live snapshot: state tables and rollups only, parameterised.
+
+Every query reads either a small state table (``sensor_latest``, ``datacenter_latest``), a partial index of
+``complaints``, or a short time range of a rollup, so one snapshot costs a few milliseconds however long
+the city has been running. "Same time yesterday" windows are the same windows shifted by one day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from live.sla import DEFAULT_SLA_HOURS, SLA_HOURS
+
+RATE_WINDOW = timedelta(minutes=5)
+PUE_WINDOW = timedelta(minutes=5)
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The instants a snapshot compares: now, the same time yesterday, and the city-local day starts."""
+
+    now: datetime
+    today: datetime
+    yesterday: datetime
+
+    @classmethod
+    def at(cls, now: datetime, timezone: str) -> Windows:
+        local = now.astimezone(ZoneInfo(timezone))
+        today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        return cls(now=now, today=today, yesterday=(today - DAY))
+
+    @property
+    def same_time_yesterday(self) -> datetime:
+        return self.now - DAY
+
+
+@dataclass
+class CityFacts:
+    """Raw answers of the snapshot queries, before any judgement or formatting."""
+
+    windows: Windows
+    sensors: list[tuple] = field(default_factory=list)  # device_id, metric, kind, district, lat, lon, value, unit, ts
+    devices_seen_yesterday: int = 0
+    readings_now: int = 0
+    readings_yesterday: int = 0
+    complaint_events: list[tuple] = field(default_factory=list)  # status, is_today, events, sat_n, satisfied_n
+    complaints_newest: datetime | None = None
+    open_now: int = 0
+    open_yesterday: int = 0
+    closures: dict[bool, tuple] = field(default_factory=dict)  # is_today → (closed, within_sla, median_s)
+    energy: dict[str, float | None] = field(default_factory=dict)  # window → facility/it sums
+    sites: list[tuple] = field(default_factory=list)  # site, ts, facility_kw, it_kw, inlet_temp_c
+
+
+def read_city(conn: psycopg.Connection, windows: Windows) -> CityFacts:
+    """Run every snapshot query in one read-only transaction."""
+    facts = CityFacts(windows=windows)
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SET TRANSACTION READ ONLY")
+        _sensors(cur, facts)
+        _readings_rate(cur, facts)
+        _complaints(cur, facts)
+        _datacenters(cur, facts)
+    return facts
+
+
+def _sensors(cur: psycopg.Cursor, facts: CityFacts) -> None:
+    cur.execute("SELECT device_id, metric, kind, district, lat, lon, value, unit, ts FROM sensor_latest")
+    facts.sensors = cur.fetchall()
+    # Uses the per-device index: one short probe per known device, instead of a scan of yesterday's chunk.
+    cur.execute("""
+        SELECT count(*) FROM (SELECT DISTINCT device_id FROM sensor_latest) d
+        WHERE EXISTS (SELECT 1 FROM sensor_readings r WHERE r.device_id = d.device_id
+                      AND r.ts > %(at)s - interval '10 minutes' AND r.ts <= %(at)s)
+    """, {"at": facts.windows.same_time_yesterday})  # fmt: skip
+    facts.devices_seen_yesterday = cur.fetchone()[0]
+
+
+def _readings_rate(cur: psycopg.Cursor, facts: CityFacts) -> None:
+    now, then = facts.windows.now, facts.windows.same_time_yesterday
+    cur.execute("""
+        SELECT (SELECT coalesce(sum(readings), 0) FROM sensor_rollup_1m
+                WHERE bucket > %(now)s - %(w)s AND bucket <= %(now)s),
+               (SELECT coalesce(sum(readings), 0) FROM sensor_rollup_1m
+                WHERE bucket > %(then)s - %(w)s AND bucket <= %(then)s)
+    """, {"now": now, "then": then, "w": RATE_WINDOW})  # fmt: skip
+    facts.readings_now, facts.readings_yesterday = (int(v) for v in cur.fetchone())
+
+
+def _complaints(cur: psycopg.Cursor, facts: CityFacts) -> None:
+    w = facts.windows
+    span = {"now": w.now, "then": w.same_time_yesterday, "today": w.today, "yday": w.yesterday}
+    cur.execute("""
+        SELECT status, bucket >= %(today)s, sum(events), sum(satisfaction_n), sum(satisfied_n), max(bucket)
+        FROM complaint_rollup_1m
+        WHERE (bucket >= %(today)s AND bucket <= %(now)s) OR (bucket >= %(yday)s AND bucket <= %(then)s)
+        GROUP BY 1, 2
+    """, span)  # fmt: skip
+    rows = cur.fetchall()
+    facts.complaint_events = [row[:5] for row in rows]
+    facts.complaints_newest = max((row[5] for row in rows), default=None)
+    cur.execute("""
+        SELECT (SELECT count(*) FROM complaints WHERE status <> 'closed'),
+               (SELECT count(*) FROM complaints WHERE status <> 'closed' AND opened_at <= %(then)s)
+             + (SELECT count(*) FROM complaints
+                WHERE status = 'closed' AND closed_at > %(then)s AND opened_at <= %(then)s)
+    """, span)  # fmt: skip
+    facts.open_now, facts.open_yesterday = cur.fetchone()
+    cur.execute("""
+        WITH sla(category, hours) AS (SELECT * FROM unnest(%(cats)s::text[], %(hours)s::float8[]))
+        SELECT c.closed_at >= %(today)s, count(*),
+               count(*) FILTER (WHERE c.closed_at - c.opened_at
+                                      <= make_interval(secs => coalesce(s.hours, %(default)s) * 3600)),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM c.closed_at - c.opened_at))
+        FROM complaints c LEFT JOIN sla s USING (category)
+        WHERE c.status = 'closed' AND c.closed_at <= %(now)s
+          AND (c.closed_at >= %(today)s OR (c.closed_at >= %(yday)s AND c.closed_at <= %(then)s))
+        GROUP BY 1
+    """, span | {"cats": list(SLA_HOURS), "hours": list(SLA_HOURS.values()), "default": DEFAULT_SLA_HOURS})  # fmt: skip
+    facts.closures = {row[0]: (row[1], row[2], row[3]) for row in cur.fetchall()}
+
+
+def _datacenters(cur: psycopg.Cursor, facts: CityFacts) -> None:
+    now, then = facts.windows.now, facts.windows.same_time_yesterday
+    cur.execute("""
+        SELECT sum(facility_kw_sum) FILTER (WHERE bucket > %(now)s - %(w)s),
+               sum(it_kw_sum)       FILTER (WHERE bucket > %(now)s - %(w)s),
+               sum(facility_kw_sum) FILTER (WHERE bucket > %(then)s - %(w)s AND bucket <= %(then)s),
+               sum(it_kw_sum)       FILTER (WHERE bucket > %(then)s - %(w)s AND bucket <= %(then)s),
+               sum(facility_kw_sum) FILTER (WHERE bucket > %(then)s),
+               sum(it_kw_sum)       FILTER (WHERE bucket > %(then)s),
+               sum(facility_kw_sum) FILTER (WHERE bucket <= %(then)s),
+               sum(it_kw_sum)       FILTER (WHERE bucket <= %(then)s)
+        FROM datacenter_rollup_1m WHERE bucket > %(now)s - interval '2 days' AND bucket <= %(now)s
+    """, {"now": now, "then": then, "w": PUE_WINDOW})  # fmt: skip
+    names = ("now_fac", "now_it", "then_fac", "then_it", "day_fac", "day_it", "prevday_fac", "prevday_it")
+    facts.energy = dict(zip(names, cur.fetchone(), strict=True))
+    cur.execute("SELECT site, ts, facility_kw, it_kw, inlet_temp_c FROM datacenter_latest ORDER BY site")
+    facts.sites = cur.fetchall()

@@ -1,0 +1,148 @@
+"""Turn the snapshot queries' raw answers into the one JSON document every viewer reads (pure).
+
+The document holds numbers, not formatted text: formatting belongs to the figure builders in ``layouts/``.
+``digests`` fingerprints each part a view renders on its own (each KPI, the sensor map, the alerts, the
+data-centre sites, the newest reading), so a viewer re-sends only the parts whose fingerprint changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from datetime import datetime
+
+from live.queries import RATE_WINDOW, CityFacts
+from live.thresholds import SEVERITY, reading_status, worst
+
+PUE_BASELINE = 1.6
+ALERT_SEVERITIES = ("critical", "warning", "info")
+
+
+def ms(moment: datetime | None) -> int | None:
+    """Epoch milliseconds of ``moment``."""
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def ratio(top: float | None, bottom: float | None) -> float | None:
+    """``top / bottom``, or None when there is nothing to divide by."""
+    return None if top is None or not bottom else top / bottom
+
+
+def sensor_states(facts: CityFacts) -> list[dict]:
+    """One entry per device: position, kind, district, worst status over its metrics, its first metric's value."""
+    now = facts.windows.now
+    devices: dict[str, dict] = {}
+    for device_id, metric, kind, district, lat, lon, value, unit, ts in sorted(facts.sensors):
+        status = reading_status(kind, metric, value, (now - ts).total_seconds())
+        entry = devices.setdefault(device_id, {
+            "id": device_id, "lat": lat, "lon": lon, "kind": kind, "district": district, "statuses": [],
+            "metric": metric, "value": value, "unit": unit, "ts_ms": ms(ts),
+        })  # fmt: skip
+        entry["statuses"].append(status)
+        entry["ts_ms"] = max(entry["ts_ms"], ms(ts))
+    for entry in devices.values():
+        entry["status"] = worst(entry.pop("statuses"))
+    return list(devices.values())
+
+
+def complaint_kpis(facts: CityFacts) -> dict[str, dict]:
+    """Complaints today, open, resolved within SLA, median time to close, satisfaction: now and yesterday."""
+    opened = {True: 0, False: 0}
+    rated = {True: [0, 0], False: [0, 0]}
+    for status, is_today, events, sat_n, satisfied_n in facts.complaint_events:
+        if status == "open":
+            opened[is_today] += int(events)
+        rated[is_today][0] += int(sat_n)
+        rated[is_today][1] += int(satisfied_n)
+
+    def sla(day: bool) -> float | None:
+        closed, within, _ = facts.closures.get(day, (0, 0, None))
+        return ratio(100.0 * within, closed)
+
+    def median_h(day: bool) -> float | None:
+        median_s = facts.closures.get(day, (0, 0, None))[2]
+        return None if median_s is None else float(median_s) / 3600
+
+    return {
+        "complaints_today": {"value": opened[True], "yesterday": opened[False]},
+        "complaints_open": {"value": facts.open_now, "yesterday": facts.open_yesterday},
+        "sla_share_pct": {"value": sla(True), "yesterday": sla(False)},
+        "median_close_h": {"value": median_h(True), "yesterday": median_h(False)},
+        "satisfaction_pct": {"value": ratio(100.0 * rated[True][1], rated[True][0]),
+                             "yesterday": ratio(100.0 * rated[False][1], rated[False][0])},
+    }  # fmt: skip
+
+
+def energy_kpis(energy: dict[str, float | None]) -> dict[str, dict]:
+    """PUE now and over 24 h, energy-weighted (sum of facility over sum of IT), and the saving against 1.6."""
+    pue_day, pue_prev = ratio(energy.get("day_fac"), energy.get("day_it")), ratio(energy.get("prevday_fac"),
+                                                                                  energy.get("prevday_it"))
+
+    def saved(pue: float | None) -> float | None:  # same IT energy at the baseline PUE would have cost more
+        return None if pue is None else 100.0 * (1 - pue / PUE_BASELINE)
+
+    return {
+        "pue_now": {"value": ratio(energy.get("now_fac"), energy.get("now_it")),
+                    "yesterday": ratio(energy.get("then_fac"), energy.get("then_it"))},
+        "pue_24h": {"value": pue_day, "yesterday": pue_prev},
+        "energy_saved_pct": {"value": saved(pue_day), "yesterday": saved(pue_prev)},
+    }  # fmt: skip
+
+
+def sensor_kpis(facts: CityFacts, sensors: list[dict]) -> dict[str, dict]:
+    """Devices online (not stale) and readings per minute, each with the same time yesterday."""
+    online = sum(1 for s in sensors if s["status"] != "stale")
+    per_min = RATE_WINDOW.total_seconds() / 60
+    return {
+        "devices_online_pct": {"value": ratio(100.0 * online, len(sensors)),
+                               "yesterday": ratio(100.0 * facts.devices_seen_yesterday, len(sensors))},
+        "readings_per_min": {"value": facts.readings_now / per_min, "yesterday": facts.readings_yesterday / per_min},
+    }  # fmt: skip
+
+
+def site_states(facts: CityFacts) -> list[dict]:
+    """Per data-centre site: its latest sample and instantaneous PUE."""
+    return [{"site": site, "ts_ms": ms(ts), "facility_kw": fac, "it_kw": it, "pue": ratio(fac, it),
+             "inlet_temp_c": temp} for site, ts, fac, it, temp in facts.sites]  # fmt: skip
+
+
+def digest(part: object) -> str:
+    """A short fingerprint of a JSON-able part."""
+    return hashlib.blake2b(json.dumps(part, sort_keys=True).encode(), digest_size=8).hexdigest()
+
+
+def assemble(facts: CityFacts, alerts: list[dict] | None = None, alerts_available: bool = False) -> dict:
+    """The snapshot document (without its version, which the builder assigns when storing it).
+
+    ``alerts`` (newest first, each with ``severity``, ``title``, ``at_ms``) stay empty and ``alerts_available``
+    false until the alerting stage exists; the views say so rather than show a reassuring zero.
+    """
+    sensors = sensor_states(facts)
+    sites = site_states(facts)
+    alerts = alerts or []
+    by_severity = Counter(a["severity"] for a in alerts)
+    kpis = sensor_kpis(facts, sensors) | complaint_kpis(facts) | energy_kpis(facts.energy)
+    kpis["alerts_open"] = {"value": len(alerts), "yesterday": None, "available": alerts_available,
+                           "by_severity": {s: by_severity.get(s, 0) for s in ALERT_SEVERITIES}}  # fmt: skip
+    latest = max(sensors, key=lambda s: (s["ts_ms"], s["id"]), default=None)
+    newest = [s["ts_ms"] for s in sensors] + [s["ts_ms"] for s in sites] + [ms(facts.complaints_newest) or 0]
+    counts = Counter(s["status"] for s in sensors)
+    doc = {
+        "built_ms": ms(facts.windows.now),
+        "newest_ms": max(newest, default=0) or None,
+        "kpis": kpis,
+        "sensors": sensors,
+        "sensor_counts": {status: counts.get(status, 0) for status in sorted(SEVERITY, key=SEVERITY.get)},
+        "latest_reading": latest,
+        "sites": sites,
+        "alerts": {"available": alerts_available, "items": alerts},
+    }
+    map_part = [(s["id"], s["lat"], s["lon"], s["kind"], s["district"], s["status"]) for s in sensors]
+    parts = {f"kpi:{key}": kpi for key, kpi in kpis.items()} | {
+        "sensors": map_part, "sensor_counts": doc["sensor_counts"], "alerts": doc["alerts"], "sites": sites,
+        "latest_reading": latest,
+    }  # fmt: skip
+    doc["digests"] = {name: digest(part) for name, part in parts.items()}
+    return doc
+

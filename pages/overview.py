@@ -1,0 +1,11 @@
+"""Home: the city's KPIs against the same time yesterday, sensors by status, latest alerts, data centres."""
+
+import dash
+
+from layouts.overview import overview_layout
+
+dash.register_page(__name__, path="/", name="Overview", title="IOC · Overview", order=0)
+
+
+def layout(**_query: str):
+    return overview_layout()

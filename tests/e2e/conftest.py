@@ -1,0 +1,236 @@
+"""The app served for real, for the browser tests: gunicorn on a free port, against real Redis and TimescaleDB.
+
+One session: a fresh schema and fresh streams (as in tests/integration), an in-process ingest worker, a small
+deterministic city fed through the streams (``feed.py``) and kept reporting, ``gunicorn app:server`` with two
+workers, and Debian's Chromium driven by Playwright. Waits are bounded retries, never bare sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+import bootstrap
+from settings import Settings
+from storage.migrate import migrate
+from tests.e2e import feed
+from tests.integration.conftest import wait_until
+from tests.integration.processes import settings_env
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+STALE_AFTER_S = 6  # small, so the "feeds stopped" test is quick
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status
+    except OSError as exc:
+        return getattr(exc, "code", None)
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """``settings_env`` without empty IOC_ values, which a child would parse (an empty JSON list is not "")."""
+    return {k: v for k, v in settings_env(settings).items() if v != "" or not k.startswith("IOC_")}
+
+
+def _answers(check) -> bool:
+    try:
+        check()
+        return True
+    except Exception:
+        return False
+
+
+class Served:
+    """``gunicorn app:server`` as a real process; restartable on the same port."""
+
+    def __init__(self, settings: Settings, log: Path, workers: int = 2) -> None:
+        self.settings, self.log, self.workers = settings, log, workers
+        self.url = f"http://{settings.http_host}:{settings.http_port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        out = open(self.log, "ab")  # noqa: SIM115 - handed to the child
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "app:server",
+             "--bind", f"{self.settings.http_host}:{self.settings.http_port}",
+             "--workers", str(self.workers), "--threads", "8", "--graceful-timeout", "5"],
+            cwd=REPO, env=child_env(self.settings), stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_until(lambda: http_status(self.url + "/healthz") == 200, timeout=30, what=f"gunicorn at {self.url}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=20)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def e2e_settings() -> Iterator[Settings]:
+    """Fresh schema and streams for the session; both are removed afterwards."""
+    base = Settings()
+    client = bootstrap.redis_client(base)
+    wait_until(lambda: _answers(client.ping), timeout=20, what=f"Redis at {base.redis_url}")
+    wait_until(lambda: _answers(lambda: psycopg.connect(base.database_url, connect_timeout=2).close()), timeout=20,
+               what=f"TimescaleDB at {base.database_url}")
+    tag = uuid.uuid4().hex[:10]
+    settings = base.model_copy(update={
+        "db_schema": f"t_{tag}", "stream_iot": f"t{tag}:iot", "stream_complaints": f"t{tag}:complaints",
+        "stream_datacenter": f"t{tag}:datacenter", "stream_deadletter": f"t{tag}:deadletter",
+        "consumer_group": f"t{tag}-ingest", "ingest_block_ms": 50, "http_port": free_port(),
+        "stale_after_s": STALE_AFTER_S, "wall_interval_s": 5,
+    })  # fmt: skip
+    migrate(settings.database_url, settings.db_schema, bootstrap.retention(settings))
+    yield settings
+    client = bootstrap.redis_client(settings)
+    for key in client.scan_iter(match=f"t{tag}*"):
+        client.delete(key)
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(settings.db_schema)))
+
+
+@pytest.fixture(scope="session")
+def ingest(e2e_settings: Settings) -> Iterator[None]:
+    """One ingest worker in a thread of the test process."""
+    stop = threading.Event()
+    worker = bootstrap.ingest_worker(e2e_settings, consumer="e2e-0")
+    thread = threading.Thread(target=worker.run, args=(stop.is_set,), name="e2e-ingest", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def city_feed(e2e_settings: Settings, ingest) -> Iterator[feed.Feeder]:
+    """The deterministic city, backfilled, ingested, and kept reporting every second."""
+    client = bootstrap.redis_client(e2e_settings)
+    city = bootstrap.city_map(e2e_settings)
+    devices = feed.make_devices(city)
+    feed.backfill(client, e2e_settings, devices, int(time.time() * 1000), city)
+    stats = f"{e2e_settings.consumer_group}:stats"
+    expected = sum(client.xlen(s) for s in e2e_settings.streams.values())
+    wait_until(lambda: int(client.hget(stats, "inserted") or 0) >= expected, timeout=60, what="backfill ingested")
+    feeder = feed.Feeder(client, e2e_settings, devices)
+    feeder.start()
+    yield feeder
+    feeder.stop()
+    feeder.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def served(e2e_settings: Settings, city_feed, tmp_path_factory) -> Iterator[Served]:
+    server = Served(e2e_settings, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+class ConsoleWatch:
+    """Console errors and uncaught exceptions of one page."""
+
+    def __init__(self, page) -> None:
+        self.errors: list[str] = []
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+
+def _page(browser, width: int, height: int):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.console = ConsoleWatch(page)
+    page.traffic = Traffic(page)
+    return context, page
+
+
+@pytest.fixture
+def desktop(browser, served):
+    """A 1440×900 page with its console watched."""
+    context, page = _page(browser, 1440, 900)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def wall(browser, served):
+    """A 1920×1080 page (the wall screen) with its console watched."""
+    context, page = _page(browser, 1920, 1080)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    """Write ``docs/screenshots/<name>.png``."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+class Traffic:
+    """Dash's callback requests in flight on a page, to wait until the page has settled."""
+
+    def __init__(self, page) -> None:
+        self.in_flight, self.last_change = 0, time.monotonic()
+        page.on("request", lambda r: self._change(+1) if "_dash-update-component" in r.url else None)
+        page.on("requestfinished", lambda r: self._change(-1) if "_dash-update-component" in r.url else None)
+        page.on("requestfailed", lambda r: self._change(-1) if "_dash-update-component" in r.url else None)
+
+    def _change(self, step: int) -> None:
+        self.in_flight += step
+        self.last_change = time.monotonic()
+
+    def settled(self, quiet_s: float) -> bool:
+        return self.in_flight <= 0 and time.monotonic() - self.last_change >= quiet_s
+
+
+def settle(page, quiet_s: float = 0.8, timeout: float = 20.0) -> None:
+    """Wait (bounded) until no callback request has started or finished for ``quiet_s``.
+
+    Live pages tick every second, so for them a "quiet" moment is between two ticks.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.traffic.settled(quiet_s):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{page.url} kept calling back for {timeout} s")
+        page.wait_for_timeout(50)  # yields to Playwright's event loop, which records the requests

@@ -1,0 +1,96 @@
+"""The city map's pure builders: sensor status, filters, compact features, geobuf, density, history figure."""
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import geobuf
+
+from layouts import city_map
+
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+
+def row(device, metric, value, age_s=10, kind="air_quality", district="futian"):
+    return {"device_id": device, "metric": metric, "kind": kind, "unit": "ug/m3", "value": value,
+            "ts": NOW - timedelta(seconds=age_s), "lat": 22.54, "lon": 114.06, "district": district}
+
+
+def test_a_device_takes_the_worst_status_of_its_metrics_and_goes_stale_when_silent():
+    states = city_map.sensor_states([row("aq-1", "pm25", 20.0), row("aq-1", "pm10", 300.0),
+                                     row("aq-2", "pm25", 80.0), row("aq-3", "pm25", 20.0, age_s=3600)], NOW)
+    assert {s["id"]: s["status"] for s in states} == {"aq-1": "critical", "aq-2": "warning", "aq-3": "stale"}
+    assert set(states[0]) == {"id", "lat", "lon", "kind", "district", "status"}  # the snapshot's shape
+
+
+def test_filters_keep_the_chosen_kinds_and_districts_and_empty_means_all():
+    sensors = [{"id": "a", "kind": "traffic", "district": "futian"}, {"id": "b", "kind": "noise", "district": "luohu"}]
+    assert city_map.filter_sensors(sensors, None, []) == sensors
+    assert [s["id"] for s in city_map.filter_sensors(sensors, ["noise"], None)] == ["b"]
+    assert city_map.filter_sensors(sensors, ["noise"], ["futian"]) == []
+
+
+def test_features_are_compact_and_survive_the_geobuf_round_trip():
+    sensors = [{"id": "tr-1", "lat": 22.543101, "lon": 114.059602, "status": "critical"},
+               {"id": "tr-2", "lat": 22.6, "lon": 114.1, "status": "mystery"}]
+    collection = city_map.sensor_features(sensors)
+    assert collection["features"][0]["properties"] == {"id": "tr-1", "s": city_map.STATUSES.index("critical")}
+    assert collection["features"][1]["properties"]["s"] == city_map.STATUSES.index("stale")
+    decoded = geobuf.decode(base64.b64decode(city_map.to_geobuf(collection)))
+    assert decoded["features"][0]["geometry"]["coordinates"] == [114.059602, 22.543101]
+    assert decoded["features"][0]["properties"] == {"id": "tr-1", "s": 2}
+
+
+def test_fifty_thousand_sensors_encode_to_well_under_their_geojson_size():
+    sensors = [{"id": f"sz-tr-baoan-{n:05d}", "lat": 22.5 + n * 1e-6, "lon": 113.9 + n * 1e-6, "status": "normal"}
+               for n in range(50_000)]  # fmt: skip
+    collection = city_map.sensor_features(sensors)
+    assert len(city_map.to_geobuf(collection)) < 0.6 * len(json.dumps(collection, separators=(",", ":")))
+
+
+def test_counts_density_and_options():
+    sensors = [{"kind": "noise", "status": "normal"}, {"kind": "traffic", "status": "stale"},
+               {"kind": "noise", "status": "stale"}]
+    assert city_map.status_counts(sensors) == {"normal": 1, "warning": 0, "critical": 0, "stale": 2}
+    assert city_map.kind_options(sensors) == [{"label": "noise", "value": "noise"},
+                                              {"label": "traffic", "value": "traffic"}]
+    assert city_map.density_hideout({"futian": 4, "luohu": 9}) == {"open": {"futian": 4, "luohu": 9}, "max": 9}
+    assert city_map.density_hideout({})["max"] == 0
+
+
+def test_district_options_come_from_our_geojson(settings):
+    geojson = json.loads(Path(settings.districts_geojson).read_text(encoding="utf-8"))
+    options = city_map.district_options(geojson)
+    assert {o["value"] for o in options} >= {"futian", "nanshan", "baoan"}
+    assert any(o["label"] == "Futian 福田区" for o in options)
+
+
+def test_no_tile_layer_unless_a_url_is_configured():
+    assert city_map.tile_layers("", "") == []
+    (layer,) = city_map.tile_layers("https://tiles.example/{z}/{x}/{y}.png", "© example")
+    assert layer.url.endswith("{y}.png")
+
+
+def test_history_figure_draws_a_line_per_metric():
+    readings = [{"ts": NOW, "metric": "pm25", "unit": "ug/m3", "value": 3.0},
+                {"ts": NOW, "metric": "pm10", "unit": "ug/m3", "value": 5.0}]
+    fig = city_map.device_history_figure("aq-1", readings)
+    assert sorted(t.name for t in fig.data) == ["pm10 (ug/m3)", "pm25 (ug/m3)"]
+    assert "no readings" in city_map.device_history_figure("aq-1", []).layout.title.text
+
+
+def test_the_map_layout_has_the_clustered_geobuf_sensor_layer():
+    layout = city_map.map_layout()
+    found = {}
+
+    def walk(node):
+        if getattr(node, "id", None):
+            found[node.id] = node
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list) else [children] if children is not None else []:
+            walk(child)
+
+    walk(layout)
+    sensors = found["map-layer-sensors"]
+    assert sensors.cluster is True and sensors.format == "geobuf" and sensors.superClusterOptions
