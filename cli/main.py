@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "ingest": "cli.ingest:ingest",
     "serve": "cli.serve:serve",
     "config": "cli.config:config",
+    "alerts": "cli.alerts:alerts",
 }
 
 

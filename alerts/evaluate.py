@@ -1,0 +1,125 @@
+"""Evaluate the rules against records as they arrive, and against the clock (pure: no I/O, no wall clock).
+
+The worker feeds parsed records (``SensorReading``, ``ComplaintEvent``, ``PowerSample`` from ``streams/``) with
+the time it read them, and calls ``tick`` about once a second; both return ``Condition``s, only when an alert of
+a rule+subject starts firing or stops. Deduplication against open alerts is the store's job; this stage says
+what is true. Flapping is damped here, by `keep_firing_for` and `clear_threshold` (see ``alerts/hold.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from alerts.clock_judges import NoDataJudge, OpenPastSlaJudge
+from alerts.judges import Change, PueJudge, RateJudge, RuleJudge, ThresholdJudge
+from alerts.rules import Rule
+
+# The record fields a cached routing decision depends on, per stream kind (the rules' matchers and metric).
+ROUTE_KEY = {"iot": ("kind", "metric", "district"), "datacenter": ("site",), "complaints": ("district", "category")}
+ROUTE_CACHE_LIMIT = 200_000
+
+
+class Condition(NamedTuple):
+    """An alert of rule ``rule_id`` about ``subject`` is now firing, or has stopped (``firing`` False)."""
+
+    rule_id: str
+    subject: str
+    firing: bool
+    value: float
+    threshold: float | None
+    severity: str
+    summary: str
+    labels: Mapping[str, str]
+    at: datetime
+
+
+def make_judge(rule: Rule, started: float) -> RuleJudge:
+    """The judge for a rule's type."""
+    if rule.type == "threshold":
+        return ThresholdJudge(rule)
+    if rule.type == "rate":
+        return RateJudge(rule)
+    if rule.type == "no_data":
+        return NoDataJudge(rule, started)
+    if rule.function == "pue":
+        return PueJudge(rule)
+    return OpenPastSlaJudge(rule)
+
+
+def accepts(rule: Rule, record: Any) -> bool:
+    """Whether a record of the rule's stream passes its matchers (and carries its metric)."""
+    if rule.source == "iot" and rule.metric is not None and record.metric != rule.metric:
+        return False
+    return all(getattr(record, key) in wanted for key, wanted in rule.match.items())
+
+
+class Evaluator:
+    """The rules' windows and holds; one instance per evaluating process (it is the leader's memory)."""
+
+    def __init__(self, rules: Sequence[Rule], started: float) -> None:
+        self.judges = {rule.id: make_judge(rule, started) for rule in rules}
+        self._by_source: dict[str, list[RuleJudge]] = {}
+        for judge in self.judges.values():
+            self._by_source.setdefault(judge.rule.source, []).append(judge)
+        self._routes: dict[tuple, list[RuleJudge]] = {}
+
+    def _route(self, kind: str, record: Any) -> list[RuleJudge]:
+        key = (kind, *(getattr(record, f) for f in ROUTE_KEY[kind]))
+        judges = self._routes.get(key)
+        if judges is None:
+            if len(self._routes) > ROUTE_CACHE_LIMIT:
+                self._routes.clear()
+            judges = [j for j in self._by_source.get(kind, ()) if accepts(j.rule, record)]
+            self._routes[key] = judges
+        return judges
+
+    def observe(self, kind: str, records: Iterable[Any], now: float) -> list[Condition]:
+        """Records of one stream kind ('iot', 'complaints', 'datacenter'), read at ``now`` (epoch seconds)."""
+        if kind not in self._by_source:
+            return []
+        changes = []
+        for record in records:
+            judges = self._route(kind, record)
+            if judges:
+                ts = record.ts.timestamp()
+                for judge in judges:
+                    change = judge.observe(record, ts, now)
+                    if change is not None:
+                        changes.append(change)
+        return [condition(c) for c in changes]
+
+    def observe_batch(self, batch: Any, now: float) -> list[Condition]:
+        """All records of a ``storage.event_store.Batch`` (what ``streams.batching.parse_entries`` returns)."""
+        return (self.observe("iot", batch.readings, now) + self.observe("complaints", batch.complaints, now)
+                + self.observe("datacenter", batch.samples, now))  # fmt: skip
+
+    def tick(self, now: float) -> list[Condition]:
+        """Let time pass: holds complete, silences lengthen, complaints age past their SLA."""
+        return [condition(change) for judge in self.judges.values() for change in judge.tick(now)]
+
+    def assume_firing(self, rule_id: str, subject: str, now: float) -> None:
+        """Restore an alert open in the store, so it resolves when its condition clears (after a restart)."""
+        judge = self.judges.get(rule_id)
+        if judge is not None:
+            judge.assume_firing(subject, now)
+
+    def seed_open_complaint(self, request_id: str, opened_at: float, district: str, category: str) -> None:
+        """A request open in the store at start; SLA rules whose matchers accept it count it."""
+        for judge in self._by_source.get("complaints", ()):
+            if isinstance(judge, OpenPastSlaJudge) and all(
+                {"district": district, "category": category}[key] in wanted for key, wanted in judge.rule.match.items()
+            ):
+                judge.seed(request_id, opened_at, district)
+
+
+def condition(change: Change) -> Condition:
+    """A judge's change as the store's input, with its summary written out."""
+    rule = change.rule
+    threshold = None if rule.type == "no_data" else rule.threshold
+    limit = rule.silent_for_s if rule.type == "no_data" else rule.threshold
+    return Condition(
+        rule.id, change.subject, change.firing, change.value, threshold, rule.severity,
+        rule.summarize(change.subject, change.value, limit), rule.labels, datetime.fromtimestamp(change.now, UTC),
+    )  # fmt: skip

@@ -1,0 +1,147 @@
+"""The alert store: conditions and people's actions become alert rows, audit events and outbox messages.
+
+Each call is ONE transaction: the alert's new state, its ``alert_events`` row and its outbox messages commit
+together or not at all (the transactional outbox), and ``pg_notify`` wakes the senders at commit. The rules of
+the lifecycle live in ``alerts/state.py``; this module only reads and writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from alerts import webhooks
+from alerts.evaluate import Condition
+from alerts.state import EVENT_TYPES, Action, alert_labels, next_status, notifies, silence_matches
+
+EVALUATOR = "evaluator"
+NOTIFY = "SELECT pg_notify('ioc_alert_outbox:' || current_schema(), '')"
+
+
+def outbox_channel(schema: str) -> str:
+    """The LISTEN channel senders wait on for new outbox messages in ``schema``."""
+    return f"ioc_alert_outbox:{schema}"
+
+
+class AlertNotFound(LookupError):
+    """No alert with that id."""
+
+
+class AlertStore:
+    """Alerts in one schema; ``receivers`` are the names each notification goes to."""
+
+    def __init__(self, conn: psycopg.Connection, receivers: Sequence[str], dashboard_url: str) -> None:
+        self.conn = conn
+        self.receivers = tuple(receivers)
+        self.dashboard_url = dashboard_url.rstrip("/")
+
+    # --- from the evaluator ----------------------------------------------------------------------------
+    def apply(self, conditions: Sequence[Condition]) -> int:
+        """Record conditions: new alerts fire, cleared ones resolve, repeats change nothing. Returns messages queued."""
+        if not conditions:
+            return 0
+        queued = 0
+        with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
+            silences = self._active_silences(cur)
+            for c in conditions:
+                queued += self._fire(cur, c, silences) if c.firing else self._clear(cur, c, silences)
+            if queued:
+                cur.execute(NOTIFY)
+        return queued
+
+    def _fire(self, cur: psycopg.Cursor, c: Condition, silences: list[dict]) -> int:
+        labels = alert_labels(c.rule_id, c.severity, c.subject, c.labels)
+        muted = _muted(labels, silences)
+        cur.execute(
+            "INSERT INTO alerts (rule_id, subject, severity, status, summary, labels, value, threshold, silenced,"
+            " fired_at, updated_at) VALUES (%s, %s, %s, 'firing', %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (rule_id, subject) WHERE status <> 'resolved' DO NOTHING RETURNING *",
+            (c.rule_id, c.subject, c.severity, c.summary, Jsonb(labels), c.value, c.threshold, muted is not None,
+             c.at, c.at),
+        )  # fmt: skip
+        alert = cur.fetchone()
+        if alert is None:  # already open: the same alert, nothing to announce (deduplication)
+            cur.execute("UPDATE alerts SET value = %s, updated_at = %s WHERE rule_id = %s AND subject = %s"
+                        " AND status <> 'resolved'", (c.value, c.at, c.rule_id, c.subject))  # fmt: skip
+            return 0
+        details = {"value": c.value, "summary": c.summary, **({"silence_id": muted} if muted else {})}
+        return self._record(cur, alert, Action.FIRED, EVALUATOR, None, details, c.at, silences)
+
+    def _clear(self, cur: psycopg.Cursor, c: Condition, silences: list[dict]) -> int:
+        cur.execute(
+            "UPDATE alerts SET status = 'resolved', resolved_at = %s, resolved_by = %s, value = %s, updated_at = %s"
+            " WHERE rule_id = %s AND subject = %s AND status <> 'resolved' RETURNING *",
+            (c.at, EVALUATOR, c.value, c.at, c.rule_id, c.subject),
+        )  # fmt: skip
+        alert = cur.fetchone()
+        if alert is None:
+            return 0
+        return self._record(cur, alert, Action.RESOLVED, EVALUATOR, "condition cleared", {"value": c.value}, c.at,
+                            silences)  # fmt: skip
+
+    # --- from people (the console) ----------------------------------------------------------------------
+    def acknowledge(self, alert_id: int, actor: str, note: str | None = None) -> dict:
+        """Someone is on it: firing → acknowledged (refused in any other status)."""
+        return self._act(alert_id, Action.ACKNOWLEDGED, actor, note,
+                         "acknowledged_at = now(), acknowledged_by = %(actor)s")  # fmt: skip
+
+    def resolve(self, alert_id: int, actor: str, note: str | None = None) -> dict:
+        """Resolved by hand (firing or acknowledged → resolved)."""
+        return self._act(alert_id, Action.RESOLVED, actor, note, "resolved_at = now(), resolved_by = %(actor)s")
+
+    def add_note(self, alert_id: int, actor: str, note: str) -> dict:
+        """A note on the alert's trail; nothing else changes and nothing is sent."""
+        return self._act(alert_id, Action.NOTE, actor, note, None)
+
+    def assign(self, alert_id: int, actor: str, assignee: str | None) -> dict:
+        """Give the alert to someone (None: to nobody)."""
+        return self._act(alert_id, Action.ASSIGNED, actor, None, "assignee = %(assignee)s", {"assignee": assignee})
+
+    def _act(self, alert_id: int, action: Action, actor: str, note: str | None, assignment: str | None,
+             details: Mapping[str, Any] | None = None) -> dict:  # fmt: skip
+        with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
+            cur.execute("SELECT * FROM alerts WHERE id = %s FOR UPDATE", (alert_id,))
+            alert = cur.fetchone()
+            if alert is None:
+                raise AlertNotFound(f"no alert {alert_id}")
+            status = next_status(alert["status"], action)  # raises InvalidTransition
+            params = {"id": alert_id, "actor": actor, "status": status.value, **(details or {})}
+            sets = "status = %(status)s, updated_at = now()" + (f", {assignment}" if assignment else "")
+            cur.execute(f"UPDATE alerts SET {sets} WHERE id = %(id)s RETURNING *", params)
+            alert = cur.fetchone()
+            if self._record(cur, alert, action, actor, note, dict(details or {}), alert["updated_at"],
+                            self._active_silences(cur)):  # fmt: skip
+                cur.execute(NOTIFY)
+            return alert
+
+    # --- the audit trail and the outbox -------------------------------------------------------------------
+    def _record(self, cur: psycopg.Cursor, alert: dict, action: Action, actor: str, note: str | None,
+                details: dict, at: datetime, silences: list[dict]) -> int:  # fmt: skip
+        cur.execute("INSERT INTO alert_events (alert_id, at, actor, action, note, details)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    (alert["id"], at, actor, action.value, note, Jsonb(details)))  # fmt: skip
+        if not notifies(action, alert["silenced"], _muted(alert["labels"], silences) is not None):
+            return 0
+        event_type = EVENT_TYPES[action]
+        change = {"action": action.value, "actor": actor, "at": at, "note": note}
+        text = webhooks.body(event_type, alert, change, f"{self.dashboard_url}/alerts/{alert['id']}", at)
+        for receiver in self.receivers:
+            cur.execute("INSERT INTO alert_outbox (message_id, alert_id, receiver, event_type, body)"
+                        " VALUES (%s, %s, %s, %s, %s)",
+                        (webhooks.new_message_id(), alert["id"], receiver, event_type, text))  # fmt: skip
+        return len(self.receivers)
+
+    @staticmethod
+    def _active_silences(cur: psycopg.Cursor) -> list[dict]:
+        cur.execute("SELECT id, matchers FROM alert_silences WHERE starts_at <= now() AND ends_at > now()")
+        return cur.fetchall()
+
+
+def _muted(labels: Mapping[str, str], silences: list[dict]) -> int | None:
+    """The id of a silence in force that matches these labels, if any."""
+    return next((s["id"] for s in silences if silence_matches(s["matchers"], labels)), None)

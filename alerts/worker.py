@@ -1,0 +1,189 @@
+"""The alert evaluator worker: read the city streams as consumer group `ioc-alerts`, evaluate, store, acknowledge.
+
+Windows and holds live in the evaluator's memory, so exactly one process evaluates at a time: a Redis lease
+(``<group>:leader``, renewed every tick) elects it, and it always reads as consumer ``evaluator``, so a new leader
+first re-reads what the old one left unacknowledged. Entries are acknowledged only after the conditions they
+produced are committed. A new leader rebuilds its memory: open alerts (so they can resolve) and open complaints
+(for SLA rules) come from the database; windows refill from the stream within one window length.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import psycopg
+import redis
+
+from alerts.evaluate import Condition, Evaluator
+from alerts.rules import Rule
+from alerts.store import AlertStore
+from streams.backoff import delays
+from streams.batching import Entry, parse_entries
+from streams.fields import ParseContext
+
+log = logging.getLogger(__name__)
+CONSUMER = "evaluator"
+# Renew the lease only if we still hold it (a paused process must not extend a lease someone else took).
+RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
+RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+@dataclass(frozen=True)
+class EvaluatorConfig:
+    """What the evaluator worker needs from the settings."""
+
+    streams: dict[str, str]  # kind → stream name
+    group: str
+    tick_s: float
+    batch: int
+    db_retry_max_s: float
+
+    @property
+    def lease_key(self) -> str:
+        return f"{self.group}:leader"
+
+    @property
+    def lease_ms(self) -> int:
+        return int(max(5.0, 5 * self.tick_s) * 1000)
+
+
+class EvaluatorWorker:
+    """Leader-elected evaluation of ``rules`` over the city streams."""
+
+    def __init__(self, client: redis.Redis, connect_db: Callable[[], psycopg.Connection],
+                 make_store: Callable[[psycopg.Connection], AlertStore], rules: Sequence[Rule],
+                 config: EvaluatorConfig, ctx: ParseContext,
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+        self.client = client
+        self.config = config
+        self.ctx = ctx
+        self.rules = list(rules)
+        self.clock = clock
+        self.identity = uuid.uuid4().hex  # who holds the lease: this process, not a reusable name
+        self.evaluator: Evaluator | None = None
+        self._connect_db = connect_db
+        self._make_store = make_store
+        self._store: AlertStore | None = None
+        self._kind_of = {name.encode(): kind for kind, name in config.streams.items()}
+        self._next_tick = 0.0
+
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        """Evaluate while leader, until ``should_stop()``; the lease is released on the way out."""
+        self._redis(self.ensure_groups)
+        try:
+            while not should_stop():
+                if not self._redis(self._lead):
+                    self.evaluator = None
+                    time.sleep(self.config.tick_s)
+                    continue
+                if self.evaluator is None:
+                    self._become_leader()
+                self.step()
+        finally:
+            self._redis(lambda: self.client.eval(RELEASE, 1, self.config.lease_key, self.identity))
+            if self._store is not None:
+                self._store.conn.close()
+
+    def step(self) -> None:
+        """One read (blocking until the next tick at most), then the tick if it is due."""
+        wait_ms = max(1, int((self._next_tick - time.monotonic()) * 1000))
+        entries = self._redis(lambda: self._read(">", block_ms=wait_ms))
+        if entries:
+            self._handle(entries)
+        if time.monotonic() >= self._next_tick:
+            self._next_tick = time.monotonic() + self.config.tick_s
+            self._apply(self.evaluator.tick(self.clock()))
+
+    def ensure_groups(self) -> None:
+        """Create the group on every stream at its end: alerts are about what happens from now on."""
+        for stream in self.config.streams.values():
+            try:
+                self.client.xgroup_create(stream, self.config.group, id="$", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    def _lead(self) -> bool:
+        key, ms = self.config.lease_key, self.config.lease_ms
+        if self.client.set(key, self.identity, nx=True, px=ms):
+            return True
+        return bool(self.client.eval(RENEW, 1, key, self.identity, ms))
+
+    def _become_leader(self) -> None:
+        log.info("alert evaluator %s leads; %d rules", self.identity[:8], len(self.rules))
+        now = self.clock()
+        self.evaluator = Evaluator(self.rules, started=now)
+        open_alerts, open_complaints = self._with_store(_memory)
+        for rule_id, subject in open_alerts:
+            self.evaluator.assume_firing(rule_id, subject, now)
+        for request_id, opened_at, district, category in open_complaints:
+            self.evaluator.seed_open_complaint(request_id, opened_at, district, category)
+        while entries := self._redis(lambda: self._read("0", block_ms=None)):
+            self._handle(entries)  # what the previous leader read but did not acknowledge
+
+    def _read(self, start: str, block_ms: int | None) -> dict[str, list[Entry]]:
+        reply = self.client.xreadgroup(self.config.group, CONSUMER, {s: start for s in self.config.streams.values()},
+                                       count=self.config.batch, block=block_ms)  # fmt: skip
+        items = reply.items() if isinstance(reply, dict) else (reply or [])
+        out: dict[str, list[Entry]] = {}
+        for stream, stream_entries in items:
+            name = stream if isinstance(stream, bytes) else stream.encode()
+            entries = stream_entries[0] if isinstance(reply, dict) else stream_entries
+            if entries:
+                out[self._kind_of[name]] = entries
+        return out
+
+    def _handle(self, entries: dict[str, list[Entry]]) -> None:
+        # Bad entries are only acknowledged here: the ingest group dead-letters them with the reason.
+        read = parse_entries(entries, self.ctx, redelivered=False)
+        self._apply(self.evaluator.observe_batch(read.batch, self.clock()))
+        pipe = self.client.pipeline(transaction=False)
+        for kind, ids in read.ids.items():
+            if ids:
+                pipe.xack(self.config.streams[kind], self.config.group, *ids)
+        self._redis(pipe.execute)
+
+    def _apply(self, conditions: list[Condition]) -> None:
+        if conditions:
+            self._with_store(lambda store: store.apply(conditions))
+
+    def _with_store(self, action: Callable[[AlertStore], object]):
+        """Run against the store, waiting out database outages (the conditions in hand are kept, not lost)."""
+        waits = delays(0.2, self.config.db_retry_max_s)
+        while True:
+            try:
+                if self._store is None:
+                    self._store = self._make_store(self._connect_db())
+                return action(self._store)
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                if self._store is not None:
+                    self._store.conn.close()
+                self._store = None
+                pause = next(waits)
+                log.warning("alerts: database unavailable (%s); retrying in %.1f s", str(exc).strip()[:200], pause)
+                time.sleep(pause)
+
+    def _redis(self, action: Callable):
+        waits = delays(0.1, self.config.db_retry_max_s)
+        while True:
+            try:
+                return action()
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                pause = next(waits)
+                log.warning("alerts: Redis unavailable (%s); retrying in %.1f s", exc, pause)
+                time.sleep(pause)
+
+
+def _memory(store: AlertStore) -> tuple[list[tuple[str, str]], list[tuple[str, float, str, str]]]:
+    """Open alerts and open complaints: what a new leader must know to resolve and to count SLAs."""
+    with store.conn.transaction():
+        alerts = store.conn.execute("SELECT rule_id, subject FROM alerts WHERE status <> 'resolved'").fetchall()
+        complaints = store.conn.execute(
+            "SELECT request_id, extract(epoch FROM opened_at)::float8, district, category FROM complaints"
+            " WHERE status <> 'closed'"
+        ).fetchall()
+    return alerts, complaints

@@ -1,0 +1,56 @@
+"""`ioc alerts`: run the alert evaluator and webhook sender, or check and list the rules."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from settings import load_settings
+
+
+@click.group()
+def alerts() -> None:
+    """Alert rules, evaluation and webhook notifications (docs/ALERTS.md)."""
+
+
+@alerts.command()
+@click.option("--no-evaluate", is_flag=True, help="Only send webhooks (run several senders, one evaluator).")
+@click.option("--no-send", is_flag=True, help="Only evaluate rules and record alerts.")
+def run(no_evaluate: bool, no_send: bool) -> None:
+    """Evaluate the rules on the city streams (group IOC_ALERT_CONSUMER_GROUP) and deliver the webhooks.
+
+    Several processes may run: one evaluates at a time (a Redis lease), all of them send. Runs until SIGTERM
+    or Ctrl-C.
+    """
+    from alerts.rules import RuleError
+    from alerts.runner import run_alerts
+    from alerts.webhooks import ReceiverRefused
+
+    try:
+        run_alerts(load_settings(), evaluate=not no_evaluate, send=not no_send)
+    except (RuleError, ReceiverRefused) as bad:
+        click.echo(f"error: {bad}", err=True)
+        sys.exit(2)
+
+
+@alerts.command()
+def rules() -> None:
+    """Check the rules file and the receivers; list the rules. Exit status 2 on any mistake."""
+    from alerts.rules import RuleError, load_rules
+    from alerts.webhooks import ReceiverRefused, check_receivers
+
+    settings = load_settings()
+    try:
+        loaded = load_rules(settings.alert_rules_file)
+        check_receivers(settings.alert_receivers, settings.alert_webhook_allowed_hosts)
+    except (RuleError, ReceiverRefused) as bad:
+        click.echo(f"error: {bad}", err=True)
+        sys.exit(2)
+    click.echo(f"{settings.alert_rules_file}: {len(loaded)} rules")
+    for rule in loaded:
+        what = rule.function or rule.metric or f"silent {rule.silent_for_s:g} s"
+        watches = f"{rule.source}/{rule.subject}"
+        click.echo(f"  {rule.id:<28} {rule.type:<10} {rule.severity:<9} {watches:<20} {what}")
+    names = ", ".join(f"{r.name} ({r.url})" for r in settings.alert_receivers) or "none (alerts are recorded only)"
+    click.echo(f"receivers: {names}")

@@ -1,0 +1,159 @@
+"""Webhook delivery against a real HTTP receiver on 127.0.0.1: signatures, retries, Retry-After, dead letters,
+and at-least-once delivery across a sender killed mid-request (a real process, SIGKILL)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+import bootstrap
+from alerts import console
+from alerts.evaluate import Condition
+from alerts.webhooks import ReceiverRefused
+from tests.integration.alerting import SECRET, Receiver, start_alerts, with_receivers
+from tests.integration.conftest import count, holds_for, wait_until
+
+pytestmark = pytest.mark.integration
+FAST = {"alert_retry_base_s": 0.2, "alert_retry_max_delay_s": 0.5, "alert_retry_for_s": 600.0}
+
+
+def cond(subject: str, firing: bool = True) -> Condition:
+    return Condition("pm25_high", subject, firing, 180.0, 150.0, "critical", f"PM2.5 in {subject}", {},
+                     datetime.now(UTC))  # fmt: skip
+
+
+def queue(settings, *conditions: Condition) -> None:
+    conn = bootstrap.db_connection(settings)
+    bootstrap.alert_store(settings, conn).apply(list(conditions))
+    conn.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def run_sender():
+    """Start in-process senders for given settings; all are stopped at the end of the test."""
+    stop = threading.Event()
+    threads = []
+
+    def start(settings):
+        sender = bootstrap.alert_sender(settings)
+        thread = threading.Thread(target=sender.run, args=(stop.is_set,), daemon=True)
+        thread.start()
+        threads.append(thread)
+        return sender
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+
+
+def test_signatures_verify_with_the_reference_library(test_settings, receiver, run_sender, db):
+    settings = with_receivers(test_settings, receiver)
+    run_sender(settings)
+    queue(settings, cond("futian"))
+    (delivery,) = wait_until(lambda: receiver.deliveries, what="a webhook")
+    payload = Webhook(SECRET).verify(delivery.body, delivery.headers)  # raises unless the signature is right
+    alert_id = count(db, "SELECT id FROM alerts")
+    assert payload["type"] == "alert.firing" and payload["data"]["alert"]["id"] == alert_id
+    assert payload["data"]["link"].endswith(f"/alerts/{alert_id}")
+    assert payload["data"]["change"]["action"] == "fired"
+    assert delivery.message_id.startswith("msg_") and "." not in delivery.message_id
+    with pytest.raises(Exception, match="No matching signature"):
+        Webhook("whsec_" + "QUJD" * 8).verify(delivery.body, delivery.headers)
+    wait_until(lambda: count(db, "SELECT count(*) FROM alert_outbox WHERE status = 'delivered'") == 1)
+
+
+def test_a_receiver_down_for_a_while_gets_every_message_with_its_original_id(test_settings, receiver, run_sender, db):
+    settings = with_receivers(test_settings, receiver, **FAST)
+    port = receiver.port
+    receiver.stop()  # connection refused from now on
+    run_sender(settings)
+    queue(settings, *(cond(f"district-{i}") for i in range(5)))
+    wait_until(lambda: count(db, "SELECT min(attempts) FROM alert_outbox") >= 3, what="several failed attempts")
+    queued_ids = {row[0] for row in db.execute("SELECT message_id FROM alert_outbox")}
+    back = Receiver(port=port).start()
+    try:
+        wait_until(lambda: count(db, "SELECT count(*) FROM alert_outbox WHERE status = 'delivered'") == 5,
+                   what="all five delivered")  # fmt: skip
+        assert set(back.ids()) == queued_ids and len(back.ids()) == 5
+        for delivery in back.deliveries:
+            Webhook(SECRET).verify(delivery.body, delivery.headers)
+    finally:
+        back.stop()
+
+
+def test_429_with_retry_after_is_honoured(test_settings, receiver, run_sender, db):
+    answers = iter([(429, {"Retry-After": "2"})])
+    receiver.respond = lambda d: next(answers, (200, {}))
+    # Back-off alone would retry within 0.05 s; Retry-After (capped only by the 5 s longest pause) says 2 s.
+    run_sender(with_receivers(test_settings, receiver, alert_retry_base_s=0.05, alert_retry_max_delay_s=5.0))
+    queue(with_receivers(test_settings, receiver), cond("futian"))
+    wait_until(lambda: len(receiver.deliveries) == 2, timeout=10, what="the retry")
+    first, second = receiver.deliveries
+    assert first.message_id == second.message_id
+    assert second.at - first.at >= 1.9
+    assert first.headers["webhook-timestamp"] != second.headers["webhook-timestamp"]
+
+
+def test_retries_give_up_into_the_dead_letters_and_410_is_final(test_settings, receiver, run_sender, db):
+    receiver.respond = lambda d: (500, {}) if d.json["data"]["alert"]["subject"] == "futian" else (410, {})
+    settings = with_receivers(test_settings, receiver, **{**FAST, "alert_retry_for_s": 1.5})
+    run_sender(settings)
+    queue(settings, cond("futian"), cond("nanshan"))
+    wait_until(lambda: len(console.dead_letters(db)) == 2, timeout=15, what="two dead letters")
+    dead = {d["last_status"]: d for d in console.dead_letters(db)}
+    assert dead[500]["attempts"] > 1 and "gave up" in dead[500]["last_error"]
+    assert dead[410]["attempts"] == 1 and "410 Gone" in dead[410]["last_error"]
+    attempts = len(receiver.deliveries)
+    holds_for(lambda: len(receiver.deliveries) == attempts, 1.0, "nothing is sent after the dead letter")
+
+
+def test_a_receiver_off_the_allow_list_is_refused(test_settings, receiver):
+    settings = with_receivers(test_settings, receiver).model_copy(
+        update={"alert_webhook_allowed_hosts": ("hooks.example.org",)})
+    with pytest.raises(ReceiverRefused, match="receiver 'r0': host '127.0.0.1' is not on the allow-list"):
+        bootstrap.alert_sender(settings)
+    proc = start_alerts(settings, "--no-evaluate")
+    assert proc.wait(30) == 2
+
+
+def test_a_sender_killed_mid_delivery_resends_on_restart(test_settings, receiver, db, tmp_path):
+    release = threading.Event()
+
+    def hold_the_first(delivery):
+        if len(receiver.deliveries) == 1:
+            release.wait(30)  # the sender is killed while it waits for this answer
+        return 200, {}
+
+    receiver.respond = hold_the_first
+    settings = with_receivers(test_settings, receiver, **FAST)
+    queue(settings, cond("futian"))
+    first = start_alerts(settings, "--no-evaluate", log=tmp_path / "first.log")
+    try:
+        wait_until(lambda: receiver.deliveries, what="the first delivery attempt")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        release.set()
+    assert count(db, "SELECT count(*) FROM alert_outbox WHERE status = 'pending'") == 1
+    second = start_alerts(settings, "--no-evaluate", log=tmp_path / "second.log")
+    try:
+        wait_until(lambda: len(receiver.deliveries) == 2, what="the resend after restart")
+        wait_until(lambda: count(db, "SELECT count(*) FROM alert_outbox WHERE status = 'delivered'") == 1)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(30) == 0
+    assert receiver.deliveries[0].message_id == receiver.deliveries[1].message_id
+    assert count(db, "SELECT attempts FROM alert_outbox") == 1  # the killed attempt never committed

@@ -1,0 +1,147 @@
+"""End to end: entries XADDed to the city streams → evaluator (group ioc-alerts) → store → webhook received."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import bootstrap
+from alerts import console
+from tests.integration.alerting import Receiver, with_receivers
+from tests.integration.conftest import count, holds_for, wait_until
+from tests.integration.events import complaint, reading, sample
+
+pytestmark = pytest.mark.integration
+HEAD = '[defaults]\nkeep_firing_for = "0s"\n[[rule]]\nseverity = "warning"\nsummary = "{rule} {subject} {value}"\n'
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def alerting(test_settings, tmp_path, receiver, rds):
+    """Start the evaluator and the sender (threads) on a rules text; stopped when the test ends."""
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def start(rules: str):
+        path = tmp_path / "rules.toml"
+        path.write_text(HEAD + rules)
+        settings = with_receivers(test_settings, receiver, alert_rules_file=path, alert_tick_s=0.1,
+                                  alert_consumer_group=f"{test_settings.consumer_group}-alerts")  # fmt: skip
+        for worker in (bootstrap.alert_evaluator(settings), bootstrap.alert_sender(settings)):
+            threads.append(threading.Thread(target=worker.run, args=(stop.is_set,), daemon=True))
+            threads[-1].start()
+        group = settings.alert_consumer_group.encode()
+        wait_until(lambda: all(rds.exists(s) and any(g["name"] == group for g in rds.xinfo_groups(s))
+                               for s in settings.streams.values()), what="the ioc-alerts group")  # fmt: skip
+        wait_until(lambda: rds.get(f"{settings.alert_consumer_group}:leader"), what="an elected evaluator")
+        return settings
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+
+
+def sent(receiver: Receiver) -> list[tuple[str, str, str]]:
+    """(event type, rule, subject) of every webhook received, in order."""
+    return [(d.json["type"], d.json["data"]["alert"]["rule_id"], d.json["data"]["alert"]["subject"])
+            for d in receiver.deliveries]  # fmt: skip
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def test_threshold_fires_after_its_hold_once_and_resolves(alerting, receiver, rds, db):
+    settings = alerting('id = "pm25_high"\ntype = "threshold"\nmetric = "pm25"\nsubject = "district"\n'
+                        'reduce = "last"\nthreshold = 150\nfor = "0.5s"\n')  # fmt: skip
+    rds.xadd(settings.stream_iot, reading("aq-1", 200))  # aq-1 is in Futian
+    holds_for(lambda: not receiver.deliveries, 0.3, "nothing before the hold time")
+    for _ in range(5):  # a repeated condition: still one alert
+        rds.xadd(settings.stream_iot, reading("aq-1", 210))
+        time.sleep(0.1)
+    wait_until(lambda: sent(receiver) == [("alert.firing", "pm25_high", "futian")], what="one firing webhook")
+    rds.xadd(settings.stream_iot, reading("aq-1", 20))
+    wait_until(lambda: sent(receiver)[1:] == [("alert.resolved", "pm25_high", "futian")], what="resolved webhook")
+    assert count(db, "SELECT count(*) FROM alerts") == 1
+    assert count(db, "SELECT count(*) FROM alerts WHERE status = 'resolved' AND resolved_by = 'evaluator'") == 1
+
+
+def test_rate_of_change_fires_and_resolves(alerting, receiver, rds):
+    settings = alerting('id = "level_rising"\ntype = "rate"\nmetric = "level_m"\nwindow = "1s"\nthreshold = 0.3\n')
+    gauge = {"kind": "water_level", "metric": "level_m", "unit": "m"}
+    rds.xadd(settings.stream_iot, reading("wl-1", 1.0, **gauge))
+    rds.xadd(settings.stream_iot, reading("wl-1", 1.4, **gauge))
+    wait_until(lambda: sent(receiver) == [("alert.firing", "level_rising", "wl-1")], what="rate alert")
+    time.sleep(1.1)  # the 1.0 leaves the one-second window
+    rds.xadd(settings.stream_iot, reading("wl-1", 1.45, **gauge))
+    wait_until(lambda: sent(receiver)[1:] == [("alert.resolved", "level_rising", "wl-1")], what="rate resolved")
+
+
+def test_no_data_for_a_device_and_for_a_stream(alerting, receiver, rds):
+    settings = alerting('id = "gauge_silent"\ntype = "no_data"\nmatch = { kind = "water_level" }\nsubject = "device"\n'
+                        'silent_for = "1s"\n[[rule]]\nid = "feed_silent"\ntype = "no_data"\nseverity = "critical"\n'
+                        'summary = "s"\nsource = "complaints"\nsubject = "stream"\nsilent_for = "1.5s"\n')  # fmt: skip
+    rds.xadd(settings.stream_iot, reading("wl-3", 1.0, kind="water_level", metric="level_m"))
+    wait_until(lambda: {("alert.firing", "gauge_silent", "wl-3"), ("alert.firing", "feed_silent", "complaints")}
+               <= set(sent(receiver)), timeout=10, what="both silences")  # fmt: skip
+    rds.xadd(settings.stream_iot, reading("wl-3", 1.0, kind="water_level", metric="level_m"))
+    rds.xadd(settings.stream_complaints, complaint("c-1", "open", now_ms()))
+    wait_until(lambda: {("alert.resolved", "gauge_silent", "wl-3"), ("alert.resolved", "feed_silent", "complaints")}
+               <= set(sent(receiver)), what="both resolved")  # fmt: skip
+
+
+def test_pue_is_energy_weighted_over_the_window(alerting, receiver, rds):
+    settings = alerting('id = "pue_high"\ntype = "aggregate"\nfunction = "pue"\nwindow = "1s"\nthreshold = 1.3\n')
+    rds.xadd(settings.stream_datacenter, sample("dc-1", 1250, 1000, now_ms()))
+    rds.xadd(settings.stream_datacenter, sample("dc-1", 300, 200, now_ms()))  # 1550 / 1200 = 1.29: no alert
+    holds_for(lambda: not receiver.deliveries, 0.3, "a weighted PUE of 1.29 is fine")
+    rds.xadd(settings.stream_datacenter, sample("dc-1", 1500, 1000, now_ms()))  # 3050 / 2200 = 1.39
+    wait_until(lambda: sent(receiver) == [("alert.firing", "pue_high", "dc-1")], what="PUE alert")
+    time.sleep(1.1)
+    rds.xadd(settings.stream_datacenter, sample("dc-1", 1100, 1000, now_ms()))
+    wait_until(lambda: sent(receiver)[1:] == [("alert.resolved", "pue_high", "dc-1")], what="PUE resolved")
+    assert abs(receiver.deliveries[0].json["data"]["alert"]["value"] - 3050 / 2200) < 1e-9
+
+
+def test_open_complaints_past_sla(alerting, receiver, rds):
+    settings = alerting('id = "past_sla"\ntype = "aggregate"\nfunction = "open_past_sla"\nsla = "1s"\n'
+                        'subject = "district"\nthreshold = 1\n')  # fmt: skip
+    for request in ("c-1", "c-2"):
+        rds.xadd(settings.stream_complaints, complaint(request, "open", now_ms()))
+    wait_until(lambda: sent(receiver) == [("alert.firing", "past_sla", "futian")], what="SLA alert")
+    rds.xadd(settings.stream_complaints, complaint("c-1", "closed", now_ms(), satisfaction=4))
+    wait_until(lambda: sent(receiver)[1:] == [("alert.resolved", "past_sla", "futian")], what="SLA resolved")
+
+
+def test_a_silenced_alert_is_recorded_and_sends_nothing(alerting, receiver, rds, db):
+    now = datetime.now(UTC)
+    console.create_silence(db, {"rule": "pm25_high"}, now - timedelta(seconds=5), now + timedelta(hours=1), "li.wei")
+    settings = alerting('id = "pm25_high"\ntype = "threshold"\nmetric = "pm25"\nreduce = "last"\nthreshold = 150\n'
+                        '[[rule]]\nid = "pm25_very_high"\ntype = "threshold"\nseverity = "critical"\nsummary = "x"\n'
+                        'metric = "pm25"\nreduce = "last"\nthreshold = 300\n')  # fmt: skip
+    rds.xadd(settings.stream_iot, reading("aq-1", 400))
+    wait_until(lambda: sent(receiver) == [("alert.firing", "pm25_very_high", "aq-1")], what="the unsilenced alert")
+    assert count(db, "SELECT count(*) FROM alerts WHERE rule_id = 'pm25_high' AND silenced") == 1
+    holds_for(lambda: len(receiver.deliveries) == 1, 0.5, "the silenced alert sends nothing")
+
+
+def test_a_new_leader_resolves_alerts_left_open_by_the_previous_one(alerting, receiver, rds, db, test_settings):
+    conn = bootstrap.db_connection(test_settings)
+    from alerts.evaluate import Condition
+
+    bootstrap.alert_store(test_settings, conn).apply([Condition("pm25_high", "aq-1", True, 400.0, 150.0, "warning",
+                                                                "x", {}, datetime.now(UTC))])  # fmt: skip
+    conn.close()
+    settings = alerting('id = "pm25_high"\ntype = "threshold"\nmetric = "pm25"\nreduce = "last"\nthreshold = 150\n')
+    rds.xadd(settings.stream_iot, reading("aq-1", 20))
+    wait_until(lambda: sent(receiver) == [("alert.resolved", "pm25_high", "aq-1")], what="resolved after restart")
