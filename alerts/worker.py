@@ -21,8 +21,9 @@ import redis
 from alerts.evaluate import Condition, Evaluator
 from alerts.rules import Rule
 from alerts.store import AlertStore
-from streams.backoff import delays
+from streams.backoff import call_with_backoff, delays
 from streams.batching import Entry, parse_entries
+from streams.consumer import REDIS_OUTAGES
 from streams.fields import ParseContext
 
 log = logging.getLogger(__name__)
@@ -168,14 +169,7 @@ class EvaluatorWorker:
                 time.sleep(pause)
 
     def _redis(self, action: Callable):
-        waits = delays(0.1, self.config.db_retry_max_s)
-        while True:
-            try:
-                return action()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                pause = next(waits)
-                log.warning("alerts: Redis unavailable (%s); retrying in %.1f s", exc, pause)
-                time.sleep(pause)
+        return call_with_backoff(action, REDIS_OUTAGES, self.config.db_retry_max_s, "alerts: Redis")
 
 
 def _memory(store: AlertStore) -> tuple[list[tuple[str, str]], list[tuple[str, float, str, str]]]:

@@ -19,7 +19,7 @@ import redis
 
 from storage import policies
 from storage.event_store import Batch, EventStore, WriteResult
-from streams.backoff import delays
+from streams.backoff import call_with_backoff, delays
 from streams.batching import Entry, ParsedRead, Rejected, parse_entries
 from streams.deadletter import dead_letter
 from streams.fields import ParseContext
@@ -28,6 +28,7 @@ from streams.trim import trim_stream
 log = logging.getLogger(__name__)
 
 RETENTION_EVERY_S = 3600.0
+REDIS_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
 STALE_CONSUMER_MS = 3_600_000
 
 
@@ -219,14 +220,7 @@ class IngestWorker:
 
     def _call_redis(self, action: Callable):
         """Run a Redis action, waiting out connection loss with back-off instead of crashing."""
-        waits = delays(0.1, self.config.db_retry_max_s)
-        while True:
-            try:
-                return action()
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                pause = next(waits)
-                log.warning("Redis unavailable (%s); retrying in %.1f s", exc, pause)
-                time.sleep(pause)
+        return call_with_backoff(action, REDIS_OUTAGES, self.config.db_retry_max_s, "Redis")
 
     # --- database ------------------------------------------------------------------------------------
     def _commit(self, batch: Batch, entries: dict[str, list[Entry]]) -> tuple[WriteResult, list[Rejected]]:
