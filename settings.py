@@ -95,6 +95,10 @@ class Settings(BaseSettings):
         5.0, gt=0, description="How often a worker claims stale entries and trims the streams."
     )
     db_retry_max_s: float = Field(30.0, gt=0, description="Longest back-off between database retries.")
+    ingest_nice: int = Field(
+        5, ge=0, le=19,
+        description="CPU niceness of ingest workers: storage can catch up, alerts and the dashboard cannot wait.",
+    )
 
     # --- retention -----------------------------------------------------------------------------------
     retention_raw_days: int = Field(30, ge=1, description="Raw events kept, in days.")
@@ -145,6 +149,11 @@ class Settings(BaseSettings):
     )
     wall_interval_s: int = Field(
         30, ge=5, description="Seconds each wall view stays on screen (`?interval=` overrides)."
+    )
+    trusted_user_header: str = Field(
+        "", description="Header naming the signed-in officer, set by the SSO proxy in front of the dashboard "
+        "(e.g. `X-Forwarded-User`); empty: officers type their name in the alert console. Set it only behind a "
+        "proxy that strips the header from clients.",
     )
 
     # --- alerts (docs/ALERTS.md) ------------------------------------------------------------------------
