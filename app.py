@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from dash import Dash
-from flask import jsonify, send_file
+from flask import jsonify, redirect, send_file
 
 import bootstrap
 from callbacks import register_callbacks
@@ -39,6 +39,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     def districts():  # the outlines every live map draws, cached by the browser instead of sent per callback
         return send_file(settings.districts_geojson, mimetype="application/geo+json",
                          max_age=settings.static_max_age_s)  # fmt: skip
+
+    @app.server.get("/alerts/<int:alert_id>")
+    def alert_link(alert_id: int):  # the link in every webhook: the console with that alert selected
+        return redirect(f"/alerts?alert={alert_id}")
 
     @app.server.get("/healthz")
     def healthz():  # liveness and readiness for load balancers: both backing services answer

@@ -122,6 +122,16 @@ def _districts_geojson(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def district_centres(settings: Settings) -> dict[str, tuple[float, float]]:
+    """District id → (lat, lon) of a point inside it, where a district's alerts are drawn on the maps."""
+    city = city_map(settings)
+    centres = {}
+    for district in city.districts:
+        point = city.geometry(district.id).representative_point()
+        centres[district.id] = (round(point.y, 6), round(point.x, 6))
+    return centres
+
+
 def districts_geojson(settings: Settings) -> dict:
     """The district outlines as a GeoJSON FeatureCollection (read once per process; do not mutate)."""
     return _districts_geojson(settings.districts_geojson)
@@ -139,6 +149,7 @@ class DashboardServices:
         self._builder: BuilderThread | None = None
         self._queries: DashboardQueries | None = None
         self._queries_lock = threading.Lock()
+        self._alerts = None
 
     @property
     def redis(self) -> redis.Redis:
@@ -158,6 +169,16 @@ class DashboardServices:
                     pool.open(wait=False)
                     self._queries = DashboardQueries(pool.connection)
         return self._queries
+
+    @property
+    def alerts(self):
+        """The alert console's reads and actions (``alerts.service.AlertConsole``), built on first use."""
+        if self._alerts is None:
+            from alerts.service import AlertConsole
+
+            self._alerts = AlertConsole(lambda: db_connection(self.settings),
+                                        lambda conn: alert_store(self.settings, conn))  # fmt: skip
+        return self._alerts
 
     def health(self) -> dict[str, bool]:
         """Whether Redis and the database answer."""
@@ -210,6 +231,7 @@ def live_builder(settings: Settings) -> BuilderThread:
     builder = SnapshotBuilder(
         live_redis_client(settings), lambda: db_connection(settings), LiveKeys(settings.consumer_group),
         settings.city_timezone, settings.live_rebuild_min_s, settings.live_rebuild_max_s,
+        district_centres=district_centres(settings), alert_lease_key=f"{settings.alert_consumer_group}:leader",
     )  # fmt: skip
     return BuilderThread(builder)
 

@@ -9,6 +9,15 @@ window.ioc.live = {
         return L.circleMarker(latlng, {radius: hideout.radius || 3.5, weight: 0, fillColor: colour, fillOpacity: 0.95})
             .bindTooltip(feature.properties.id);
     },
+    // An open alert: a ring in its severity's colour, the summary as tooltip (also used by the city map page).
+    alertPoint: function (feature, latlng, context) {
+        const hideout = (context && context.hideout) || {};
+        const colours = hideout.colours || {};
+        const p = feature.properties;
+        return L.circleMarker(latlng, {radius: hideout.radius || 9, weight: 3, color: colours[p.severity] || "#d7263d",
+                                       fill: true, fillOpacity: 0.15, className: "alert-marker alert-" + p.severity})
+            .bindTooltip(p.severity + " · " + p.rule + " · " + p.subject + (p.summary ? "<br>" + p.summary : ""));
+    },
 };
 
 window.dash_clientside = window.dash_clientside || {};

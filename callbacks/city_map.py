@@ -81,6 +81,12 @@ def register(app: Dash, services) -> None:
         encoded, counts, every = sensors.get(services, tuple(sorted(kinds or ())), tuple(sorted(districts or ())))
         return encoded, city_map.counts_line(counts), city_map.kind_options(every)
 
+    @app.callback(Output(ids.MAP_LAYER_ALERTS, "data"), Input(ids.MAP_TICK, "n_intervals"))
+    def refresh_alerts(_n: int | None):  # from the live snapshot: no query per viewer
+        snapshot = services.snapshot()
+        items = ((snapshot.doc.get("alerts") or {}).get("items") or []) if snapshot else []
+        return city_map.alert_features(items)
+
     @app.callback(Output(ids.MAP_HISTORY, "figure"), Output(ids.MAP_HISTORY, "style"),
                   Output(ids.MAP_PANEL_TITLE, "children"), Input(ids.MAP_LAYER_SENSORS, "clickData"),
                   prevent_initial_call=True)  # fmt: skip

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
 from layouts import ids, live
-from layouts.city_map import STATUS_COLOURS, STATUSES, tile_layers
+from layouts.city_map import STATUS_COLOURS, STATUSES, alert_features, tile_layers
 from layouts.live_map import sensor_layer_data
 
-PARTS = (ids.LIVE_SENSORS, ids.LIVE_COUNTS, ids.LIVE_ALERTS, ids.LIVE_SITES, ids.LIVE_LATEST)
+PARTS = (ids.LIVE_SENSORS, ids.LIVE_COUNTS, ids.LIVE_ALERTS, ids.LIVE_SITES, ids.LIVE_LATEST,
+         ids.LIVE_ALERT_MARKERS)
+DATA_PARTS = (ids.LIVE_SENSORS, ids.LIVE_ALERT_MARKERS)  # map layers: their ``data``; the rest: ``children``
 
 
 def changed(seen: dict | None, digests: dict, part: str) -> bool:
@@ -52,13 +54,14 @@ def register(app: Dash, services) -> None:
         ids.LIVE_SITES: ("sites", lambda doc: live.sites_table(doc["sites"])),
         ids.LIVE_LATEST: ("latest_reading",
                           lambda doc: live.latest_line(doc["latest_reading"], settings.city_timezone)),
+        ids.LIVE_ALERT_MARKERS: ("alert_markers", lambda doc: alert_features(doc["alerts"]["items"])),
     }  # fmt: skip
     cache = RenderCache()
 
     @app.callback(
         Output(ids.LIVE_SEEN, "data"), Output(ids.LIVE_CLOCK, "data"), Output(ids.LIVE_TICK, "interval"),
         Output({"type": ids.LIVE_KPI, "key": ALL, "view": ALL}, "children"),
-        *[Output({"type": part, "view": ALL}, "data" if part == ids.LIVE_SENSORS else "children") for part in PARTS],
+        *[Output({"type": part, "view": ALL}, "data" if part in DATA_PARTS else "children") for part in PARTS],
         Input(ids.LIVE_TICK, "n_intervals"), State(ids.LIVE_SEEN, "data"),
     )  # fmt: skip
     def refresh(_n: int | None, seen: dict | None):

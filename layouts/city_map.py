@@ -29,6 +29,7 @@ COORD_PRECISION = 6  # geobuf keeps 6 decimals, ~0.1 m: what the devices report
 CLUSTER_OPTIONS = {"radius": 60, "maxZoom": 17, "minPoints": 3}
 OUTLINE_STYLE = {"color": "#334155", "weight": 1.5, "fill": False}
 JS = "ioc.map."
+ALERT_COLOURS = {"critical": "#d7263d", "warning": "#f0a202", "info": "#3b82f6"}
 
 
 def sensor_states(rows: Iterable[Mapping], now: datetime) -> list[dict]:
@@ -96,6 +97,22 @@ def kind_options(sensors: Iterable[Mapping]) -> list[dict]:
     return [{"label": kind.replace("_", " "), "value": kind} for kind in sorted({s["kind"] for s in sensors})]
 
 
+def alert_features(alerts: Iterable[Mapping]) -> dict:
+    """Open alerts that have a position, as GeoJSON points carrying severity, rule, subject and summary."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [a["lon"], a["lat"]]},
+         "properties": {"id": a["id"], "severity": a["severity"], "rule": a["rule"], "subject": a["subject"],
+                        "summary": a.get("summary") or ""}}
+        for a in alerts if a.get("lat") is not None and a.get("lon") is not None
+    ]}  # fmt: skip
+
+
+def alert_layer(layer_id: object, radius: float = 9) -> dl.GeoJSON:
+    """The open-alerts marker layer (rings coloured by severity), drawn above the sensors."""
+    return dl.GeoJSON(id=layer_id, data=alert_features([]), pointToLayer={"variable": "ioc.live.alertPoint"},
+                      hideout={"colours": ALERT_COLOURS, "radius": radius})  # fmt: skip
+
+
 def tile_layers(url: str, attribution: str) -> list:
     """A basemap tile layer when a URL is configured; none by default (outlines only, no third-party tiles)."""
     return [dl.TileLayer(url=url, attribution=attribution)] if url else []
@@ -152,6 +169,7 @@ def _map() -> dl.Map:
                                   superClusterOptions=CLUSTER_OPTIONS, pointToLayer={"variable": JS + "sensorPoint"},
                                   hideout={"colours": colours}, zoomToBoundsOnClick=True),
                        name="Sensors", checked=True),
+            dl.Overlay(alert_layer(ids.MAP_LAYER_ALERTS), name="Open alerts", checked=True),
         ], position="topright"),
     ])  # fmt: skip
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 import dash_leaflet as dl
 
 from layouts import ids
-from layouts.city_map import STATUS_COLOURS, STATUSES, sensor_features, to_geobuf
+from layouts.city_map import STATUS_COLOURS, STATUSES, alert_layer, sensor_features, to_geobuf
 
 CITY_CENTER = [22.655, 114.19]  # middle of Shenzhen's extent (lat, lon)
 DISTRICTS_URL = "/geo/districts.geojson"
@@ -40,5 +40,6 @@ def live_map(view: str, zoom: float = 9.75, dot_radius: float = 3.5) -> dl.Map:
             dl.GeoJSON(id={"type": ids.LIVE_SENSORS, "view": view}, format="geobuf",
                        pointToLayer={"variable": JS + "sensorPoint"},
                        hideout={"colours": [STATUS_COLOURS[s] for s in STATUSES], "radius": dot_radius}),
+            alert_layer({"type": ids.LIVE_ALERT_MARKERS, "view": view}, radius=dot_radius * 2.5),
         ],
     )  # fmt: skip

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import psycopg
@@ -41,8 +41,12 @@ class SnapshotBuilder:
 
     def __init__(self, client: redis.Redis, connect_db: Callable[[], psycopg.Connection], keys: LiveKeys,
                  timezone: str, min_interval_s: float, max_age_s: float,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+                 clock: Callable[[], float] = time.time,
+                 district_centres: Mapping[str, tuple[float, float]] | None = None,
+                 alert_lease_key: str | None = None) -> None:  # fmt: skip
         self.client, self.keys, self.timezone = client, keys, timezone
+        self.district_centres = dict(district_centres or {})
+        self.alert_lease_key = alert_lease_key  # held while an alert evaluator runs (alerts/worker.py)
         self.min_interval_ms, self.max_age_ms = int(min_interval_s * 1000), int(max_age_s * 1000)
         self._connect_db = connect_db
         self._conn: psycopg.Connection | None = None
@@ -65,7 +69,9 @@ class SnapshotBuilder:
         if not self.client.set(self.keys.lock, token, nx=True, px=BUILD_TIMEOUT_MS):
             return None
         try:
-            doc = assemble(self._read(datetime.fromtimestamp(now_ms / 1000, UTC)))
+            facts = self._read(datetime.fromtimestamp(now_ms / 1000, UTC))
+            running = bool(self.alert_lease_key and self.client.exists(self.alert_lease_key))
+            doc = assemble(facts, self.district_centres, alerting_running=running)
             return write_snapshot(self.client, self.keys, doc, commit, now_ms)
         finally:
             remaining = self.min_interval_ms - (int(self._clock() * 1000) - now_ms)

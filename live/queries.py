@@ -55,6 +55,11 @@ class CityFacts:
     closures: dict[bool, tuple] = field(default_factory=dict)  # is_today → (closed, within_sla, median_s)
     energy: dict[str, float | None] = field(default_factory=dict)  # window → facility/it sums
     sites: list[tuple] = field(default_factory=list)  # site, ts, facility_kw, it_kw, inlet_temp_c
+    alerts_table: bool = False  # the alerting migration is applied
+    alerts_ever: bool = False  # an alert was ever recorded
+    open_alerts: list[tuple] = field(default_factory=list)  # id, severity, rule, subject, summary, status, fired_at,
+    #                                                         value, assignee, lat, lon (lat/lon of a device subject)
+    alerts_by_severity: dict[str, int] = field(default_factory=dict)
 
 
 def read_city(conn: psycopg.Connection, windows: Windows) -> CityFacts:
@@ -66,6 +71,7 @@ def read_city(conn: psycopg.Connection, windows: Windows) -> CityFacts:
         _readings_rate(cur, facts)
         _complaints(cur, facts)
         _datacenters(cur, facts)
+        _alerts(cur, facts)
     return facts
 
 
@@ -142,3 +148,29 @@ def _datacenters(cur: psycopg.Cursor, facts: CityFacts) -> None:
     facts.energy = dict(zip(names, cur.fetchone(), strict=True))
     cur.execute("SELECT site, ts, facility_kw, it_kw, inlet_temp_c FROM datacenter_latest ORDER BY site")
     facts.sites = cur.fetchall()
+
+
+OPEN_ALERTS_SHOWN = 200  # the newest open alerts carried in the snapshot; the counts cover all of them
+
+
+def _alerts(cur: psycopg.Cursor, facts: CityFacts) -> None:
+    # The console's tables may not exist yet (alerting not migrated): say so, rather than fail the snapshot.
+    cur.execute("SELECT to_regclass('alerts') IS NOT NULL")
+    facts.alerts_table = cur.fetchone()[0]
+    if not facts.alerts_table:
+        return
+    cur.execute("SELECT EXISTS (SELECT 1 FROM alerts)")
+    facts.alerts_ever = cur.fetchone()[0]
+    cur.execute("SELECT severity, count(*) FROM alerts WHERE status <> 'resolved' GROUP BY 1")
+    facts.alerts_by_severity = dict(cur.fetchall())
+    # A device subject is placed at the device's last position; district subjects are placed by the caller.
+    cur.execute("""
+        SELECT a.id, a.severity, a.rule_id, a.subject, a.summary, a.status, a.fired_at, a.value, a.assignee,
+               p.lat, p.lon
+        FROM alerts a
+        LEFT JOIN LATERAL (SELECT lat, lon FROM sensor_latest s WHERE s.device_id = a.subject LIMIT 1) p ON true
+        WHERE a.status <> 'resolved'
+        ORDER BY array_position(ARRAY['critical','warning','info'], a.severity), a.fired_at DESC
+        LIMIT %(n)s
+    """, {"n": OPEN_ALERTS_SHOWN})  # fmt: skip
+    facts.open_alerts = cur.fetchall()

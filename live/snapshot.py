@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
 
 from live.queries import RATE_WINDOW, CityFacts
@@ -107,23 +108,48 @@ def site_states(facts: CityFacts) -> list[dict]:
              "inlet_temp_c": temp} for site, ts, fac, it, temp in facts.sites]  # fmt: skip
 
 
+def alert_markers(alerts: list[dict]) -> list[tuple]:
+    """What the maps' alert layer draws: id, severity, position, rule and subject of each placed alert."""
+    return [(a["id"], a["severity"], a["lat"], a["lon"], a["rule"], a["subject"]) for a in alerts
+            if a["lat"] is not None and a["lon"] is not None]  # fmt: skip
+
+
 def digest(part: object) -> str:
     """A short fingerprint of a JSON-able part."""
     return hashlib.blake2b(json.dumps(part, sort_keys=True).encode(), digest_size=8).hexdigest()
 
 
-def assemble(facts: CityFacts, alerts: list[dict] | None = None, alerts_available: bool = False) -> dict:
+def alert_items(facts: CityFacts, district_centres: Mapping[str, tuple[float, float]]) -> list[dict]:
+    """Open alerts, most severe then newest, each placed on the map when its subject has a position.
+
+    A device subject is at the device's last reported position; a district subject at the district's centre;
+    anything else (a site, a stream, the city) has no position (``lat``/``lon`` None).
+    """
+    items = []
+    for alert_id, severity, rule, subject, summary, status, fired_at, value, assignee, lat, lon in facts.open_alerts:
+        if lat is None and subject in district_centres:
+            lat, lon = district_centres[subject]
+        items.append({"id": alert_id, "severity": severity, "rule": rule, "subject": subject, "summary": summary,
+                      "title": summary, "status": status, "at_ms": ms(fired_at), "value": value,
+                      "assignee": assignee, "lat": lat, "lon": lon})  # fmt: skip
+    return items
+
+
+def assemble(facts: CityFacts, district_centres: Mapping[str, tuple[float, float]] | None = None,
+             alerting_running: bool = False) -> dict:  # fmt: skip
     """The snapshot document (without its version, which the builder assigns when storing it).
 
-    ``alerts`` (newest first, each with ``severity``, ``title``, ``at_ms``) stay empty and ``alerts_available``
-    false until the alerting stage exists; the views say so rather than show a reassuring zero.
+    Alerts are ``available`` once the alerting tables exist and an evaluator has run (an alert was ever
+    recorded, or an evaluator holds its lease now: ``alerting_running``); until then the views say so rather
+    than show a reassuring zero.
     """
     sensors = sensor_states(facts)
     sites = site_states(facts)
-    alerts = alerts or []
-    by_severity = Counter(a["severity"] for a in alerts)
+    alerts_available = facts.alerts_table and (facts.alerts_ever or alerting_running)
+    alerts = alert_items(facts, district_centres or {}) if alerts_available else []
+    by_severity = {s: int(facts.alerts_by_severity.get(s, 0)) for s in ALERT_SEVERITIES} if alerts_available else {}
     kpis = sensor_kpis(facts, sensors) | complaint_kpis(facts) | energy_kpis(facts.energy)
-    kpis["alerts_open"] = {"value": len(alerts), "yesterday": None, "available": alerts_available,
+    kpis["alerts_open"] = {"value": sum(by_severity.values()), "yesterday": None, "available": alerts_available,
                            "by_severity": {s: by_severity.get(s, 0) for s in ALERT_SEVERITIES}}  # fmt: skip
     latest = max(sensors, key=lambda s: (s["ts_ms"], s["id"]), default=None)
     newest = [s["ts_ms"] for s in sensors] + [s["ts_ms"] for s in sites] + [ms(facts.complaints_newest) or 0]
@@ -141,7 +167,7 @@ def assemble(facts: CityFacts, alerts: list[dict] | None = None, alerts_availabl
     map_part = [(s["id"], s["lat"], s["lon"], s["kind"], s["district"], s["status"]) for s in sensors]
     parts = {f"kpi:{key}": kpi for key, kpi in kpis.items()} | {
         "sensors": map_part, "sensor_counts": doc["sensor_counts"], "alerts": doc["alerts"], "sites": sites,
-        "latest_reading": latest,
+        "latest_reading": latest, "alert_markers": alert_markers(alerts),
     }  # fmt: skip
     doc["digests"] = {name: digest(part) for name, part in parts.items()}
     return doc

@@ -68,8 +68,9 @@ def _answers(check) -> bool:
 class Served:
     """``gunicorn app:server`` as a real process; restartable on the same port."""
 
-    def __init__(self, settings: Settings, log: Path, workers: int = 2) -> None:
+    def __init__(self, settings: Settings, log: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
         self.settings, self.log, self.workers = settings, log, workers
+        self.env = {**child_env(settings), **(env or {})}  # ``env``: what settings_env cannot carry (secrets)
         self.url = f"http://{settings.http_host}:{settings.http_port}"
         self.proc: subprocess.Popen | None = None
 
@@ -79,7 +80,7 @@ class Served:
             [sys.executable, "-m", "gunicorn", "app:server",
              "--bind", f"{self.settings.http_host}:{self.settings.http_port}",
              "--workers", str(self.workers), "--threads", "8", "--graceful-timeout", "5"],
-            cwd=REPO, env=child_env(self.settings), stdout=out, stderr=subprocess.STDOUT,
+            cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         wait_until(lambda: http_status(self.url + "/healthz") == 200, timeout=30, what=f"gunicorn at {self.url}")
 

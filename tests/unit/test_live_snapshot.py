@@ -96,3 +96,39 @@ def test_digests_change_only_for_the_parts_that_changed():
     assert value_moved["digests"]["kpi:readings_per_min"] != first["digests"]["kpi:readings_per_min"]
     assert value_moved["digests"]["kpi:pue_now"] == first["digests"]["kpi:pue_now"]
     assert status_moved["digests"]["sensors"] != first["digests"]["sensors"]
+
+
+def open_alert(alert_id: int, severity: str, subject: str, lat: float | None = None, lon: float | None = None):
+    return (alert_id, severity, "pm25_high", subject, f"PM2.5 at {subject}", "firing", NOW, 180.0, None, lat, lon)
+
+
+def test_open_alerts_are_placed_by_device_or_district_and_counted_by_severity():
+    doc = assemble(facts(alerts_table=True, alerts_ever=True, alerts_by_severity={"critical": 2, "warning": 1},
+                         open_alerts=[open_alert(1, "critical", "aq-1", 22.5, 114.0),
+                                      open_alert(2, "critical", "futian"), open_alert(3, "warning", "city")]),
+                   district_centres={"futian": (22.54, 114.05)})  # fmt: skip
+    items = {a["id"]: a for a in doc["alerts"]["items"]}
+    assert doc["alerts"]["available"] is True
+    assert (items[1]["lat"], items[1]["lon"]) == (22.5, 114.0)  # the device's own position
+    assert (items[2]["lat"], items[2]["lon"]) == (22.54, 114.05)  # the district's centre
+    assert items[3]["lat"] is None  # the city as a whole has no point on the map
+    assert items[1]["at_ms"] == int(NOW.timestamp() * 1000) and items[1]["title"] == "PM2.5 at aq-1"
+    assert doc["kpis"]["alerts_open"]["value"] == 3
+    assert doc["kpis"]["alerts_open"]["by_severity"] == {"critical": 2, "warning": 1, "info": 0}
+
+
+def test_alerts_count_as_available_once_an_evaluator_runs_even_before_anything_fired():
+    assert assemble(facts(alerts_table=True))["alerts"]["available"] is False  # table, but never evaluated
+    running = assemble(facts(alerts_table=True), alerting_running=True)
+    assert running["alerts"] == {"available": True, "items": []}
+    assert running["kpis"]["alerts_open"]["value"] == 0
+    assert assemble(facts(), alerting_running=True)["alerts"]["available"] is False  # not migrated
+
+
+def test_the_alert_markers_digest_moves_only_with_placed_alerts():
+    placed = facts(alerts_table=True, alerts_ever=True, open_alerts=[open_alert(1, "critical", "aq-1", 22.5, 114.0)])
+    unplaced = facts(alerts_table=True, alerts_ever=True, open_alerts=[open_alert(1, "critical", "aq-1", 22.5, 114.0),
+                                                                         open_alert(2, "info", "city")])  # fmt: skip
+    first, second = assemble(placed), assemble(unplaced)
+    assert first["digests"]["alert_markers"] == second["digests"]["alert_markers"]
+    assert first["digests"]["alerts"] != second["digests"]["alerts"]

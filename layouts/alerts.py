@@ -1,0 +1,208 @@
+"""The alert console (/alerts): pure builders of the open-alerts grid, an alert's details, history and
+deliveries, the silences panel and the dead letters. Each takes rows as the store returns them; none fetches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dash_ag_grid as dag
+from dash import dcc, html
+
+from layouts import ids
+
+SEVERITIES = ("critical", "warning", "info")
+ACTIONS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "note": "Add note", "assign": "Assign"}
+REFRESH_MS = 5000
+COLUMNS = [
+    {"field": "severity", "width": 110, "cellClassRules": {f"sev-cell sev-{s}": f"params.value === '{s}'"
+                                                           for s in SEVERITIES}},
+    {"field": "rule", "width": 170}, {"field": "subject", "width": 140},
+    {"field": "summary", "flex": 1, "minWidth": 240, "tooltipField": "summary"},
+    {"field": "value", "width": 90}, {"field": "fired", "headerName": "fired at", "width": 170},
+    {"field": "status", "width": 130}, {"field": "assignee", "width": 120},
+]  # fmt: skip
+
+
+def when(moment: datetime | None, timezone: str) -> str:
+    """``2026-11-24 16:30:05`` in the city's time zone; empty for none."""
+    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def value_text(value: float | None) -> str:
+    """A measured value, short."""
+    return "" if value is None else f"{value:,.4g}"
+
+
+def alert_rows(alerts: Sequence[Mapping], timezone: str) -> list[dict]:
+    """Grid rows of the open alerts, in the order given (the store sorts by severity, then newest)."""
+    return [{"id": a["id"], "severity": a["severity"], "rule": a["rule_id"], "subject": a["subject"],
+             "summary": a["summary"], "value": value_text(a["value"]), "fired": when(a["fired_at"], timezone),
+             "status": a["status"] + (" (silenced)" if a.get("silenced") else ""), "assignee": a["assignee"] or ""}
+            for a in alerts]  # fmt: skip
+
+
+def severity_counts(alerts: Sequence[Mapping]) -> list:
+    """``critical 2 · warning 5 · info 0`` with a coloured badge per severity."""
+    counts = {s: 0 for s in SEVERITIES}
+    for a in alerts:
+        counts[a["severity"]] = counts.get(a["severity"], 0) + 1
+    return [html.Span([html.Span(s, className=f"sev sev-{s}"), f" {counts[s]}"], className="alerts-count")
+            for s in SEVERITIES]  # fmt: skip
+
+
+def parse_matchers(text: str | None) -> dict[str, str]:
+    """``team=water, subject=wl-0042`` → ``{"team": "water", "subject": "wl-0042"}``; ValueError says what is wrong."""
+    matchers: dict[str, str] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"'{part.strip()}' is not name=value (e.g. team=water, subject=wl-0042)")
+        matchers[name.strip()] = value.strip()
+    if not matchers:
+        raise ValueError("a silence needs at least one label matcher, e.g. team=water")
+    return matchers
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence], row_classes: Sequence[str] | None = None,
+           class_name: str = "") -> html.Table:  # fmt: skip
+    classes = row_classes or [""] * len(rows)
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
+                       html.Tbody([html.Tr([html.Td(c) for c in row], className=css)
+                                   for row, css in zip(rows, classes, strict=True)])],
+                      className=f"data-table {class_name}".strip())  # fmt: skip
+
+
+def history_table(events: Sequence[Mapping], timezone: str) -> html.Table | html.P:
+    """Who did what when on one alert, oldest first (``alert_events``)."""
+    if not events:
+        return html.P("No actions yet.", className="muted")
+    rows = [[when(e["at"], timezone), e["actor"], e["action"], e["note"] or _details(e.get("details"))]
+            for e in events]  # fmt: skip
+    return _table(["when", "who", "what", "note"], rows, class_name="alerts-history")
+
+
+def _details(details: Mapping | None) -> str:
+    if details and "assignee" in details:
+        return f"assigned to {details['assignee'] or 'nobody'}"
+    return ""
+
+
+def deliveries_table(deliveries: Sequence[Mapping], timezone: str) -> html.Table | html.P:
+    """The alert's webhook messages and how each fared; dead-lettered ones stand out."""
+    if not deliveries:
+        return html.P("No webhook messages (no receiver configured, silenced, or nothing sent yet).",
+                      className="muted")  # fmt: skip
+    rows = [[d["receiver"], d["event_type"], d["status"], str(d["attempts"]), when(d["delivered_at"], timezone),
+             "" if d["last_status"] is None else str(d["last_status"]), d["last_error"] or ""]
+            for d in deliveries]  # fmt: skip
+    css = [f"delivery-{d['status']}" for d in deliveries]
+    return _table(["receiver", "event", "status", "attempts", "delivered", "HTTP", "last error"], rows, css,
+                  "alerts-deliveries")  # fmt: skip
+
+
+def detail_panel(alert: Mapping | None, events: Sequence[Mapping], deliveries: Sequence[Mapping],
+                 timezone: str) -> list:  # fmt: skip
+    """The selected alert: its facts, action history and webhook deliveries."""
+    if alert is None:
+        return [html.P("Select an alert to see its details, history and deliveries.", className="muted")]
+    facts = [("rule", alert["rule_id"]), ("subject", alert["subject"]), ("status", alert["status"]),
+             ("value", f"{value_text(alert['value'])} (threshold {value_text(alert['threshold'])})"),
+             ("fired", when(alert["fired_at"], timezone)),
+             ("acknowledged", _by(alert["acknowledged_by"], alert["acknowledged_at"], timezone)),
+             ("resolved", _by(alert["resolved_by"], alert["resolved_at"], timezone)),
+             ("assignee", alert["assignee"] or "nobody"),
+             ("labels", ", ".join(f"{k}={v}" for k, v in sorted((alert["labels"] or {}).items())))]  # fmt: skip
+    return [
+        html.H3([html.Span(alert["severity"], className=f"sev sev-{alert['severity']}"),
+                 f" #{alert['id']} {alert['summary']}"], className="alerts-detail-title"),
+        html.Dl([part for name, text in facts for part in (html.Dt(name), html.Dd(text or "–"))],
+                className="alerts-facts"),
+        html.H4("History"), history_table(events, timezone),
+        html.H4("Webhook deliveries"), deliveries_table(deliveries, timezone),
+    ]  # fmt: skip
+
+
+def _by(actor: str | None, at: datetime | None, timezone: str) -> str:
+    return "" if actor is None else f"{actor} at {when(at, timezone)}"
+
+
+def silences_table(silences: Sequence[Mapping], timezone: str) -> html.Table | html.P:
+    """Silences in force or to come, each with an Expire button."""
+    if not silences:
+        return html.P("No silences.", className="muted")
+    rows = [[", ".join(f"{k}={v}" for k, v in sorted(s["matchers"].items())), when(s["starts_at"], timezone),
+             when(s["ends_at"], timezone), s["created_by"], s["comment"],
+             html.Button("Expire", id={"type": ids.ALERTS_SILENCE_EXPIRE, "silence": s["id"]}, className="btn")]
+            for s in silences]  # fmt: skip
+    return _table(["matchers", "from", "until", "by", "comment", ""], rows, class_name="alerts-silences")
+
+
+def dead_letters_table(dead: Sequence[Mapping], timezone: str) -> html.Table | html.P:
+    """Webhook messages given up on, with the last answer or error."""
+    if not dead:
+        return html.P("No dead-lettered webhook deliveries.", className="muted")
+    rows = [[f"#{d['alert_id']}", d["receiver"], d["event_type"], str(d["attempts"]), when(d["created_at"], timezone),
+             "" if d["last_status"] is None else str(d["last_status"]), d["last_error"] or ""]
+            for d in dead]  # fmt: skip
+    return _table(["alert", "receiver", "event", "attempts", "queued", "HTTP", "last error"], rows,
+                  ["delivery-dead"] * len(rows), "alerts-dead")  # fmt: skip
+
+
+def _officer_bar() -> html.Div:
+    return html.Div([
+        html.Label("Officer on duty", htmlFor=ids.ALERTS_OFFICER_INPUT),
+        dcc.Input(id=ids.ALERTS_OFFICER_INPUT, placeholder="your name", debounce=False, maxLength=80),
+        html.Button("Use this name", id=ids.ALERTS_OFFICER_SAVE, className="btn"),
+        html.Span(id=ids.ALERTS_OFFICER_SHOWN, className="muted"),
+        dcc.Store(id=ids.ALERTS_OFFICER, storage_type="local"),
+    ], className="alerts-officer")  # fmt: skip
+
+
+def _actions() -> html.Div:
+    return html.Div([
+        html.Div([html.Button(label, id={"type": ids.ALERTS_ACTION, "action": action}, className="btn")
+                  for action, label in ACTIONS.items()], className="alerts-buttons"),
+        dcc.Input(id=ids.ALERTS_NOTE, placeholder="note (for add note; optional on acknowledge / resolve)",
+                  className="alerts-note"),
+        dcc.Input(id=ids.ALERTS_ASSIGNEE, placeholder="assign to (empty: nobody)", className="alerts-assignee"),
+        html.P(id=ids.ALERTS_MESSAGE, className="alerts-message"),
+    ], className="alerts-actions")  # fmt: skip
+
+
+def _silence_form() -> html.Div:
+    return html.Div([
+        dcc.Input(id=ids.ALERTS_SILENCE_MATCHERS, placeholder="team=water, subject=wl-0042", className="wide"),
+        html.Label(["starts in (min) ", dcc.Input(id=ids.ALERTS_SILENCE_STARTS_MIN, type="number", value=0, min=0)]),
+        html.Label(["lasts (h) ", dcc.Input(id=ids.ALERTS_SILENCE_HOURS, type="number", value=2, min=0.1)]),
+        dcc.Input(id=ids.ALERTS_SILENCE_COMMENT, placeholder="why (maintenance, known issue…)", className="wide"),
+        html.Button("Create silence", id=ids.ALERTS_SILENCE_CREATE, className="btn"),
+        html.P(id=ids.ALERTS_SILENCE_MESSAGE, className="alerts-message"),
+    ], className="alerts-silence-form")  # fmt: skip
+
+
+def alerts_layout(selected: int | None = None) -> html.Div:
+    """Officer bar, open alerts beside the selected one, then silences and dead letters."""
+    grid = dag.AgGrid(id=ids.ALERTS_GRID, columnDefs=COLUMNS, rowData=[], getRowId="params.data.id",
+                      defaultColDef={"sortable": True, "resizable": True, "filter": True},
+                      dashGridOptions={"rowSelection": {"mode": "singleRow", "enableClickSelection": True,
+                                                        "checkboxes": False}},
+                      style={"height": "60vh"})  # fmt: skip
+    return html.Div([
+        html.Div([html.H1("Alerts"), html.Div(id=ids.ALERTS_COUNTS, className="alerts-counts")],
+                 className="page-head"),
+        _officer_bar(),
+        html.Div([
+            html.Section([html.H2("Open alerts"), grid], className="panel alerts-open"),
+            html.Section([_actions(), html.Div(id=ids.ALERTS_DETAIL)], className="panel alerts-side"),
+        ], className="alerts-row"),
+        html.Section([html.H2("Silences"), _silence_form(), html.Div(id=ids.ALERTS_SILENCES)], className="panel"),
+        html.Section([html.H2("Dead-lettered webhook deliveries"), html.Div(id=ids.ALERTS_DEAD)], className="panel"),
+        dcc.Store(id=ids.ALERTS_SELECTED, data=selected),
+        dcc.Store(id=ids.ALERTS_CHANGED, data=0),
+        dcc.Interval(id=ids.ALERTS_TICK, interval=REFRESH_MS),
+    ], className="alerts-console")  # fmt: skip

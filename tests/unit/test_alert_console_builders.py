@@ -1,0 +1,109 @@
+"""The alert console's pure parts: grid rows, details, history, deliveries, silences, matchers, the actor."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from callbacks.authz import Actor, NotAllowed, actor_for, clean_name
+from layouts import alerts as view
+from layouts.city_map import alert_features
+
+TZ = "Asia/Shanghai"
+FIRED = datetime(2026, 11, 24, 8, 30, 5, tzinfo=UTC)  # 16:30:05 in Shenzhen
+
+
+def alert(**fields) -> dict:
+    return {"id": 42, "rule_id": "pm25_district_high", "subject": "futian", "severity": "critical",
+            "status": "firing", "summary": "PM2.5 in futian averages 171", "labels": {"team": "environment"},
+            "value": 171.2, "threshold": 150.0, "silenced": False, "assignee": None, "fired_at": FIRED,
+            "acknowledged_at": None, "acknowledged_by": None, "resolved_at": None, "resolved_by": None} | fields
+
+
+def text(component) -> str:
+    """Every string in a component tree, joined."""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(text(c) for c in component)
+    children = getattr(component, "children", None)
+    return "" if children is None else text(children)
+
+
+def test_grid_rows_carry_what_an_officer_scans_in_city_time():
+    (row,) = view.alert_rows([alert(silenced=True, assignee="li.wei")], TZ)
+    assert row == {"id": 42, "severity": "critical", "rule": "pm25_district_high", "subject": "futian",
+                   "summary": "PM2.5 in futian averages 171", "value": "171.2", "fired": "2026-11-24 16:30:05",
+                   "status": "firing (silenced)", "assignee": "li.wei"}  # fmt: skip
+
+
+def test_severity_counts_show_every_severity_even_at_zero():
+    shown = text(view.severity_counts([alert(), alert(severity="info")]))
+    assert shown == "critical  1 warning  0 info  1"
+
+
+def test_detail_shows_who_acted_when_and_every_delivery_dead_ones_marked():
+    acked = alert(status="acknowledged", acknowledged_by="Chen Jing", acknowledged_at=FIRED)
+    events = [{"at": FIRED, "actor": "evaluator", "action": "fired", "note": None, "details": {}},
+              {"at": FIRED, "actor": "Chen Jing", "action": "assigned", "note": None, "details": {"assignee": None}}]
+    deliveries = [{"receiver": "ops", "event_type": "alert.firing", "status": "dead", "attempts": 9,
+                   "delivered_at": None, "last_status": 500, "last_error": "gave up after 24 h"}]  # fmt: skip
+    panel = view.detail_panel(acked, events, deliveries, TZ)
+    shown = text(panel)
+    assert "Chen Jing at 2026-11-24 16:30:05" in shown and "assigned to nobody" in shown
+    assert "gave up after 24 h" in shown
+    history = view.history_table(events, TZ)
+    assert [text(tr) for tr in history.children[1].children][0] == "2026-11-24 16:30:05 evaluator fired "
+    assert view.deliveries_table(deliveries, TZ).children[1].children[0].className == "delivery-dead"
+
+
+def test_nothing_selected_and_nothing_dead_say_so():
+    assert "Select an alert" in text(view.detail_panel(None, [], [], TZ))
+    assert text(view.dead_letters_table([], TZ)) == "No dead-lettered webhook deliveries."
+    assert text(view.silences_table([], TZ)) == "No silences."
+
+
+def test_silences_list_matchers_window_and_an_expire_button_per_silence():
+    table = view.silences_table([{"id": 7, "matchers": {"team": "water", "subject": "wl-1"}, "starts_at": FIRED,
+                                  "ends_at": FIRED, "created_by": "Chen Jing", "comment": "maintenance"}], TZ)
+    cells = table.children[1].children[0].children
+    assert text(cells[0]) == "subject=wl-1, team=water"
+    assert cells[-1].children.id == {"type": "alerts-silence-expire", "silence": 7}
+
+
+@pytest.mark.parametrize(("typed", "matchers"), [
+    ("team=water", {"team": "water"}), (" team = water , subject=wl-0042 ,", {"team": "water", "subject": "wl-0042"}),
+])  # fmt: skip
+def test_matchers_parse_from_name_value_pairs(typed, matchers):
+    assert view.parse_matchers(typed) == matchers
+
+
+@pytest.mark.parametrize("typed", ["", "  , ", "team", "team=", "=water"])
+def test_bad_matchers_are_refused_with_an_example(typed):
+    with pytest.raises(ValueError, match="matcher|name=value"):
+        view.parse_matchers(typed)
+
+
+def test_only_placed_alerts_become_map_markers():
+    items = [{"id": 1, "severity": "critical", "rule": "r", "subject": "aq-1", "summary": "s", "lat": 22.5,
+              "lon": 114.0}, {"id": 2, "severity": "info", "rule": "r", "subject": "city", "lat": None, "lon": None}]
+    (feature,) = alert_features(items)["features"]
+    assert feature["geometry"]["coordinates"] == [114.0, 22.5] and feature["properties"]["severity"] == "critical"
+
+
+def test_a_typed_name_acts_when_no_trusted_header_is_configured():
+    assert actor_for({}, "  Chen   Jing ", "", "acknowledge") == Actor("Chen Jing", "typed")
+    with pytest.raises(NotAllowed, match="Type your name"):
+        actor_for({}, "   ", "", "acknowledge")
+
+
+def test_with_a_trusted_header_only_the_header_counts():
+    headers = {"X-Forwarded-User": "li.wei"}
+    assert actor_for(headers, "someone else", "X-Forwarded-User", "resolve") == Actor("li.wei", "header")
+    with pytest.raises(NotAllowed, match="X-Forwarded-User"):
+        actor_for({}, "Chen Jing", "X-Forwarded-User", "resolve")  # a typed name cannot stand in for sign-in
+
+
+def test_names_are_trimmed_and_bounded():
+    assert clean_name(None) == "" and len(clean_name("x" * 500)) == 80
