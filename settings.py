@@ -86,7 +86,7 @@ class Settings(BaseSettings):
 
     # --- ingest --------------------------------------------------------------------------------------
     consumer_group: str = Field("ioc-ingest", description="Redis consumer group the ingest workers share.")
-    ingest_batch: int = Field(5000, ge=1, description="Entries read per stream per XREADGROUP.")
+    ingest_batch: int = Field(10_000, ge=1, description="Entries read per stream per XREADGROUP.")
     ingest_block_ms: int = Field(1000, ge=1, description="How long one XREADGROUP waits for new entries.")
     claim_idle_ms: int = Field(
         30_000, ge=100, description="Entries pending this long on a (presumably dead) worker are claimed."

@@ -171,7 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=300_000, help="IoT readings (complaints and DC samples add ~1%%)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=Settings().ingest_batch, help="entries per read")
     parser.add_argument("--sensors", type=int, default=50_000, help="distinct devices in the workload")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
