@@ -170,6 +170,11 @@ class DashboardServices:
                     self._queries = DashboardQueries(pool.connection)
         return self._queries
 
+    def alert_rules(self) -> list:
+        """The rules in force, re-read only when the rules file changes."""
+        path = self.settings.alert_rules_file
+        return _rules_at(path, path.stat().st_mtime_ns)
+
     @property
     def alerts(self):
         """The alert console's reads and actions (``alerts.service.AlertConsole``), built on first use."""
@@ -246,6 +251,13 @@ def ingest_worker(settings: Settings, consumer: str | None = None) -> IngestWork
 
 # --- alerts (issue 5): rules → evaluator → alert store → outbox → webhook sender ----------------------------
 # Imported inside the functions so `ioc ingest` and the dashboard do not load the alerting code.
+@lru_cache(maxsize=4)
+def _rules_at(path: Path, _mtime_ns: int) -> list:
+    from alerts.rules import load_rules
+
+    return load_rules(path)
+
+
 def alert_rules(settings: Settings) -> list:
     """The validated rules of IOC_ALERT_RULES_FILE (raises ``alerts.rules.RuleError`` naming each mistake)."""
     from alerts.rules import load_rules

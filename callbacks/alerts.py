@@ -39,6 +39,10 @@ def register(app: Dash, services) -> None:
         return (view.alert_rows(open_alerts, tz), view.severity_counts(open_alerts),
                 view.silences_table(console.silences(), tz), view.dead_letters_table(console.dead_letters(), tz))
 
+    @app.callback(Output(ids.ALERTS_RULES, "children"), Input(ids.ALERTS_CHANGED, "data"))
+    def rules(_changed: int | None):
+        return view.rules_table(services.alert_rules())
+
     @app.callback(Output(ids.ALERTS_SELECTED, "data"), Input(ids.ALERTS_GRID, "selectedRows"),
                   prevent_initial_call=True)  # fmt: skip
     def select(rows: list[dict] | None):

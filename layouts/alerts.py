@@ -153,6 +153,35 @@ def dead_letters_table(dead: Sequence[Mapping], timezone: str) -> html.Table | h
                   ["delivery-dead"] * len(rows), "alerts-dead")  # fmt: skip
 
 
+def describe_rule(rule) -> str:
+    """A rule's condition in a line an officer reads at a glance."""
+    within = f" over {_duration(rule.window_s)}"
+    hold = f" for {_duration(rule.for_s)}" if rule.for_s else ""
+    if rule.type == "threshold":
+        return f"{rule.reduce} {rule.metric} {rule.op} {rule.threshold:g}{within}{hold}"
+    if rule.type == "rate_of_change":
+        return f"{rule.metric} {rule.direction} more than {rule.threshold:g}{within}"
+    if rule.type == "no_data":
+        return f"nothing for {_duration(rule.silent_for_s)}"
+    return f"{rule.function} {rule.op} {rule.threshold:g}{within}{hold}"
+
+
+def rules_table(rules: Sequence) -> html.Table:
+    """The rules in force (config/alert_rules.toml), one line each."""
+    rows = [[r.id, r.severity, r.type, f"{r.source} per {r.subject}", describe_rule(r),
+             ", ".join(f"{k}={v}" for k, v in sorted(r.labels.items()))] for r in rules]  # fmt: skip
+    return _table(["rule", "severity", "type", "watches", "fires when", "labels"], rows,
+                  [f"sev-{r.severity}" for r in rules], "alerts-rules")  # fmt: skip
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
 def _officer_bar() -> html.Div:
     return html.Div([
         html.Label("Officer on duty", htmlFor=ids.ALERTS_OFFICER_INPUT),
@@ -202,6 +231,7 @@ def alerts_layout(selected: int | None = None) -> html.Div:
         ], className="alerts-row"),
         html.Section([html.H2("Silences"), _silence_form(), html.Div(id=ids.ALERTS_SILENCES)], className="panel"),
         html.Section([html.H2("Dead-lettered webhook deliveries"), html.Div(id=ids.ALERTS_DEAD)], className="panel"),
+        html.Section([html.H2("Rules"), html.Div(id=ids.ALERTS_RULES)], className="panel"),
         dcc.Store(id=ids.ALERTS_SELECTED, data=selected),
         dcc.Store(id=ids.ALERTS_CHANGED, data=0),
         dcc.Interval(id=ids.ALERTS_TICK, interval=REFRESH_MS),

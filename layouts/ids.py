@@ -92,5 +92,6 @@ ALERTS_SILENCE_CREATE = "alerts-silence-create"
 ALERTS_SILENCE_EXPIRE = "alerts-silence-expire"  # pattern id {"type": ALERTS_SILENCE_EXPIRE, "silence": id}
 ALERTS_SILENCE_MESSAGE = "alerts-silence-message"
 ALERTS_DEAD = "alerts-dead"
+ALERTS_RULES = "alerts-rules"
 LIVE_ALERT_MARKERS = "live-alert-markers"
 MAP_LAYER_ALERTS = "map-layer-alerts"

@@ -105,6 +105,7 @@ def test_an_officer_acknowledges_then_resolves_and_receivers_hear_both(desktop, 
     desktop.goto(alerting.server.url + "/alerts")
     row = desktop.locator(".ag-row", has_text=device_id).first
     expect(row).to_be_visible()
+    expect(desktop.locator("#alerts-rules")).to_contain_text(alert["rule_id"])  # the rules in force are listed
     row.locator('[col-id="subject"]').click()
     detail = desktop.locator("#alerts-detail")
     expect(detail).to_contain_text(f"#{alert['id']}")

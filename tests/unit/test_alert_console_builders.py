@@ -107,3 +107,15 @@ def test_with_a_trusted_header_only_the_header_counts():
 
 def test_names_are_trimmed_and_bounded():
     assert clean_name(None) == "" and len(clean_name("x" * 500)) == 80
+
+
+def test_the_rules_in_force_are_listed_in_plain_words(settings):
+    import bootstrap
+    from layouts.alerts import describe_rule, rules_table
+
+    rules = bootstrap.alert_rules(settings)
+    table = rules_table(rules)
+    listed = [row.children[0].children for row in table.children[1].children]
+    assert listed == [r.id for r in rules] and len(rules) >= 4
+    lines = {r.type: describe_rule(r) for r in rules}
+    assert "over" in lines["threshold"] and "nothing for" in lines["no_data"]
