@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's run command: the whole IOC on this machine, fed by the simulated city.
-# Services up, migrations, then ingest (2 workers), the simulator and the dashboard together until Ctrl-C or
+# Services up, migrations, then ingest (2 workers), alerting, the simulator and the dashboard together until Ctrl-C or
 # until one of them exits; then all of them are stopped. Safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,7 +23,7 @@ fi
 pids=()
 stop_all() {
     trap - INT TERM EXIT
-    echo "stopping ingest, simulator and dashboard" >&2
+    echo "stopping ingest, alerting, simulator and dashboard" >&2
     kill -TERM "${pids[@]}" 2>/dev/null || true
     # Ingest workers finish the batch in hand on SIGTERM; give them 30 s, then stop each whole process group.
     local deadline=$((SECONDS + 30)) pid
@@ -40,6 +40,7 @@ trap stop_all EXIT
 # setsid: each in its own process group (leader pid = $!), so stop_all can reach gunicorn's and ingest's
 # worker processes too. A background job of a script is never a group leader, so setsid execs without forking.
 setsid .venv/bin/ioc ingest --workers 2 & pids+=($!)
+setsid .venv/bin/ioc alerts run & pids+=($!)
 setsid .venv/bin/ioc simulate & pids+=($!)
 setsid .venv/bin/ioc serve & pids+=($!)
 echo "dashboard: $url   (Ctrl-C stops everything)" >&2
