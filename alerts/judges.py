@@ -91,14 +91,15 @@ def measured(rule: Rule, record: Any) -> float | None:
     return record.value if rule.source == "iot" else getattr(record, rule.metric)
 
 
-class ThresholdJudge(RuleJudge):
-    """`reduce` of the subject's values over `window`, compared with the threshold."""
+class WindowJudge(RuleJudge):
+    """A judge keeping each subject's recent values in a sliding window of the rule's length."""
 
     def __init__(self, rule: Rule) -> None:
         super().__init__(rule)
         self.windows: dict[str, SlidingWindow] = {}
 
-    def observe(self, record: Any, ts: float, now: float) -> Change | None:
+    def _push(self, record: Any, ts: float) -> tuple[str, float, SlidingWindow] | None:
+        """The record's subject, value and updated window; None when the record does not carry the metric."""
         value = measured(self.rule, record)
         if value is None:
             return None
@@ -107,26 +108,29 @@ class ThresholdJudge(RuleJudge):
         if window is None:
             window = self.windows[subject] = SlidingWindow(self.rule.window_s)
         window.push(ts, value)
+        return subject, value, window
+
+
+class ThresholdJudge(WindowJudge):
+    """`reduce` of the subject's values over `window`, compared with the threshold."""
+
+    def observe(self, record: Any, ts: float, now: float) -> Change | None:
+        pushed = self._push(record, ts)
+        if pushed is None:
+            return None
+        subject, _value, window = pushed
         reduced = window.reduce(self.rule.reduce)
         return self.judge(subject, beyond(self.rule.op, reduced, self.limit(subject)), reduced, now)
 
 
-class RateJudge(RuleJudge):
+class RateJudge(WindowJudge):
     """Rise (last − lowest) or fall (highest − last) of the subject's value within `window`."""
 
-    def __init__(self, rule: Rule) -> None:
-        super().__init__(rule)
-        self.windows: dict[str, SlidingWindow] = {}
-
     def observe(self, record: Any, ts: float, now: float) -> Change | None:
-        value = measured(self.rule, record)
-        if value is None:
+        pushed = self._push(record, ts)
+        if pushed is None:
             return None
-        subject = subject_of(self.rule, record)
-        window = self.windows.get(subject)
-        if window is None:
-            window = self.windows[subject] = SlidingWindow(self.rule.window_s)
-        window.push(ts, value)
+        subject, value, window = pushed
         change = value - window.reduce("min") if self.rule.direction == "rising" else window.reduce("max") - value
         return self.judge(subject, change > self.rule.threshold, change, now)
 

@@ -22,7 +22,7 @@ from alerts.evaluate import Condition, Evaluator
 from alerts.rules import Rule
 from alerts.store import AlertStore
 from streams.backoff import call_with_backoff, delays
-from streams.batching import Entry, parse_entries
+from streams.batching import Entry, entries_by_kind, parse_entries
 from streams.consumer import REDIS_OUTAGES
 from streams.fields import ParseContext
 
@@ -129,14 +129,7 @@ class EvaluatorWorker:
     def _read(self, start: str, block_ms: int | None) -> dict[str, list[Entry]]:
         reply = self.client.xreadgroup(self.config.group, CONSUMER, {s: start for s in self.config.streams.values()},
                                        count=self.config.batch, block=block_ms)  # fmt: skip
-        items = reply.items() if isinstance(reply, dict) else (reply or [])
-        out: dict[str, list[Entry]] = {}
-        for stream, stream_entries in items:
-            name = stream if isinstance(stream, bytes) else stream.encode()
-            entries = stream_entries[0] if isinstance(reply, dict) else stream_entries
-            if entries:
-                out[self._kind_of[name]] = entries
-        return out
+        return entries_by_kind(reply, self._kind_of)
 
     def _handle(self, entries: dict[str, list[Entry]]) -> None:
         # Bad entries are only acknowledged here: the ingest group dead-letters them with the reason.

@@ -39,6 +39,18 @@ class ParsedRead:
     ids: dict[str, list[bytes]] = field(default_factory=dict)
 
 
+def entries_by_kind(reply: object, kind_of: Mapping[bytes, str]) -> dict[str, list[Entry]]:
+    """An XREADGROUP reply (RESP2 list or RESP3 dict) as entries by event kind, empty streams left out."""
+    items = reply.items() if isinstance(reply, dict) else (reply or [])
+    out: dict[str, list[Entry]] = {}
+    for stream, stream_entries in items:
+        name = stream if isinstance(stream, bytes) else stream.encode()
+        entries = stream_entries[0] if isinstance(reply, dict) else stream_entries
+        if entries:
+            out[kind_of[name]] = entries
+    return out
+
+
 def parse_entries(entries: Mapping[str, list[Entry]], ctx: ParseContext, *, redelivered: bool) -> ParsedRead:
     """Parse every entry of a read, keyed by event kind ('iot', 'complaints', 'datacenter')."""
     read = ParsedRead(batch=Batch(redelivered=redelivered))

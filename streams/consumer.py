@@ -20,7 +20,7 @@ import redis
 from storage import policies
 from storage.event_store import Batch, EventStore, WriteResult
 from streams.backoff import call_with_backoff, delays
-from streams.batching import Entry, ParsedRead, Rejected, parse_entries
+from streams.batching import Entry, ParsedRead, Rejected, entries_by_kind, parse_entries
 from streams.deadletter import dead_letter
 from streams.fields import ParseContext
 from streams.trim import trim_stream
@@ -135,14 +135,7 @@ class IngestWorker:
         return self._by_kind(reply)
 
     def _by_kind(self, reply) -> dict[str, list[Entry]]:
-        items = reply.items() if isinstance(reply, dict) else (reply or [])
-        out: dict[str, list[Entry]] = {}
-        for stream, stream_entries in items:
-            name = stream if isinstance(stream, bytes) else stream.encode()
-            entries = stream_entries[0] if isinstance(reply, dict) else stream_entries
-            if entries:
-                out[self._kind_of[name]] = entries
-        return out
+        return entries_by_kind(reply, self._kind_of)
 
     def drain_own_pending(self) -> None:
         """Re-process entries this consumer name read before a restart but never acknowledged."""
