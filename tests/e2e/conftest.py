@@ -15,20 +15,18 @@ import sys
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 import bootstrap
 from settings import Settings
-from storage.migrate import migrate
 from tests.e2e import feed
 from tests.integration.conftest import wait_until
 from tests.integration.processes import settings_env
+from tests.isolation import isolated
 
 pytestmark = pytest.mark.e2e
 
@@ -102,20 +100,9 @@ def e2e_settings() -> Iterator[Settings]:
     wait_until(lambda: _answers(client.ping), timeout=20, what=f"Redis at {base.redis_url}")
     wait_until(lambda: _answers(lambda: psycopg.connect(base.database_url, connect_timeout=2).close()), timeout=20,
                what=f"TimescaleDB at {base.database_url}")
-    tag = uuid.uuid4().hex[:10]
-    settings = base.model_copy(update={
-        "db_schema": f"t_{tag}", "stream_iot": f"t{tag}:iot", "stream_complaints": f"t{tag}:complaints",
-        "stream_datacenter": f"t{tag}:datacenter", "stream_deadletter": f"t{tag}:deadletter",
-        "consumer_group": f"t{tag}-ingest", "ingest_block_ms": 50, "http_port": free_port(),
-        "stale_after_s": STALE_AFTER_S, "wall_interval_s": 5,
-    })  # fmt: skip
-    migrate(settings.database_url, settings.db_schema, bootstrap.retention(settings))
-    yield settings
-    client = bootstrap.redis_client(settings)
-    for key in client.scan_iter(match=f"t{tag}*"):
-        client.delete(key)
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(settings.db_schema)))
+    with isolated(base, ingest_block_ms=50, http_port=free_port(),
+                  stale_after_s=STALE_AFTER_S, wall_interval_s=5) as settings:
+        yield settings
 
 
 @pytest.fixture(scope="session")

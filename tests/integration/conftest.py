@@ -7,17 +7,15 @@ where. A test never shares tables or stream names with another, so the order of 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
 import redis
-from psycopg import sql
 
 import bootstrap
 from settings import Settings
-from storage.migrate import migrate
+from tests.isolation import isolated
 
 pytestmark = pytest.mark.integration
 
@@ -68,21 +66,9 @@ def base_settings() -> Settings:
 @pytest.fixture
 def test_settings(base_settings: Settings) -> Iterator[Settings]:
     """Settings with a fresh schema and fresh stream names; both are removed afterwards."""
-    tag = uuid.uuid4().hex[:10]
-    settings = base_settings.model_copy(update={
-        "db_schema": f"t_{tag}",
-        "stream_iot": f"t{tag}:iot", "stream_complaints": f"t{tag}:complaints",
-        "stream_datacenter": f"t{tag}:datacenter", "stream_deadletter": f"t{tag}:deadletter",
-        "consumer_group": f"t{tag}-ingest", "ingest_block_ms": 50, "claim_idle_ms": 500,
-        "housekeeping_interval_s": 0.2, "db_retry_max_s": 0.5,
-    })  # fmt: skip
-    migrate(settings.database_url, settings.db_schema, bootstrap.retention(settings))
-    yield settings
-    client = bootstrap.redis_client(settings)
-    for key in client.scan_iter(match=f"t{tag}*"):
-        client.delete(key)
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(settings.db_schema)))
+    with isolated(base_settings, ingest_block_ms=50, claim_idle_ms=500,
+                  housekeeping_interval_s=0.2, db_retry_max_s=0.5) as settings:
+        yield settings
 
 
 @pytest.fixture
