@@ -25,6 +25,7 @@ from streams.backoff import call_with_backoff, delays
 from streams.batching import Entry, entries_by_kind, parse_entries
 from streams.consumer import REDIS_OUTAGES
 from streams.fields import ParseContext
+from streams.group_read import raw_reader, read_group
 
 log = logging.getLogger(__name__)
 CONSUMER = "evaluator"
@@ -60,6 +61,7 @@ class EvaluatorWorker:
                  config: EvaluatorConfig, ctx: ParseContext,
                  clock: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.client = client
+        self._reader = raw_reader(client)
         self.config = config
         self.ctx = ctx
         self.rules = list(rules)
@@ -127,8 +129,8 @@ class EvaluatorWorker:
             self._handle(entries)  # what the previous leader read but did not acknowledge
 
     def _read(self, start: str, block_ms: int | None) -> dict[str, list[Entry]]:
-        reply = self.client.xreadgroup(self.config.group, CONSUMER, {s: start for s in self.config.streams.values()},
-                                       count=self.config.batch, block=block_ms)  # fmt: skip
+        starts = {stream: start for stream in self.config.streams.values()}
+        reply = read_group(self._reader, self.config.group, CONSUMER, starts, self.config.batch, block_ms)
         return entries_by_kind(reply, self._kind_of)
 
     def _handle(self, entries: dict[str, list[Entry]]) -> None:

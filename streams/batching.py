@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from storage.event_store import Batch
 from streams.complaints import parse_complaint
 from streams.datacenter import parse_power_sample
-from streams.fields import Fields, InvalidEvent, ParseContext
+from streams.fields import Fields, FlatFields, InvalidEvent, ParseContext, as_mapping
 from streams.iot import parse_reading
 
 log = logging.getLogger(__name__)
 
-Entry = tuple[bytes, Fields]
+Entry = tuple[bytes, Fields | FlatFields | None]  # or a [id, fields] list, as Redis replies; None: trimmed
 PARSERS: dict[str, Callable] = {"iot": parse_reading, "complaints": parse_complaint, "datacenter": parse_power_sample}
 BATCH_FIELD = {"iot": "readings", "complaints": "complaints", "datacenter": "samples"}
 
@@ -40,12 +40,13 @@ class ParsedRead:
 
 
 def entries_by_kind(reply: object, kind_of: Mapping[bytes, str]) -> dict[str, list[Entry]]:
-    """An XREADGROUP reply (RESP2 list or RESP3 dict) as entries by event kind, empty streams left out."""
+    """A raw XREADGROUP reply (``streams.group_read``; RESP2 list or RESP3 map) as entries by event kind.
+
+    Streams with no entries are left out."""
     items = reply.items() if isinstance(reply, dict) else (reply or [])
     out: dict[str, list[Entry]] = {}
-    for stream, stream_entries in items:
+    for stream, entries in items:
         name = stream if isinstance(stream, bytes) else stream.encode()
-        entries = stream_entries[0] if isinstance(reply, dict) else stream_entries
         if entries:
             out[kind_of[name]] = entries
     return out
@@ -66,8 +67,9 @@ def parse_entries(entries: Mapping[str, list[Entry]], ctx: ParseContext, *, rede
             try:
                 good.append(parse(fields, entry_id, ctx))
             except InvalidEvent as bad:
-                read.rejected.append(Rejected(kind, entry_id, fields, bad.code, bad.message))
+                read.rejected.append(Rejected(kind, entry_id, as_mapping(fields), bad.code, bad.message))
             except Exception as bug:  # a parser bug must not stop the pipeline or lose the entry
                 log.exception("parser failed on %s entry %s", kind, entry_id)
-                read.rejected.append(Rejected(kind, entry_id, fields, "internal", f"parser error: {bug!r}"[:500]))
+                reason = f"parser error: {bug!r}"[:500]
+                read.rejected.append(Rejected(kind, entry_id, as_mapping(fields), "internal", reason))
     return read

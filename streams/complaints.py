@@ -7,8 +7,10 @@ from typing import NamedTuple
 
 from streams.fields import (
     Fields,
+    FlatFields,
     InvalidEvent,
     ParseContext,
+    as_mapping,
     check_raw,
     choice,
     extra_attributes,
@@ -45,12 +47,13 @@ class ComplaintEvent(NamedTuple):
     source_id: str
 
 
-def parse_complaint(fields: Fields, entry_id: bytes, ctx: ParseContext) -> ComplaintEvent:
+def parse_complaint(fields: Fields | FlatFields, entry_id: bytes, ctx: ParseContext) -> ComplaintEvent:
     """Validate one `city:complaints` entry; raises ``InvalidEvent`` saying what is wrong."""
+    fields = as_mapping(fields)
     check_raw(fields, ctx.max_field_bytes)
     get = fields.get
     status = choice(get(b"status"), "status", STATUSES)
-    lat, lon, district = place(ctx, fields, derive=False)
+    lat, lon, district = place(ctx, get(b"lat"), get(b"lon"), get(b"district"), derive=False)
     return ComplaintEvent(
         timestamp(get(b"ts"), entry_id, ctx),
         text(get(b"request_id"), "request_id"),

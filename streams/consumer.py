@@ -22,7 +22,8 @@ from storage.event_store import Batch, EventStore, WriteResult
 from streams.backoff import call_with_backoff, delays
 from streams.batching import Entry, ParsedRead, Rejected, entries_by_kind, parse_entries
 from streams.deadletter import dead_letter
-from streams.fields import ParseContext
+from streams.fields import ParseContext, as_mapping
+from streams.group_read import autoclaim, raw_reader, read_group
 from streams.trim import trim_stream
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class IngestWorker:
     def __init__(self, client: redis.Redis, connect_db: Callable[[], psycopg.Connection], config: IngestConfig,
                  ctx: ParseContext, consumer: str) -> None:  # fmt: skip
         self.client = client
+        self._reader = raw_reader(client)
         self.config = config
         self.ctx = ctx
         self.consumer = consumer
@@ -127,24 +129,18 @@ class IngestWorker:
                 if "BUSYGROUP" not in str(exc):
                     raise
 
-    def _read_new(self) -> dict[str, list[Entry]]:
-        reply = self.client.xreadgroup(
-            self.config.group, self.consumer, {s: ">" for s in self.config.streams.values()},
-            count=self.config.batch, block=self.config.block_ms,
-        )  # fmt: skip
-        return self._by_kind(reply)
-
-    def _by_kind(self, reply) -> dict[str, list[Entry]]:
+    def _read(self, start: str, block_ms: int | None) -> dict[str, list[Entry]]:
+        starts = {stream: start for stream in self.config.streams.values()}
+        reply = read_group(self._reader, self.config.group, self.consumer, starts, self.config.batch, block_ms)
         return entries_by_kind(reply, self._kind_of)
+
+    def _read_new(self) -> dict[str, list[Entry]]:
+        return self._read(">", self.config.block_ms)
 
     def drain_own_pending(self) -> None:
         """Re-process entries this consumer name read before a restart but never acknowledged."""
         while True:
-            reply = self._call_redis(lambda: self.client.xreadgroup(
-                self.config.group, self.consumer, {s: "0" for s in self.config.streams.values()},
-                count=self.config.batch,
-            ))  # fmt: skip
-            entries = self._by_kind(reply)
+            entries = self._call_redis(lambda: self._read("0", None))
             if not entries:
                 return
             self.process(entries, redelivered=True)
@@ -153,13 +149,11 @@ class IngestWorker:
         """Take over entries left pending by dead workers; returns how many were processed."""
         handled = 0
         for kind, stream in self.config.streams.items():
-            start = "0-0"
+            start: bytes | str = "0-0"
             while True:
-                reply = self._call_redis(lambda s=stream, st=start: self.client.xautoclaim(
-                    s, self.config.group, self.consumer, self.config.claim_idle_ms, st, count=self.config.batch,
+                start, claimed, deleted = self._call_redis(lambda s=stream, st=start: autoclaim(
+                    self._reader, s, self.config.group, self.consumer, self.config.claim_idle_ms, st, self.config.batch,
                 ))  # fmt: skip
-                start, claimed = reply[0], reply[1]
-                deleted = reply[2] if len(reply) > 2 else []
                 if deleted:
                     self._call_redis(lambda s=stream, d=deleted: self.client.xack(s, self.config.group, *d))
                 if claimed:
@@ -231,7 +225,7 @@ class IngestWorker:
         if len(records) == 1:
             kind, record = records[0]
             entry_id = record.source_id.encode()
-            fields = dict(next(f for i, f in entries[kind] if i == entry_id))
+            fields = as_mapping(next(f for i, f in entries[kind] if i == entry_id))
             return WriteResult(0, 0), [
                 Rejected(kind, entry_id, fields, "db_refused", f"database refused: {refused}"[:500])
             ]

@@ -7,8 +7,10 @@ from typing import NamedTuple
 
 from streams.fields import (
     Fields,
+    FlatFields,
     InvalidEvent,
     ParseContext,
+    as_mapping,
     check_raw,
     extra_attributes,
     in_range,
@@ -34,8 +36,9 @@ class PowerSample(NamedTuple):
     source_id: str
 
 
-def parse_power_sample(fields: Fields, entry_id: bytes, ctx: ParseContext) -> PowerSample:
+def parse_power_sample(fields: Fields | FlatFields, entry_id: bytes, ctx: ParseContext) -> PowerSample:
     """Validate one `city:datacenter` entry; raises ``InvalidEvent`` saying what is wrong."""
+    fields = as_mapping(fields)
     check_raw(fields, ctx.max_field_bytes)
     get = fields.get
     facility_kw, it_kw = number(get(b"facility_kw"), "facility_kw"), number(get(b"it_kw"), "it_kw")

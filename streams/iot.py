@@ -7,7 +7,9 @@ from typing import NamedTuple
 
 from streams.fields import (
     Fields,
+    FlatFields,
     ParseContext,
+    as_mapping,
     check_raw,
     extra_attributes,
     identifier,
@@ -37,11 +39,12 @@ class SensorReading(NamedTuple):
     source_id: str
 
 
-def parse_reading(fields: Fields, entry_id: bytes, ctx: ParseContext) -> SensorReading:
+def parse_reading(fields: Fields | FlatFields, entry_id: bytes, ctx: ParseContext) -> SensorReading:
     """Validate one `city:iot` entry; raises ``InvalidEvent`` saying what is wrong."""
+    fields = as_mapping(fields)
     check_raw(fields, ctx.max_field_bytes)
     get = fields.get
-    lat, lon, district = place(ctx, fields, derive=True)
+    lat, lon, district = place(ctx, get(b"lat"), get(b"lon"), get(b"district"), derive=True)
     return SensorReading(
         timestamp(get(b"ts"), entry_id, ctx),
         text(get(b"device_id"), "device_id"),
