@@ -235,3 +235,66 @@ def test_parsers_raise_nothing_but_invalid_event(ctx, parse, fields, entry_id):
         return
     assert record.source_id == entry_id.decode()
     assert record.ts.tzinfo is not None
+
+
+# --- the fast path for readings as Redis sends them (a flat name/value list) agrees with the reference parser ---
+
+READING_VALUES = {
+    b"device_id": [b"aq-0001", b" aq-0002 ", b"", b"\xff"],
+    b"kind": [b"air_quality", b"Air Quality", b""],
+    b"metric": [b"pm25", b"level_m"],
+    b"value": [b"35.5", b"-1", b"nan", b"x", b""],
+    b"unit": [b"ug/m3", b"", b"u" * 40],
+    b"lat": [FUTIAN[0], b"23.9", b"x"],
+    b"lon": [FUTIAN[1], b"114.1315"],
+    b"district": [b"Futian", b"futian", b"nowhere", b""],
+    b"ts": [b"1764000000000", b"2025-11-24T23:59:00+08:00", b"2025-11-24T23:59:00", b"1"],
+}
+
+
+@st.composite
+def flat_readings(draw) -> list[bytes]:
+    """Mostly good readings in any field order; sometimes a field missing, a value off, an extra or repeated name."""
+    names = draw(st.permutations(list(READING_VALUES)))
+    if not draw(st.integers(0, 4)):
+        names = names[:-1]
+    fields: list[bytes] = []
+    for name in names:
+        options = READING_VALUES[name]
+        fields += [name, options[0] if draw(st.integers(0, 5)) else draw(st.sampled_from(options))]
+    for name, value in draw(st.lists(st.tuples(st.sampled_from([b"colour", b"value", b"ts"]), values), max_size=2)):
+        fields += [name, value]
+    return fields
+
+
+@hsettings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=flat_readings())
+def test_the_fast_reading_path_accepts_and_refuses_exactly_as_the_reference(ctx, fields):
+    def outcome(parse_input):
+        try:
+            return parse_reading(parse_input, ENTRY, ctx)
+        except InvalidEvent as refused:
+            return refused.code
+
+    pairs = iter(fields)
+    assert outcome(list(fields)) == outcome(dict(zip(pairs, pairs, strict=False)))
+
+
+def test_the_fast_path_remembers_a_device_and_still_checks_each_value(ctx):
+    fields = [part for pair in reading().items() for part in pair]
+    first = parse_reading(list(fields), ENTRY, ctx)
+    assert parse_reading(list(fields), ENTRY, ctx) == first
+    fields[fields.index(b"value") + 1] = b"inf"
+    with pytest.raises(InvalidEvent) as refused:
+        parse_reading(fields, ENTRY, ctx)
+    assert refused.value.code == "not_finite"
+
+
+def test_field_layouts_are_remembered_within_a_bound(ctx, monkeypatch):
+    import streams.fields
+
+    monkeypatch.setattr(streams.fields, "MEMO_LIMIT", 10)
+    base = [part for pair in reading().items() for part in pair]
+    for n in range(50):
+        parse_reading([*base, f"extra_{n}".encode(), b"1"], ENTRY, ctx)
+    assert len(ctx.layouts) <= 10
