@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing as mp
 import os
@@ -14,6 +15,10 @@ from settings import Settings
 log = logging.getLogger(__name__)
 STOP_GRACE_S = 30.0
 RESTART_PAUSE_S = 1.0
+# A batch is tens of thousands of short-lived containers with no reference cycles. At Python's default (a young
+# collection every 700 allocations) the cycle collector kept walking them and everything long-lived: about a
+# quarter of a worker's CPU (bench/ingest.py, docs/BENCHMARKS.md).
+GC_YOUNG_THRESHOLD = 50_000
 
 
 def run_worker(settings: Settings, consumer: str | None) -> None:
@@ -32,6 +37,8 @@ def run_worker(settings: Settings, consumer: str | None) -> None:
     # can be a second late, an alert should not be (bench/alerts.py).
     os.nice(settings.ingest_nice)
     worker = bootstrap.ingest_worker(settings, consumer)
+    gc.freeze()  # what start-up built lives as long as the process: never scan it again
+    gc.set_threshold(GC_YOUNG_THRESHOLD)
     log.info("ingest worker %s consuming %s", worker.consumer, ", ".join(settings.streams.values()))
     worker.run(lambda: stopping)
     log.info("ingest worker %s stopped", worker.consumer)
