@@ -8,6 +8,7 @@ import multiprocessing as mp
 import os
 import signal
 import time
+from collections.abc import Callable
 from multiprocessing.connection import wait
 
 from settings import Settings
@@ -21,10 +22,8 @@ RESTART_PAUSE_S = 1.0
 GC_YOUNG_THRESHOLD = 50_000
 
 
-def run_worker(settings: Settings, consumer: str | None) -> None:
-    """One worker in this process until SIGTERM or SIGINT; it finishes its batch before it returns."""
-    import bootstrap  # the composition root, imported here so a spawned child builds its own clients
-
+def _stop_on_signals() -> Callable[[], bool]:
+    """From now on SIGTERM and SIGINT only ask to stop; the returned function says whether one came."""
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:
@@ -33,6 +32,14 @@ def run_worker(settings: Settings, consumer: str | None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    return lambda: stopping
+
+
+def run_worker(settings: Settings, consumer: str | None) -> None:
+    """One worker in this process until SIGTERM or SIGINT; it finishes its batch before it returns."""
+    import bootstrap  # the composition root, imported here so a spawned child builds its own clients
+
+    should_stop = _stop_on_signals()
     # On a shared box bulk storage yields the CPU to the alert evaluator and the dashboard: a stored reading
     # can be a second late, an alert should not be (bench/alerts.py).
     os.nice(settings.ingest_nice)
@@ -40,7 +47,7 @@ def run_worker(settings: Settings, consumer: str | None) -> None:
     gc.freeze()  # what start-up built lives as long as the process: never scan it again
     gc.set_threshold(GC_YOUNG_THRESHOLD)
     log.info("ingest worker %s consuming %s", worker.consumer, ", ".join(settings.streams.values()))
-    worker.run(lambda: stopping)
+    worker.run(should_stop)
     log.info("ingest worker %s stopped", worker.consumer)
 
 
@@ -56,14 +63,7 @@ def run_workers(settings: Settings, workers: int, consumer_prefix: str | None = 
         return
     ctx = mp.get_context("spawn")
     payload = settings.model_dump_json()
-    stopping = False
-
-    def stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    should_stop = _stop_on_signals()
 
     def start(index: int) -> mp.process.BaseProcess:
         name = f"{consumer_prefix}-{index}" if consumer_prefix else None
@@ -72,10 +72,10 @@ def run_workers(settings: Settings, workers: int, consumer_prefix: str | None = 
         return proc
 
     procs = {i: start(i) for i in range(workers)}
-    while not stopping:
+    while not should_stop():
         wait([p.sentinel for p in procs.values()], timeout=1.0)
         for index, proc in list(procs.items()):
-            if not proc.is_alive() and not stopping:
+            if not proc.is_alive() and not should_stop():
                 log.error("ingest worker %d exited with %s; restarting it", index, proc.exitcode)
                 time.sleep(RESTART_PAUSE_S)
                 procs[index] = start(index)
