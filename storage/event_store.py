@@ -3,9 +3,10 @@
 Fresh entries (read with ``>``) were never delivered before, so they are COPYed straight into the hypertables.
 Entries that may have been committed already (claimed from a dead worker, or re-read after a crash) go through a
 staging table and ``INSERT … ON CONFLICT DO NOTHING``; only the rows that were really new feed the state and
-the rollups, so a redelivery changes nothing. The unique (source_id, ts) index is the final guard: if a fresh
-COPY ever meets a duplicate (a stalled worker's batch was claimed and committed by another), the transaction is
-retried the careful way.
+the rollups, so a redelivery changes nothing. The unique indexes are the final guard (a reading's device, metric
+and time; an event's or sample's stream entry id): if a fresh COPY ever meets a duplicate (a stalled worker's
+batch was claimed and committed by another, a producer resent a reading), the transaction is retried the careful
+way.
 """
 
 from __future__ import annotations

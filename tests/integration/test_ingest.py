@@ -108,6 +108,23 @@ def test_a_redelivered_entry_never_makes_a_second_row(rds, db, test_settings):
     rescuer.close()
 
 
+def test_a_producers_retried_xadd_is_stored_once_even_inside_a_fresh_batch(rds, db, test_settings):
+    s = test_settings
+    readings = [events.reading(f"aq-{i}", value=i, ts=T) for i in range(20)]
+    # A gateway that lost XADD replies sent three readings again: new entry ids, the same readings.
+    events.fill(rds, s.stream_iot, readings + readings[:3] + [events.reading("aq-0", value=7, ts=T + 1000)])
+    worker = bootstrap.ingest_worker(s, "w1")
+    worker.ensure_groups()
+    drain(worker)
+
+    assert count(db, "SELECT count(*) FROM sensor_readings") == 21
+    assert count(db, "SELECT sum(readings) FROM sensor_rollup_1m") == 21  # the copies are not counted either
+    assert count(db, "SELECT value FROM sensor_latest WHERE device_id = 'aq-0'") == 7
+    assert int(rds.hget(f"{s.consumer_group}:stats", "duplicates")) == 3
+    assert rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
+    worker.close()
+
+
 def test_trimming_keeps_unacknowledged_entries(rds, test_settings):
     s = test_settings
     events.fill(rds, s.stream_iot, [events.reading(f"aq-{i}", ts=T) for i in range(3000)])
