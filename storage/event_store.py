@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import psycopg
 from psycopg import errors
@@ -30,7 +31,8 @@ COMPLAINT_TYPES = [
 SAMPLE_TYPES = ["timestamptz", "text", "float8", "float8", "float8", "float8", "jsonb", "text"]
 
 LATEST_COLUMNS = ("device_id", "metric", "kind", "unit", "value", "ts", "lat", "lon", "district")
-LATEST_TYPES = ["text", "text", "text", "text", "float8", "timestamptz", "float8", "float8", "text"]
+_TIME = itemgetter(SensorReading._fields.index("ts"))
+_DEVICE_METRIC = itemgetter(SensorReading._fields.index("device_id"), SensorReading._fields.index("metric"))
 COMPLAINT_STATE_COLUMNS = (
     "request_id", "status", "category", "district", "lat", "lon", "channel", "description",
     "opened_at", "in_progress_at", "closed_at", "satisfaction", "updated_at", "events",
@@ -56,7 +58,7 @@ MERGE_COMPLAINTS = (
 )
 MERGE_SENSOR_LATEST = (
     f"INSERT INTO sensor_latest AS s ({', '.join(LATEST_COLUMNS)}) "
-    f"SELECT {', '.join(LATEST_COLUMNS)} FROM stage_sensor_latest ORDER BY device_id, metric "
+    f"SELECT {', '.join(LATEST_COLUMNS)} FROM stage_latest_readings ORDER BY device_id, metric "
     "ON CONFLICT (device_id, metric) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in LATEST_COLUMNS[2:])
     + " WHERE excluded.ts >= s.ts"
@@ -72,7 +74,7 @@ STAGING = {
     "stage_sensor_readings": "sensor_readings",
     "stage_complaint_events": "complaint_events",
     "stage_datacenter_samples": "datacenter_samples",
-    "stage_sensor_latest": "sensor_latest",
+    "stage_latest_readings": "sensor_readings",  # the newest reading per device and metric, whole
     "stage_complaints": "complaints",
     "stage_datacenter_latest": "datacenter_latest",
     **{
@@ -139,8 +141,7 @@ class EventStore:
             )
             samples = self._insert(cur, "datacenter_samples", PowerSample._fields, SAMPLE_TYPES, batch.samples, careful)
             if readings:
-                self._merge(cur, "stage_sensor_latest", LATEST_COLUMNS, LATEST_TYPES, latest_readings(readings),
-                            MERGE_SENSOR_LATEST)  # fmt: skip
+                self._merge_sensor_latest(cur, latest_readings(readings))
                 self._merge_rollups(cur, rollups.SENSOR_ROLLUPS, rollups.sensor_minutes(readings))
             if complaints:
                 self._merge(cur, "stage_complaints", COMPLAINT_STATE_COLUMNS, None,
@@ -163,6 +164,9 @@ class EventStore:
         cur.execute(f"INSERT INTO {table} SELECT * FROM stage_{table} ON CONFLICT DO NOTHING RETURNING source_id")
         fresh = {row[0] for row in cur.fetchall()}
         return [r for r in records if r.source_id in fresh]
+
+    def _merge_sensor_latest(self, cur, newest: list[SensorReading]) -> None:
+        self._merge(cur, "stage_latest_readings", SensorReading._fields, READING_TYPES, newest, MERGE_SENSOR_LATEST)
 
     def _merge(
         self, cur, stage: str, columns: Sequence[str], types: list[str] | None, rows: Iterable, merge_sql: str
@@ -187,15 +191,11 @@ def _copy(cur: psycopg.Cursor, table: str, columns: Sequence[str], types: list[s
             copy.write_row(row)
 
 
-def latest_readings(readings: Iterable[SensorReading]) -> list[tuple]:
-    """The newest reading per (device, metric), as ``sensor_latest`` rows."""
-    newest: dict[tuple[str, str], SensorReading] = {}
-    for r in readings:
-        key = (r.device_id, r.metric)
-        seen = newest.get(key)
-        if seen is None or r.ts >= seen.ts:
-            newest[key] = r
-    return [(r.device_id, r.metric, r.kind, r.unit, r.value, r.ts, r.lat, r.lon, r.district) for r in newest.values()]
+def latest_readings(readings: Iterable[SensorReading]) -> list[SensorReading]:
+    """The newest reading per (device, metric); of two with the same time, the later entry."""
+    # Sorting (stable, nearly in order already) and letting the last of each key win keeps the loop in C.
+    by_time = sorted(readings, key=_TIME)
+    return list(dict(zip(map(_DEVICE_METRIC, by_time), by_time, strict=True)).values())
 
 
 def latest_samples(samples: Iterable[PowerSample]) -> list[tuple]:

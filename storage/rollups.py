@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from streams.complaints import SATISFIED_MIN, ComplaintEvent
 from streams.datacenter import PowerSample
@@ -75,8 +75,14 @@ def minute(ts: datetime) -> datetime:
 def sensor_minutes(readings: Iterable[SensorReading]) -> Groups:
     """(district, kind, metric, minute) → [readings, sum, min, max]."""
     groups: Groups = {}
+    buckets: dict[int, datetime] = {}  # epoch minute → its datetime: a batch spans a few minutes
     for r in readings:
-        key = (r.district, r.kind, r.metric, r.ts.replace(second=0, microsecond=0))
+        ts = r.ts
+        epoch_minute = int(ts.timestamp()) // 60
+        bucket = buckets.get(epoch_minute)
+        if bucket is None:
+            bucket = buckets[epoch_minute] = datetime.fromtimestamp(epoch_minute * 60, UTC)
+        key = (r.district, r.kind, r.metric, bucket)
         acc = groups.get(key)
         value = r.value
         if acc is None:

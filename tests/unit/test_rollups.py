@@ -52,29 +52,49 @@ def test_datacenter_minutes_keep_sums_for_energy_weighted_pue():
 
 def test_latest_reading_per_device_metric_wins_by_time_not_arrival():
     rows = latest_readings([reading(2, T0 + timedelta(seconds=5)), reading(1, T0), reading(9, T0, device="d2")])
-    assert sorted((r[0], r[4]) for r in rows) == [("d1", 2), ("d2", 9)]
-    newest = latest_samples([PowerSample(T0, "dc1", 2, 1, None, None, None, "1-0"),
-                             PowerSample(T0 - timedelta(1), "dc1", 3, 1, None, None, None, "2-0")])
+    assert sorted((r.device_id, r.value) for r in rows) == [("d1", 2), ("d2", 9)]
+    same_time = latest_readings([reading(3, T0), reading(4, T0)])
+    assert [r.value for r in same_time] == [4]  # the later entry
+    newest = latest_samples(
+        [
+            PowerSample(T0, "dc1", 2, 1, None, None, None, "1-0"),
+            PowerSample(T0 - timedelta(1), "dc1", 3, 1, None, None, None, "2-0"),
+        ]
+    )
     assert newest[0][2] == 2
 
 
 def test_complaint_state_from_a_whole_life_in_one_batch():
     def ev(status: str, minutes: int, sat: int | None = None, desc: str | None = None) -> ComplaintEvent:
-        return ComplaintEvent(T0 + timedelta(minutes=minutes), "SZ-9", status, "noise", "futian", 22.5, 114.0,
-                              "app", desc, sat, None, f"{minutes}-0")
+        return ComplaintEvent(
+            T0 + timedelta(minutes=minutes),
+            "SZ-9",
+            status,
+            "noise",
+            "futian",
+            22.5,
+            114.0,
+            "app",
+            desc,
+            sat,
+            None,
+            f"{minutes}-0",
+        )
 
     [state] = complaint_states([ev("closed", 90, 4), ev("open", 0, desc="loud"), ev("in_progress", 30)])
     (request_id, status, *_rest) = state
     assert (request_id, status) == ("SZ-9", "closed")
-    assert state[7] == "loud"                                 # description survives later events without one
-    assert state[8] == T0                                     # opened_at
-    assert state[9] == T0 + timedelta(minutes=30)             # in_progress_at
-    assert state[10] == T0 + timedelta(minutes=90)            # closed_at
-    assert state[11] == 4 and state[13] == 3                  # satisfaction, events
+    assert state[7] == "loud"  # description survives later events without one
+    assert state[8] == T0  # opened_at
+    assert state[9] == T0 + timedelta(minutes=30)  # in_progress_at
+    assert state[10] == T0 + timedelta(minutes=90)  # closed_at
+    assert state[11] == 4 and state[13] == 3  # satisfaction, events
 
 
 def test_complaint_minutes_count_satisfied_from_three_up():
-    events = [ComplaintEvent(T0, f"r{s}", "closed", "noise", "futian", 22.5, 114.0, "app", None, s, None, "1-0")
-              for s in (1, 3, 5)]
+    events = [
+        ComplaintEvent(T0, f"r{s}", "closed", "noise", "futian", 22.5, 114.0, "app", None, s, None, "1-0")
+        for s in (1, 3, 5)
+    ]
     [(key, measures)] = rollups.complaint_minutes(events).items()
     assert measures == [3, 3, 9, 2]
