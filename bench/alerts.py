@@ -41,6 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import bootstrap  # noqa: E402
+from bench.waiting import wait_for  # noqa: E402
 from bench.workload import KINDS, SPOTS  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
@@ -131,7 +132,7 @@ def _run(plain: Settings, s: Settings, client: redis.Redis, receiver: Receiver, 
              start_alerts(s, log=logs / f"{s.db_schema}-alerts.log")]  # fmt: skip
     stop, sent, producer = multiprocessing.Event(), multiprocessing.Value("q", 0), None
     try:
-        _wait(lambda: _consumers(client, s.stream_iot, s.consumer_group) >= 2
+        wait_for(lambda: _consumers(client, s.stream_iot, s.consumer_group) >= 2
               and _consumers(client, s.stream_iot, s.alert_consumer_group) >= 1, 60)  # fmt: skip
         if rate:
             producer = multiprocessing.Process(target=produce, args=(s.redis_url, s.stream_iot, rate, stop, sent))
@@ -143,7 +144,7 @@ def _run(plain: Settings, s: Settings, client: redis.Redis, receiver: Receiver, 
             sent_at[f"probe-{tag}-{n:04d}"] = probe(client, s.stream_iot, tag, n)
             time.sleep(spacing)
         after = (time.monotonic(), sent.value, _lag(client, s), _cpu_s(procs[1].pid))
-        _wait(lambda: len(receiver.deliveries) >= alerts, 180)
+        wait_for(lambda: len(receiver.deliveries) >= alerts, 180)
     finally:
         stop.set()
         if producer is not None:
@@ -211,14 +212,6 @@ def _drop(s: Settings, client: redis.Redis) -> None:
         client.delete(key)
     with psycopg.connect(s.database_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(s.db_schema)))
-
-
-def _wait(predicate, timeout: float, interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("benchmark step did not finish")
-        time.sleep(interval)
 
 
 def main() -> None:

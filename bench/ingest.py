@@ -9,7 +9,11 @@ measures, each on a fresh schema and fresh streams:
   onto the names the idle workers are blocked on) until every entry is committed and acknowledged (group lag 0,
   nothing pending), raw rows, current state and rollups included;
 * the database limit: a bare binary COPY of the same parsed rows into the same hypertables, same batch size;
-* the Redis limit: a bare XREADGROUP + XACK loop over the same entries, no parsing, no database.
+* the Redis limit: a bare XREADGROUP + XACK loop over the same entries, no parsing, no database, reading replies
+  the way the workers do (``streams.group_read``).
+
+The two limits run in this process with the workers' garbage-collector settings, so all three measure the same
+client code paths.
 
 The machine is shared and noisy, so the figures that matter are the ratios to the slower limit.
 """
@@ -17,6 +21,7 @@ The machine is shared and noisy, so the figures that matter are the ratios to th
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import signal
@@ -33,11 +38,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import bootstrap  # noqa: E402
+from bench.waiting import wait_for  # noqa: E402
 from bench.workload import city_workload  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage.event_store import COMPLAINT_TYPES, READING_TYPES, SAMPLE_TYPES, _copy  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 from streams.batching import parse_entries  # noqa: E402
+from streams.group_read import raw_reader, read_group  # noqa: E402
+from streams.runner import GC_YOUNG_THRESHOLD  # noqa: E402
 from tests.integration.processes import settings_env  # noqa: E402
 
 TABLES = {
@@ -93,13 +101,13 @@ def end_to_end(base: Settings, workload: dict[str, list[dict]], workers: int, ba
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(lambda: len(client.xinfo_consumers(s.stream_iot, s.consumer_group)) >= workers, 60)
+        wait_for(lambda: len(client.xinfo_consumers(s.stream_iot, s.consumer_group)) >= workers, 60)
         pipe = client.pipeline(transaction=True)
         for stream in s.streams.values():
             pipe.rename(stream + ":staged", stream)
         started = time.perf_counter()
         pipe.execute()
-        _wait(lambda: all(g["lag"] == 0 and g["pending"] == 0 for stream in s.streams.values()
+        wait_for(lambda: all(g["lag"] == 0 and g["pending"] == 0 for stream in s.streams.values()
                           for g in client.xinfo_groups(stream)), 600, interval=0.005)  # fmt: skip
         elapsed = time.perf_counter() - started
     finally:
@@ -145,12 +153,14 @@ def redis_limit(base: Settings, workload: dict[str, list[dict]], batch: int) -> 
     fill(client, s, workload)
     for stream in s.streams.values():
         client.xgroup_create(stream, s.consumer_group, id="0")
+    reader = raw_reader(client)
+    starts = {stream: ">" for stream in s.streams.values()}
     total, seen = sum(len(v) for v in workload.values()), 0
     started = time.perf_counter()
     while seen < total:
-        reply = client.xreadgroup(s.consumer_group, "bare", {st: ">" for st in s.streams.values()}, count=batch)
+        reply = read_group(reader, s.consumer_group, "bare", starts, batch, None)
         pipe = client.pipeline(transaction=True)
-        for stream, entries in reply:
+        for stream, entries in reply.items() if isinstance(reply, dict) else reply:
             pipe.xack(stream, s.consumer_group, *[entry_id for entry_id, _ in entries])
             seen += len(entries)
         pipe.execute()
@@ -159,30 +169,27 @@ def redis_limit(base: Settings, workload: dict[str, list[dict]], batch: int) -> 
     return total / elapsed
 
 
-def _wait(predicate, timeout: float, interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("benchmark step did not finish")
-        time.sleep(interval)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=300_000, help="IoT readings (complaints and DC samples add ~1%%)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batch", type=int, default=Settings().ingest_batch, help="entries per read")
     parser.add_argument("--sensors", type=int, default=50_000, help="distinct devices in the workload")
+    parser.add_argument(
+        "--own-positions", action="store_true", help="each device at a position of its own (city-scale parsing)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
     base = Settings()
-    workload = city_workload(args.events, sensors=args.sensors, rng=random.Random(7))
+    workload = city_workload(args.events, sensors=args.sensors, rng=random.Random(7), own_positions=args.own_positions)
     total = sum(len(v) for v in workload.values())
     print(
         f"workload: {total:,} events ({', '.join(f'{k} {len(v):,}' for k, v in workload.items())}), "
-        f"batch {args.batch}, {args.sensors:,} sensors"
+        f"batch {args.batch}, {args.sensors:,} sensors{' at their own positions' if args.own_positions else ''}"
     )
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD)
     figures = {
         "copy_limit": copy_limit(base, workload, args.batch),
         "redis_limit": redis_limit(base, workload, args.batch),
