@@ -127,7 +127,9 @@ class Settings(BaseSettings):
         86_400, ge=0, description="Cache lifetime browsers are told for /assets (busted by Dash's ?m= stamp)."
     )
     live_refresh_ms: int = Field(
-        1000, ge=200, description="How often a live view (overview, wall) asks whether the snapshot changed."
+        1000,
+        ge=200,
+        description="How often a live view (overview, wall, alert markers on /map) asks if the snapshot changed.",
     )
     live_rebuild_min_s: float = Field(
         1.0, gt=0, description="Shortest time between two rebuilds of the live snapshot, across all workers."

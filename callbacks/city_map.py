@@ -81,11 +81,18 @@ def register(app: Dash, services) -> None:
         encoded, counts, every = sensors.get(services, tuple(sorted(kinds or ())), tuple(sorted(districts or ())))
         return encoded, city_map.counts_line(counts), city_map.kind_options(every)
 
-    @app.callback(Output(ids.MAP_LAYER_ALERTS, "data"), Input(ids.MAP_TICK, "n_intervals"))
-    def refresh_alerts(_n: int | None):  # from the live snapshot: no query per viewer
+    @app.callback(Output(ids.MAP_LAYER_ALERTS, "data"), Output(ids.MAP_ALERTS_SEEN, "data"),
+                  Output(ids.MAP_ALERTS_TICK, "interval"), Input(ids.MAP_ALERTS_TICK, "n_intervals"),
+                  State(ids.MAP_ALERTS_SEEN, "data"))  # fmt: skip
+    def refresh_alerts(_n: int | None, seen: str | None):
+        # From the live snapshot, so a tick costs no query; markers are re-sent only when they moved.
+        interval = no_update if seen is not None else services.settings.live_refresh_ms
         snapshot = services.snapshot()
+        digest = ((snapshot.doc.get("digests") or {}).get("alert_markers") or "") if snapshot else ""
+        if seen is not None and digest == seen:
+            return no_update, no_update, interval
         items = ((snapshot.doc.get("alerts") or {}).get("items") or []) if snapshot else []
-        return city_map.alert_features(items)
+        return city_map.alert_features(items), digest, interval
 
     @app.callback(Output(ids.MAP_HISTORY, "figure"), Output(ids.MAP_HISTORY, "style"),
                   Output(ids.MAP_PANEL_TITLE, "children"), Input(ids.MAP_LAYER_SENSORS, "clickData"),

@@ -25,6 +25,9 @@ STATUSES = (NORMAL, WARNING, CRITICAL, STALE)  # a feature's ``s`` is the index 
 STATUS_COLOURS = {NORMAL: "#2e9d5b", WARNING: "#f0a202", CRITICAL: "#d7263d", STALE: "#8a8f98"}
 CENTER, ZOOM = (22.62, 114.12), 10
 REFRESH_MS = 30_000
+# Open alerts come from the live snapshot (no query per viewer), so they can follow it closely: the first
+# answer sets the tick to IOC_LIVE_REFRESH_MS.
+ALERTS_FIRST_TICK_MS = 1_000
 COORD_PRECISION = 6  # geobuf keeps 6 decimals, ~0.1 m: what the devices report
 CLUSTER_OPTIONS = {"radius": 60, "maxZoom": 17, "minPoints": 3}
 OUTLINE_STYLE = {"color": "#334155", "weight": 1.5, "fill": False}
@@ -194,4 +197,6 @@ def map_layout() -> html.Div:
             ], className="map-panel"),
         ], className="map-grid"),
         dcc.Interval(id=ids.MAP_TICK, interval=REFRESH_MS),
+        dcc.Interval(id=ids.MAP_ALERTS_TICK, interval=ALERTS_FIRST_TICK_MS),
+        dcc.Store(id=ids.MAP_ALERTS_SEEN),
     ])  # fmt: skip

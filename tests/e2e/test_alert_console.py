@@ -93,14 +93,16 @@ def fire(alerting: Alerting, device_id: str) -> dict:
 
 def test_an_officer_acknowledges_then_resolves_and_receivers_hear_both(desktop, served, alerting):
     device_id = f"aq-alert-{time.time_ns()}"
+    desktop.goto(served.url + "/map")  # open before the alert fires: the marker must arrive on its own
+    expect(desktop.locator("#map-sensor-count")).to_contain_text("sensors")
     alert = fire(alerting, device_id)
     wait_until(lambda: "alert.firing" in alerting.types(), what="the firing webhook")
+    # A device alert is a marker at the device (SVG here: no preferCanvas), well before the sensors' 30 s refresh.
+    expect(desktop.locator("path.alert-marker.alert-critical").first).to_be_attached(timeout=10_000)
 
     desktop.goto(served.url + "/")  # the overview shows it from the live snapshot
     expect(desktop.locator('[id*="live-alerts"]')).to_contain_text(device_id, timeout=10_000)
     expect(desktop.locator('[id*="\\"alerts_open\\""]')).to_contain_text("critical")
-    desktop.goto(served.url + "/map")  # a device alert is a marker at the device (SVG here: no preferCanvas)
-    expect(desktop.locator("path.alert-marker.alert-critical").first).to_be_attached(timeout=10_000)
 
     desktop.goto(alerting.server.url + "/alerts")
     row = desktop.locator(".ag-row", has_text=device_id).first
