@@ -7,14 +7,17 @@ where. A test never shares tables or stream names with another, so the order of 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
 import redis
+from psycopg import sql
 
 import bootstrap
 from settings import Settings
+from storage.migrate import migrate
 from tests.isolation import isolated
 
 pytestmark = pytest.mark.integration
@@ -87,3 +90,28 @@ def db(test_settings: Settings) -> Iterator[psycopg.Connection]:
 def count(db: psycopg.Connection, query: str, *params: object) -> int:
     """The single number a query returns."""
     return db.execute(query, params).fetchone()[0]
+
+
+@pytest.fixture
+def own_database(test_settings):
+    """A database of its own, so the test can refuse all connections to it without touching other tests."""
+    name = f"ioc_outage_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(test_settings.database_url, autocommit=True)
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(test_settings.database_url, dbname=name)
+    settings = test_settings.model_copy(update={"database_url": url})
+    migrate(url, settings.db_schema, bootstrap.retention(settings))
+    yield settings, admin, name
+    allow_connections(admin, name)
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    admin.close()
+
+
+def refuse_connections(admin: psycopg.Connection, name: str) -> None:
+    """The database outage the outage tests need: no new connections, and every open one cut."""
+    admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
+    admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+
+def allow_connections(admin: psycopg.Connection, name: str) -> None:
+    admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(sql.Identifier(name)))

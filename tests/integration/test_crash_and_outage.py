@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import signal
 import time
-import uuid
-
-import psycopg
-import pytest
-from psycopg import sql
 
 import bootstrap
-from storage.migrate import migrate
 from tests.integration import events
-from tests.integration.conftest import count, holds_for, wait_until
+from tests.integration.conftest import allow_connections, count, holds_for, refuse_connections, wait_until
 from tests.integration.processes import start_ingest
 
 T = int(time.time() * 1000) - 3_600_000  # an hour ago: recent enough to outlive retention
@@ -80,21 +74,6 @@ def test_two_workers_share_the_load(rds, db, test_settings, tmp_path):
     assert len(per_consumer) == 2 and all(n > 0 for n in per_consumer.values()), per_consumer
 
 
-@pytest.fixture
-def own_database(test_settings):
-    """A database of its own, so the test can refuse all connections to it without touching other tests."""
-    name = f"ioc_outage_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(test_settings.database_url, autocommit=True)
-    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(test_settings.database_url, dbname=name)
-    settings = test_settings.model_copy(update={"database_url": url})
-    migrate(url, settings.db_schema, bootstrap.retention(settings))
-    yield settings, admin, name
-    admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(sql.Identifier(name)))
-    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-    admin.close()
-
-
 def test_with_the_database_down_the_worker_acknowledges_nothing_and_catches_up(rds, own_database, tmp_path):
     s, admin, name = own_database
     db = bootstrap.db_connection(s)
@@ -104,8 +83,7 @@ def test_with_the_database_down_the_worker_acknowledges_nothing_and_catches_up(r
     try:
         wait_until(lambda: count(db, "SELECT count(*) FROM sensor_readings") == 1000, timeout=60, what="first 1000")
         db.close()
-        admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(sql.Identifier(name)))
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        refuse_connections(admin, name)
 
         events.fill(rds, s.stream_iot, (events.reading(f"aq-{i}", ts=T + i) for i in range(1000, 2000)))
         wait_until(
@@ -120,7 +98,7 @@ def test_with_the_database_down_the_worker_acknowledges_nothing_and_catches_up(r
             seconds=3,
             what="pending entries held by a live worker while the database is down",
         )
-        admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(sql.Identifier(name)))
+        allow_connections(admin, name)
 
         db = bootstrap.db_connection(s)
         db.autocommit = True
