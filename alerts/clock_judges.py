@@ -8,10 +8,11 @@ from alerts.judges import Change, RuleJudge, beyond, subject_of
 
 
 class NoDataJudge(RuleJudge):
-    """Silent for longer than `silent_for`: per device or site seen since start, or for the whole stream.
+    """Silent for longer than `silent_for`: per device or site, or for the whole stream.
 
     Silence is measured on the evaluator's clock (when records *arrive*), since "nothing ingested" is about
-    the feed, not about the timestamps producers write.
+    the feed, not about the timestamps producers write. A device or site is known once it is heard, or when a
+    new leader learns from the store that it was heard within `silent_for` before the start (``heard``).
     """
 
     def __init__(self, rule: Any, started: float) -> None:
@@ -43,6 +44,10 @@ class NoDataJudge(RuleJudge):
     def assume_firing(self, subject: str, now: float) -> None:
         super().assume_firing(subject, now)
         self.last_seen.setdefault(subject, now - self.rule.silent_for_s)
+
+    def heard(self, subject: str, at: float) -> None:
+        """``subject`` was last heard ``at`` (from the store, before this evaluator started)."""
+        self.last_seen[subject] = max(at, self.last_seen.get(subject, at))
 
 
 class OpenPastSlaJudge(RuleJudge):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from alerts.clock_judges import NoDataJudge, OpenPastSlaJudge
-from alerts.judges import Change, PueJudge, RateJudge, RuleJudge, ThresholdJudge
+from alerts.judges import Change, PueJudge, RateJudge, RuleJudge, ThresholdJudge, subject_of
 from alerts.rules import Rule
 
 # The record fields a cached routing decision depends on, per stream kind (the rules' matchers and metric).
@@ -53,6 +53,21 @@ def accepts(rule: Rule, record: Any) -> bool:
     if rule.source == "iot" and rule.metric is not None and record.metric != rule.metric:
         return False
     return all(getattr(record, key) in wanted for key, wanted in rule.match.items())
+
+
+class HeardDevice(NamedTuple):
+    """A device as the store last heard it (``sensor_latest``): what no-data rules match and name it by."""
+
+    device_id: str
+    kind: str
+    metric: str
+    district: str
+
+
+class HeardSite(NamedTuple):
+    """A data-centre site as the store last heard it (``datacenter_latest``)."""
+
+    site: str
 
 
 class Evaluator:
@@ -104,6 +119,26 @@ class Evaluator:
         judge = self.judges.get(rule_id)
         if judge is not None:
             judge.assume_firing(subject, now)
+
+    def heard_horizons(self) -> dict[str, float]:
+        """Per stream kind, how far back a new leader should look for devices or sites heard (seconds): the
+        longest ``silent_for`` of its per-device or per-site no-data rules; kinds without one are left out."""
+        horizons: dict[str, float] = {}
+        for judge in self.judges.values():
+            rule = judge.rule
+            if isinstance(judge, NoDataJudge) and rule.subject != "stream":
+                horizons[rule.source] = max(rule.silent_for_s, horizons.get(rule.source, 0.0))
+        return horizons
+
+    def seed_heard(self, kind: str, record: Any, last_ts: float, now: float) -> None:
+        """A device or site the store last heard from at ``last_ts``: no-data rules watching it start counting its
+        silence from then, if it was heard within their ``silent_for`` (one silent longer was either alerted on
+        already, and that open alert is restored, or is not this evaluator's to discover)."""
+        for judge in self._by_source.get(kind, ()):
+            rule = judge.rule
+            if (isinstance(judge, NoDataJudge) and rule.subject != "stream" and now - last_ts <= rule.silent_for_s
+                    and accepts(rule, record)):  # fmt: skip
+                judge.heard(subject_of(rule, record), min(last_ts, now))
 
     def seed_open_complaint(self, request_id: str, opened_at: float, district: str, category: str) -> None:
         """A request open in the store at start; SLA rules whose matchers accept it count it."""

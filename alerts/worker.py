@@ -3,8 +3,9 @@
 Windows and holds live in the evaluator's memory, so exactly one process evaluates at a time: a Redis lease
 (``<group>:leader``, renewed every tick) elects it, and it always reads as consumer ``evaluator``, so a new leader
 first re-reads what the old one left unacknowledged. Entries are acknowledged only after the conditions they
-produced are committed. A new leader rebuilds its memory: open alerts (so they can resolve) and open complaints
-(for SLA rules) come from the database; windows refill from the stream within one window length.
+produced are committed. A new leader rebuilds its memory: open alerts (so they can resolve), open complaints
+(for SLA rules) and the devices and sites heard within the no-data rules' `silent_for` come from the database;
+windows refill from the stream within one window length.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import psycopg
 import redis
 
-from alerts.evaluate import Condition, Evaluator
+from alerts.evaluate import Condition, Evaluator, HeardDevice, HeardSite
 from alerts.rules import Rule
 from alerts.store import AlertStore
 from streams.backoff import call_with_backoff, delays
@@ -120,11 +122,16 @@ class EvaluatorWorker:
         log.info("alert evaluator %s leads; %d rules", self.identity[:8], len(self.rules))
         now = self.clock()
         self.evaluator = Evaluator(self.rules, started=now)
-        open_alerts, open_complaints = self._with_store(_memory)
-        for rule_id, subject in open_alerts:
+        horizons = self.evaluator.heard_horizons()
+        memory = self._with_store(lambda store: _memory(store, horizons))
+        for rule_id, subject in memory.open_alerts:
             self.evaluator.assume_firing(rule_id, subject, now)
-        for request_id, opened_at, district, category in open_complaints:
+        for request_id, opened_at, district, category in memory.open_complaints:
             self.evaluator.seed_open_complaint(request_id, opened_at, district, category)
+        for device_id, kind, metric, district, last_ts in memory.heard_devices:
+            self.evaluator.seed_heard("iot", HeardDevice(device_id, kind, metric, district), last_ts, now)
+        for site, last_ts in memory.heard_sites:
+            self.evaluator.seed_heard("datacenter", HeardSite(site), last_ts, now)
         while entries := self._redis(lambda: self._read("0", block_ms=None)):
             self._handle(entries)  # what the previous leader read but did not acknowledge
 
@@ -167,12 +174,35 @@ class EvaluatorWorker:
         return call_with_backoff(action, REDIS_OUTAGES, self.config.db_retry_max_s, "alerts: Redis")
 
 
-def _memory(store: AlertStore) -> tuple[list[tuple[str, str]], list[tuple[str, float, str, str]]]:
-    """Open alerts and open complaints: what a new leader must know to resolve and to count SLAs."""
-    with store.conn.transaction():
-        alerts = store.conn.execute("SELECT rule_id, subject FROM alerts WHERE status <> 'resolved'").fetchall()
-        complaints = store.conn.execute(
+class LeaderMemory(NamedTuple):
+    """What a new leader must know from the store: open alerts (to resolve them), open complaints (SLA counts),
+    and the devices and sites heard recently (so no-data rules know whom to miss), with epoch seconds."""
+
+    open_alerts: list[tuple[str, str]]
+    open_complaints: list[tuple[str, float, str, str]]
+    heard_devices: list[tuple[str, str, str, str, float]]
+    heard_sites: list[tuple[str, float]]
+
+
+def _memory(store: AlertStore, horizons: Mapping[str, float]) -> LeaderMemory:
+    conn = store.conn
+    with conn.transaction():
+        alerts = conn.execute("SELECT rule_id, subject FROM alerts WHERE status <> 'resolved'").fetchall()
+        complaints = conn.execute(
             "SELECT request_id, extract(epoch FROM opened_at)::float8, district, category FROM complaints"
             " WHERE status <> 'closed'"
         ).fetchall()
-    return alerts, complaints
+        devices = sites = []
+        if "iot" in horizons:
+            devices = conn.execute(
+                "SELECT device_id, kind, metric, district, extract(epoch FROM ts)::float8 FROM sensor_latest"
+                " WHERE ts > now() - make_interval(secs => %s)",
+                (horizons["iot"],),
+            ).fetchall()
+        if "datacenter" in horizons:
+            sites = conn.execute(
+                "SELECT site, extract(epoch FROM ts)::float8 FROM datacenter_latest"
+                " WHERE ts > now() - make_interval(secs => %s)",
+                (horizons["datacenter"],),
+            ).fetchall()
+    return LeaderMemory(alerts, complaints, devices, sites)

@@ -100,6 +100,19 @@ def test_no_data_for_a_device_and_for_a_stream(alerting, receiver, rds):
                <= set(sent(receiver)), what="both resolved")  # fmt: skip
 
 
+def test_a_starting_evaluator_misses_devices_the_store_heard_before_it(alerting, receiver, db):
+    insert = ("INSERT INTO sensor_latest (device_id, metric, kind, unit, value, ts, lat, lon, district)"
+              " VALUES (%s, 'level_m', 'water_level', 'm', 1.0, now() - %s * interval '1 second', 22.54, 114.06,"
+              " 'futian')")  # fmt: skip
+    db.execute(insert, ("wl-7", 1))  # stored by ingest a second ago, then silent
+    db.execute(insert, ("wl-8", 3600))  # silent for an hour already: not for a starting evaluator to discover
+    alerting('id = "gauge_silent"\ntype = "no_data"\nmatch = { kind = "water_level" }\nsubject = "device"\n'
+             'silent_for = "3s"\n')  # fmt: skip
+    wait_until(lambda: sent(receiver) == [("alert.firing", "gauge_silent", "wl-7")], timeout=10,
+               what="the silent gauge the evaluator never heard itself")  # fmt: skip
+    holds_for(lambda: len(sent(receiver)) == 1, seconds=1.0, what="nothing about wl-8")
+
+
 def test_pue_is_energy_weighted_over_the_window(alerting, receiver, rds):
     settings = alerting('id = "pue_high"\ntype = "aggregate"\nfunction = "pue"\nwindow = "1s"\nthreshold = 1.3\n')
     rds.xadd(settings.stream_datacenter, sample("dc-1", 1250, 1000, now_ms()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from datetime import UTC, datetime
 
-from alerts.evaluate import Evaluator
+from alerts.evaluate import Evaluator, HeardDevice, HeardSite
 from alerts.hold import FIRING, OK, PENDING, RECOVERING, Hold, step
 from alerts.rules import parse_rules
 from alerts.windows import RatioWindow, SlidingWindow
@@ -141,6 +141,35 @@ def test_no_data_per_device_fires_on_the_clock_and_resolves_on_the_next_reading(
     assert tick(ev, 601) == [("wl-1", True, 601.0)]
     assert tick(ev, 700) == []
     assert feed(ev, "iot", reading(710, 1.0, "wl-1"), 710) == [("wl-1", False, 0.0)]
+
+
+def test_a_new_leader_misses_devices_and_sites_the_store_heard_within_silent_for():
+    ev = evaluator('type = "no_data"\nsubject = "device"\nsilent_for = "10m"\nmatch = { kind = "water_level" }\n'
+                   '[[rule]]\nid = "dc"\nseverity = "warning"\nsummary = "s"\ntype = "no_data"\nsource = "datacenter"\n'
+                   'subject = "site"\nsilent_for = "2m"')  # fmt: skip
+    assert ev.heard_horizons() == {"iot": 600.0, "datacenter": 120.0}
+    ev.seed_heard("iot", HeardDevice("wl-1", "water_level", "level_m", "futian"), T0 - 100, T0)
+    ev.seed_heard("iot", HeardDevice("wl-2", "water_level", "level_m", "futian"), T0 - 700, T0)  # silent already
+    ev.seed_heard("iot", HeardDevice("aq-1", "air_quality", "pm25", "futian"), T0 - 100, T0)  # not this rule's
+    ev.seed_heard("datacenter", HeardSite("dc1"), T0 - 30, T0)
+    assert tick(ev, 89) == [] and tick(ev, 91) == [("dc1", True, 121.0)]
+    assert tick(ev, 500) == [] and tick(ev, 501) == [("wl-1", True, 601.0)]
+    assert tick(ev, 5000) == []  # wl-2 and aq-1 are not tracked
+    assert feed(ev, "iot", reading(5010, 1.0, "wl-1", kind="water_level", metric="level_m"), 5010) == [
+        ("wl-1", False, 0.0)
+    ]
+
+
+def test_what_the_store_heard_never_hides_a_later_reading_or_an_open_alert():
+    ev = evaluator('type = "no_data"\nsubject = "device"\nsilent_for = "10m"')
+    feed(ev, "iot", reading(0, 1.0, "aq-1"), 0)
+    ev.seed_heard("iot", HeardDevice("aq-1", "air_quality", "pm25", "futian"), T0 - 300, T0)  # older than heard
+    assert tick(ev, 600) == [] and tick(ev, 601) == [("aq-1", True, 601.0)]
+    restarted = evaluator('type = "no_data"\nsubject = "device"\nsilent_for = "10m"')
+    restarted.assume_firing("r", "aq-2", T0)
+    # The store heard it after the alert opened (ingest ran while no evaluator did): it resolves on the tick.
+    restarted.seed_heard("iot", HeardDevice("aq-2", "air_quality", "pm25", "futian"), T0 - 5, T0)
+    assert tick(restarted, 1) == [("aq-2", False, 6.0)]
 
 
 def test_no_data_for_a_whole_stream_counts_from_start():
