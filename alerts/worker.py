@@ -21,6 +21,7 @@ import psycopg
 import redis
 
 from alerts.evaluate import Condition, Evaluator, HeardDevice, HeardSite
+from alerts.prefilter import reading_filter
 from alerts.rules import Rule
 from alerts.store import AlertStore
 from streams.backoff import call_with_backoff, delays
@@ -74,6 +75,8 @@ class EvaluatorWorker:
         self._make_store = make_store
         self._store: AlertStore | None = None
         self._kind_of = {name.encode(): kind for kind, name in config.streams.items()}
+        readings = reading_filter(self.rules)
+        self._unwanted = {"iot": readings.unwanted} if readings is not None else {}
         self._next_tick = 0.0
 
     def run(self, should_stop: Callable[[], bool]) -> None:
@@ -142,7 +145,7 @@ class EvaluatorWorker:
 
     def _handle(self, entries: dict[str, list[Entry]]) -> None:
         # Bad entries are only acknowledged here: the ingest group dead-letters them with the reason.
-        read = parse_entries(entries, self.ctx, redelivered=False)
+        read = parse_entries(entries, self.ctx, redelivered=False, unwanted=self._unwanted)
         self._apply(self.evaluator.observe_batch(read.batch, self.clock()))
         pipe = self.client.pipeline(transaction=False)
         for kind, ids in read.ids.items():

@@ -52,17 +52,26 @@ def entries_by_kind(reply: object, kind_of: Mapping[bytes, str]) -> dict[str, li
     return out
 
 
-def parse_entries(entries: Mapping[str, list[Entry]], ctx: ParseContext, *, redelivered: bool) -> ParsedRead:
-    """Parse every entry of a read, keyed by event kind ('iot', 'complaints', 'datacenter')."""
+def parse_entries(
+    entries: Mapping[str, list[Entry]],
+    ctx: ParseContext,
+    *,
+    redelivered: bool,
+    unwanted: Mapping[str, Callable[[Fields | FlatFields], bool]] | None = None,
+) -> ParsedRead:
+    """Parse every entry of a read, keyed by event kind ('iot', 'complaints', 'datacenter').
+
+    ``unwanted``: per kind, entries the caller has no use for; they are only acknowledged, never parsed."""
     read = ParsedRead(batch=Batch(redelivered=redelivered))
     for kind, kind_entries in entries.items():
         parse = PARSERS[kind]
         good = getattr(read.batch, BATCH_FIELD[kind])
         ids = read.ids.setdefault(kind, [])
+        skip = (unwanted or {}).get(kind)
         for entry_id, fields in kind_entries:
             ids.append(entry_id)
-            if not fields:
-                # Pending entry whose data was trimmed away: nothing to store, only to acknowledge.
+            if not fields or (skip is not None and skip(fields)):
+                # A pending entry whose data was trimmed away, or one of no use: only to acknowledge.
                 continue
             try:
                 good.append(parse(fields, entry_id, ctx))

@@ -76,6 +76,21 @@ def test_threshold_fires_after_its_hold_once_and_resolves(alerting, receiver, rd
     assert count(db, "SELECT count(*) FROM alerts WHERE status = 'resolved' AND resolved_by = 'evaluator'") == 1
 
 
+def test_readings_no_rule_watches_are_acknowledged_without_a_verdict(alerting, receiver, rds):
+    settings = alerting('id = "pm25_high"\ntype = "threshold"\nmetric = "pm25"\nreduce = "last"\nthreshold = 150\n')
+    group = settings.alert_consumer_group
+    for i in range(50):  # skipped unparsed: laeq_db is no rule's metric, whatever it reads
+        rds.xadd(settings.stream_iot, reading(f"ns-{i}", 999, kind="noise", metric="laeq_db"))
+    rds.xadd(settings.stream_iot, reading("aq-3", 400))
+    wait_until(lambda: sent(receiver) == [("alert.firing", "pm25_high", "aq-3")], what="the one alert")
+
+    def done() -> bool:
+        mine = next(g for g in rds.xinfo_groups(settings.stream_iot) if g["name"] == group.encode())
+        return mine["lag"] == 0 and mine["pending"] == 0
+
+    wait_until(done, what="all 51 read and acknowledged")
+
+
 def test_rate_of_change_fires_and_resolves(alerting, receiver, rds):
     settings = alerting('id = "level_rising"\ntype = "rate"\nmetric = "level_m"\nwindow = "1s"\nthreshold = 0.3\n')
     gauge = {"kind": "water_level", "metric": "level_m", "unit": "m"}
