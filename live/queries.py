@@ -78,10 +78,11 @@ def read_city(conn: psycopg.Connection, windows: Windows) -> CityFacts:
 def _sensors(cur: psycopg.Cursor, facts: CityFacts) -> None:
     cur.execute("SELECT device_id, metric, kind, district, lat, lon, value, unit, ts FROM sensor_latest")
     facts.sensors = cur.fetchall()
-    # Uses the per-device index: one short probe per known device, instead of a scan of yesterday's chunk.
+    # One short probe of the (device, metric, time) index per device and metric known now, instead of a scan of
+    # yesterday's chunk; probing by device alone would walk all of the device's day in that index.
     cur.execute("""
-        SELECT count(*) FROM (SELECT DISTINCT device_id FROM sensor_latest) d
-        WHERE EXISTS (SELECT 1 FROM sensor_readings r WHERE r.device_id = d.device_id
+        SELECT count(DISTINCT l.device_id) FROM sensor_latest l
+        WHERE EXISTS (SELECT 1 FROM sensor_readings r WHERE r.device_id = l.device_id AND r.metric = l.metric
                       AND r.ts > %(at)s - interval '10 minutes' AND r.ts <= %(at)s)
     """, {"at": facts.windows.same_time_yesterday})  # fmt: skip
     facts.devices_seen_yesterday = cur.fetchone()[0]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import bootstrap
+from live.queries import Windows, read_city
 from live.sla import DEFAULT_SLA_HOURS, SLA_HOURS
 from settings import Settings
 from storage.dashboard_queries import DashboardQueries
@@ -112,3 +113,16 @@ def test_complaint_queue_volume_sla_and_satisfaction(store, queries):
     assert sum(r["ratings"] for r in days) == 2 and sum(r["satisfied"] for r in days) == 1
     assert sum(r["rating_sum"] for r in days) == 7
     assert all(r["day"].utcoffset() == timedelta(hours=8) and r["day"].hour == 0 for r in days)
+
+
+def test_devices_heard_at_the_same_time_yesterday_for_the_online_trend(store, test_settings):
+    then = NOW - timedelta(days=1)
+    store.write(Batch(readings=[
+        reading("aq-1", then - timedelta(minutes=5), 1.0), reading("aq-1", NOW, 1.0),
+        reading("aq-2", then - timedelta(minutes=30), 1.0), reading("aq-2", NOW, 1.0),  # quiet at that time
+        reading("aq-3", then - timedelta(minutes=2), 1.0, metric="pm10"), reading("aq-3", NOW, 1.0),  # another metric
+        reading("aq-4", NOW, 1.0),  # new since
+    ]))  # fmt: skip
+    with bootstrap.db_connection(test_settings) as conn:
+        facts = read_city(conn, Windows.at(NOW, "Asia/Shanghai"))
+    assert facts.devices_seen_yesterday == 2
