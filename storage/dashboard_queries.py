@@ -86,7 +86,10 @@ class DashboardQueries:
         return self._rows("SELECT DISTINCT kind, metric, unit FROM sensor_latest ORDER BY kind, metric", {})
 
     def device_readings(self, device_id: str, since: datetime, until: datetime) -> list[dict]:
-        """One device's raw readings (ts, metric, unit, value) in [since, until), through its (device_id, ts) index."""
+        """One device's raw readings (ts, metric, unit, value) in [since, until).
+
+        Read through the (device_id, metric, ts) index: with the metric open, the device's rows in the day chunks
+        the range touches are walked, at most about twice what the range holds for the 24 h the map asks."""
         return self._rows(
             "SELECT ts, metric, unit, value FROM sensor_readings "
             "WHERE device_id = %(device)s AND ts >= %(since)s AND ts < %(until)s ORDER BY ts",
