@@ -82,6 +82,7 @@ def ingest_config(settings: Settings) -> IngestConfig:
     return IngestConfig(
         streams=settings.streams, group=settings.consumer_group, deadletter_stream=settings.stream_deadletter,
         deadletter_maxlen=settings.deadletter_maxlen, batch=settings.ingest_batch, block_ms=settings.ingest_block_ms,
+        linger_ms=settings.ingest_linger_ms,
         claim_idle_ms=settings.claim_idle_ms, housekeeping_interval_s=settings.housekeeping_interval_s,
         db_retry_max_s=settings.db_retry_max_s, retention=retention(settings),
     )  # fmt: skip

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     consumer_group: str = Field("ioc-ingest", description="Redis consumer group the ingest workers share.")
     ingest_batch: int = Field(10_000, ge=1, description="Entries read per stream per XREADGROUP.")
     ingest_block_ms: int = Field(1000, ge=1, description="How long one XREADGROUP waits for new entries.")
+    ingest_linger_ms: int = Field(
+        100, ge=0, description="After a read short of a full batch, wait this long for more before reading again."
+    )
     claim_idle_ms: int = Field(
         30_000, ge=100, description="Entries pending this long on a (presumably dead) worker are claimed."
     )

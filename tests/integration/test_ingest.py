@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import bootstrap
@@ -137,3 +138,24 @@ def test_trimming_keeps_unacknowledged_entries(rds, test_settings):
     assert rds.xrange(s.stream_iot, min=oldest_pending, count=1)[0][0] == oldest_pending
     assert 2000 <= rds.xlen(s.stream_iot) < 3000
     worker.close()
+
+
+def test_below_full_batches_a_worker_lingers_so_one_transaction_stores_many(rds, db, test_settings):
+    s = test_settings.model_copy(update={"ingest_linger_ms": 300})
+    worker = bootstrap.ingest_worker(s, "w1")
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop.is_set,), daemon=True)
+    thread.start()
+    wait_until(lambda: rds.exists(s.stream_iot) and rds.xinfo_groups(s.stream_iot), what="the group")
+    for i in range(100):  # a trickle: 100 readings over about a second
+        rds.xadd(s.stream_iot, events.reading(f"aq-{i}", ts=T + i))
+        time.sleep(0.01)
+    wait_until(lambda: count(db, "SELECT count(*) FROM sensor_readings") == 100, what="all stored")
+    stopped_at = time.monotonic()
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive() and time.monotonic() - stopped_at < 1.0  # lingering never delays a stop
+    # Each transaction leaves its own xmin: without lingering, a trickle is nearly a transaction per reading.
+    transactions = count(db, "SELECT count(DISTINCT xmin::text) FROM sensor_readings")
+    assert transactions <= 8, transactions
+    assert rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
