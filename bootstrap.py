@@ -279,7 +279,7 @@ def alert_evaluator(settings: Settings):
 
     config = EvaluatorConfig(streams=settings.streams, group=settings.alert_consumer_group,
                              tick_s=settings.alert_tick_s, batch=settings.ingest_batch,
-                             db_retry_max_s=settings.db_retry_max_s)  # fmt: skip
+                             db_retry_max_s=settings.db_retry_max_s, linger_ms=settings.alert_linger_ms)  # fmt: skip
     return EvaluatorWorker(redis_client(settings), lambda: db_connection(settings),
                            lambda conn: alert_store(settings, conn), alert_rules(settings), config,
                            parse_context(settings))  # fmt: skip

@@ -171,6 +171,9 @@ class Settings(BaseSettings):
     alert_tick_s: float = Field(
         1.0, gt=0, le=60, description="How often time alone is evaluated: hold periods, silent devices, SLA counts."
     )
+    alert_linger_ms: int = Field(
+        20, ge=0, le=1000, description="After a read short of a full batch, the evaluator waits this long for more."
+    )
     dashboard_url: str = Field(
         "http://127.0.0.1:8050", description="Public address of the dashboard; webhooks link to `<this>/alerts/<id>`."
     )

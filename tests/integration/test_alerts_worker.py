@@ -31,11 +31,12 @@ def alerting(test_settings, tmp_path, receiver, rds):
     stop = threading.Event()
     threads: list[threading.Thread] = []
 
-    def start(rules: str):
+    def start(rules: str, **overrides: object):
         path = tmp_path / "rules.toml"
         path.write_text(HEAD + rules)
         settings = with_receivers(test_settings, receiver, alert_rules_file=path, alert_tick_s=0.1,
-                                  alert_consumer_group=f"{test_settings.consumer_group}-alerts")  # fmt: skip
+                                  alert_consumer_group=f"{test_settings.consumer_group}-alerts",
+                                  **overrides)  # fmt: skip
         for worker in (bootstrap.alert_evaluator(settings), bootstrap.alert_sender(settings)):
             threads.append(threading.Thread(target=worker.run, args=(stop.is_set,), daemon=True))
             threads[-1].start()
@@ -89,6 +90,24 @@ def test_readings_no_rule_watches_are_acknowledged_without_a_verdict(alerting, r
         return mine["lag"] == 0 and mine["pending"] == 0
 
     wait_until(done, what="all 51 read and acknowledged")
+
+
+def test_below_full_batches_the_evaluator_lingers_and_reads_less_often(alerting, receiver, rds):
+    settings = alerting('id = "pm25_high"\ntype = "threshold"\nmetric = "pm25"\nreduce = "last"\nthreshold = 150\n',
+                        alert_linger_ms=300)  # fmt: skip
+
+    def reads() -> int:
+        return rds.info("commandstats").get("cmdstat_xreadgroup", {}).get("calls", 0)
+
+    before = reads()
+    for i in range(100):  # a trickle: 100 readings over about a second, the last one breaching
+        rds.xadd(settings.stream_iot, reading(f"aq-{i}", 400 if i == 99 else 20))
+        time.sleep(0.01)
+    wait_until(lambda: sent(receiver) == [("alert.firing", "pm25_high", "aq-99")], what="the alert")
+    # Without lingering, about one read per reading; with it, one per 300 ms (this Redis may serve other clients
+    # of this test run, such as the sender's housekeeping, but none of them read streams).
+    made = reads() - before
+    assert made <= 25, made
 
 
 def test_rate_of_change_fires_and_resolves(alerting, receiver, rds):
