@@ -44,7 +44,8 @@ class CityFacts:
     """Raw answers of the snapshot queries, before any judgement or formatting."""
 
     windows: Windows
-    sensors: list[tuple] = field(default_factory=list)  # device_id, metric, kind, district, lat, lon, value, unit, ts
+    # device_id, metric, kind, district, lat, lon, value, unit, ts_ms (epoch milliseconds), by device and metric
+    sensors: list[tuple] = field(default_factory=list)
     devices_seen_yesterday: int = 0
     readings_now: int = 0
     readings_yesterday: int = 0
@@ -76,7 +77,11 @@ def read_city(conn: psycopg.Connection, windows: Windows) -> CityFacts:
 
 
 def _sensors(cur: psycopg.Cursor, facts: CityFacts) -> None:
-    cur.execute("SELECT device_id, metric, kind, district, lat, lon, value, unit, ts FROM sensor_latest")
+    # Epoch milliseconds and the order come from PostgreSQL: in Python they were most of a 50,000-sensor build.
+    cur.execute("""
+        SELECT device_id, metric, kind, district, lat, lon, value, unit, (extract(epoch FROM ts) * 1000)::int8
+        FROM sensor_latest ORDER BY device_id, metric
+    """)
     facts.sensors = cur.fetchall()
     # One short probe of the (device, metric, time) index per device and metric known now, instead of a scan of
     # yesterday's chunk; probing by device alone would walk all of the device's day in that index.

@@ -32,18 +32,18 @@ def ratio(top: float | None, bottom: float | None) -> float | None:
 
 def sensor_states(facts: CityFacts) -> list[dict]:
     """One entry per device: position, kind, district, worst status over its metrics, its first metric's value."""
-    now = facts.windows.now
+    now_ms = ms(facts.windows.now)
     devices: dict[str, dict] = {}
-    for device_id, metric, kind, district, lat, lon, value, unit, ts in sorted(facts.sensors):
-        status = reading_status(kind, metric, value, (now - ts).total_seconds())
-        entry = devices.setdefault(device_id, {
-            "id": device_id, "lat": lat, "lon": lon, "kind": kind, "district": district, "statuses": [],
-            "metric": metric, "value": value, "unit": unit, "ts_ms": ms(ts),
-        })  # fmt: skip
-        entry["statuses"].append(status)
-        entry["ts_ms"] = max(entry["ts_ms"], ms(ts))
-    for entry in devices.values():
-        entry["status"] = worst(entry.pop("statuses"))
+    # sorted() is nearly free on rows the query already ordered, and keeps the result (and digests) stable.
+    for device_id, metric, kind, district, lat, lon, value, unit, ts_ms in sorted(facts.sensors):
+        status = reading_status(kind, metric, value, (now_ms - ts_ms) / 1000)
+        entry = devices.get(device_id)
+        if entry is None:
+            devices[device_id] = {"id": device_id, "lat": lat, "lon": lon, "kind": kind, "district": district,
+                                  "metric": metric, "value": value, "unit": unit, "ts_ms": ts_ms, "status": status}
+        else:
+            entry["status"] = worst([entry["status"], status])
+            entry["ts_ms"] = max(entry["ts_ms"], ts_ms)
     return list(devices.values())
 
 

@@ -18,7 +18,7 @@ def facts(**fields) -> CityFacts:
 
 
 def reading(device: str, metric: str, kind: str, value: float, age_s: float = 10) -> tuple:
-    return (device, metric, kind, "futian", 22.54, 114.06, value, "u", NOW - timedelta(seconds=age_s))
+    return (device, metric, kind, "futian", 22.54, 114.06, value, "u", int((NOW.timestamp() - age_s) * 1000))
 
 
 @pytest.mark.parametrize(("kind", "metric", "value", "age_s", "status"), [
