@@ -5,14 +5,15 @@
 For each size, on a fresh schema: ``sensor_latest`` filled with that many devices (one metric each, positions in
 Futian, ages up to 20 minutes so some are stale), then the builder's steps timed ``--repeat`` times on the
 builder's own connection: ``read_city`` (every snapshot query), ``assemble`` (statuses, KPIs, digests) and the
-JSON the builder stores in Redis. The median of each is printed, and the total as a ratio to the smallest size
-measured in the same run. One build runs at most every ``IOC_LIVE_REBUILD_MIN_S`` (1 s) while ingest commits.
+JSON the builder stores in Redis (``live.store.encode``); and the decoding every dashboard process does for each
+new version (``live.store.decode``). The median of each is printed, and the build's total as a ratio to the
+smallest size measured in the same run. One build runs at most every ``IOC_LIVE_REBUILD_MIN_S``
+(1 s) while ingest commits.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -26,6 +27,7 @@ import bootstrap  # noqa: E402
 from bench.ingest import drop, fresh_settings  # noqa: E402
 from live.queries import Windows, read_city  # noqa: E402
 from live.snapshot import assemble  # noqa: E402
+from live.store import decode, encode  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 
@@ -44,7 +46,7 @@ def measure(base: Settings, sensors: int, repeat: int) -> dict[str, float]:
     conn = bootstrap.db_connection(s)
     conn.autocommit = True
     centres = bootstrap.district_centres(s)
-    times: dict[str, list[float]] = {"query": [], "assemble": [], "json": []}
+    times: dict[str, list[float]] = {"query": [], "assemble": [], "json": [], "decode": []}
     try:
         conn.execute(FILL, {"n": sensors})
         conn.execute("ANALYZE sensor_latest")
@@ -54,11 +56,14 @@ def measure(base: Settings, sensors: int, repeat: int) -> dict[str, float]:
             queried = time.perf_counter()
             doc = assemble(facts, centres)
             assembled = time.perf_counter()
-            json.dumps(doc, separators=(",", ":"))
+            raw = encode(doc, 1)
             encoded = time.perf_counter()
+            decode(raw)
+            decoded = time.perf_counter()
             times["query"].append(queried - started)
             times["assemble"].append(assembled - queried)
             times["json"].append(encoded - assembled)
+            times["decode"].append(decoded - encoded)
     finally:
         conn.close()
         drop(s, bootstrap.redis_client(s))
@@ -71,14 +76,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     base = Settings()
-    print(f"{'sensors':>8} {'query ms':>9} {'assemble ms':>12} {'json ms':>8} {'total ms':>9} {'x smallest':>10}")
+    print(f"{'sensors':>8} {'query ms':>9} {'assemble ms':>12} {'json ms':>8} {'build ms':>9} {'x smallest':>10} "
+          f"{'reader decode ms':>16}")  # fmt: skip
     smallest = None
     for sensors in sorted(args.sensors):
         f = measure(base, sensors, args.repeat)
         total = f["query"] + f["assemble"] + f["json"]
         smallest = smallest or total
         print(f"{sensors:>8,} {f['query']:>9.1f} {f['assemble']:>12.1f} {f['json']:>8.1f} {total:>9.1f} "
-              f"{total / smallest:>10.1f}")  # fmt: skip
+              f"{total / smallest:>10.1f} {f['decode']:>16.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ data-centre sites, the newest reading), so a viewer re-sends only the parts whos
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
+
+import orjson
 
 from live.queries import RATE_WINDOW, CityFacts
 from live.thresholds import SEVERITY, reading_status, worst
@@ -116,7 +117,7 @@ def alert_markers(alerts: list[dict]) -> list[tuple]:
 
 def digest(part: object) -> str:
     """A short fingerprint of a JSON-able part."""
-    return hashlib.blake2b(json.dumps(part, sort_keys=True).encode(), digest_size=8).hexdigest()
+    return hashlib.blake2b(orjson.dumps(part, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
 
 
 def alert_items(facts: CityFacts, district_centres: Mapping[str, tuple[float, float]]) -> list[dict]:

@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+import orjson
 import redis
 
 
@@ -54,7 +54,7 @@ def read_snapshot(client: redis.Redis, keys: LiveKeys) -> Snapshot | None:
     version, raw = client.hmget(keys.snapshot, ["version", "json"])
     if version is None or raw is None:
         return None
-    return Snapshot(int(version), json.loads(raw))
+    return Snapshot(int(version), decode(raw))
 
 
 def build_marks(client: redis.Redis, keys: LiveKeys) -> tuple[int | None, int | None, int | None]:
@@ -66,11 +66,21 @@ def build_marks(client: redis.Redis, keys: LiveKeys) -> tuple[int | None, int | 
     return _int(commit), _int(source), _int(built)
 
 
+def encode(doc: dict, version: int) -> bytes:
+    """The stored form of a snapshot document: compact JSON with its version inside."""
+    return orjson.dumps({**doc, "version": version})
+
+
+def decode(raw: bytes) -> dict:
+    """A stored snapshot document, as every dashboard process reads each new version."""
+    return orjson.loads(raw)
+
+
 def write_snapshot(client: redis.Redis, keys: LiveKeys, doc: dict, source_commit_ms: int | None, built_ms: int) -> int:
     """Store ``doc`` as the next version (callers hold the build lock); returns that version."""
     version = (read_version(client, keys) or 0) + 1
     client.hset(keys.snapshot, mapping={
-        "version": version, "json": json.dumps({**doc, "version": version}, separators=(",", ":")),
+        "version": version, "json": encode(doc, version),
         "source_commit_ms": source_commit_ms if source_commit_ms is not None else -1, "built_ms": built_ms,
     })  # fmt: skip
     return version
