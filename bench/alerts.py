@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import random
 import shutil
 import statistics
@@ -41,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import bootstrap  # noqa: E402
+from bench.proc_cpu import cpu_s  # noqa: E402
 from bench.waiting import wait_for  # noqa: E402
 from bench.workload import KINDS, SPOTS  # noqa: E402
 from settings import Settings  # noqa: E402
@@ -139,11 +139,11 @@ def _run(plain: Settings, s: Settings, client: redis.Redis, receiver: Receiver, 
             producer.start()
             time.sleep(5)  # let the load settle: ingest and evaluator in their steady state before the first probe
         tag, sent_at = s.db_schema[-8:], {}
-        before = (time.monotonic(), sent.value, _lag(client, s), _cpu_s(procs[1].pid))
+        before = (time.monotonic(), sent.value, _lag(client, s), cpu_s(procs[1].pid))
         for n in range(alerts):
             sent_at[f"probe-{tag}-{n:04d}"] = probe(client, s.stream_iot, tag, n)
             time.sleep(spacing)
-        after = (time.monotonic(), sent.value, _lag(client, s), _cpu_s(procs[1].pid))
+        after = (time.monotonic(), sent.value, _lag(client, s), cpu_s(procs[1].pid))
         wait_for(lambda: len(receiver.deliveries) >= alerts, 180)
     finally:
         stop.set()
@@ -165,12 +165,6 @@ def _lag(client: redis.Redis, s: Settings) -> dict[str, int]:
     """Entries not yet read by each group on the IoT stream."""
     names = {s.consumer_group: "ingest", s.alert_consumer_group: "alerts"}
     return {names[g["name"].decode()]: g["lag"] for g in client.xinfo_groups(s.stream_iot)}
-
-
-def _cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far, all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _measure(s: Settings, sent_at: dict[str, float], receiver: Receiver) -> dict:

@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO))
 
 import bootstrap  # noqa: E402
 from bench.ingest import drop, fill, fresh_settings  # noqa: E402
+from bench.proc_cpu import cpu_s  # noqa: E402
 from bench.workload import city_workload  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage import rollups  # noqa: E402
@@ -43,10 +44,9 @@ BATCH = 10_000
 def backend_cpu_s(pid: int) -> float | None:
     """CPU seconds the backend process has used, if it runs on this host."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return cpu_s(pid)
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / 100
 
 
 def profile(settings: Settings, workload: dict[str, list[dict[str, str]]]) -> tuple[int, dict[str, float], bool]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import subprocess
 import sys
 import time
@@ -27,29 +26,13 @@ sys.path.insert(0, str(REPO))
 import bootstrap  # noqa: E402
 from bench.alerts import produce  # noqa: E402
 from bench.ingest import drop, fresh_settings  # noqa: E402
+from bench.proc_cpu import all_processes  # noqa: E402
 from bench.waiting import wait_for  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 from tests.integration.processes import settings_env  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
 WARM_UP_S = 3.0
-
-
-def _processes() -> dict[int, tuple[int, str, float]]:
-    """pid → (parent pid, command name, CPU seconds so far) of every process."""
-    found = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as stat:
-                head, _, tail = stat.read().rpartition(")")
-        except OSError:
-            continue
-        fields = tail.split()
-        found[int(name)] = (int(fields[1]), head.partition("(")[2], (int(fields[11]) + int(fields[12])) / TICKS)
-    return found
 
 
 def _tree(root: int, procs: dict[int, tuple[int, str, float]]) -> set[int]:
@@ -63,7 +46,7 @@ def _tree(root: int, procs: dict[int, tuple[int, str, float]]) -> set[int]:
 
 def cpu(root: int) -> dict[str, float]:
     """CPU seconds so far: the ingest tree under ``root``, every postgres process, redis-server."""
-    procs = _processes()
+    procs = all_processes()
     ingest = _tree(root, procs)
 
     def total(chosen: Callable[[int, str], bool]) -> float:
