@@ -193,6 +193,13 @@ class LeaderMemory(NamedTuple):
     heard_sites: list[tuple[str, float]]
 
 
+# Per stream kind, the devices or sites the store heard from, with their last time (epoch seconds).
+HEARD = {
+    "iot": "SELECT device_id, kind, metric, district, extract(epoch FROM ts)::float8 FROM sensor_latest",
+    "datacenter": "SELECT site, extract(epoch FROM ts)::float8 FROM datacenter_latest",
+}
+
+
 def _memory(store: AlertStore, horizons: Mapping[str, float]) -> LeaderMemory:
     conn = store.conn
     with conn.transaction():
@@ -201,17 +208,9 @@ def _memory(store: AlertStore, horizons: Mapping[str, float]) -> LeaderMemory:
             "SELECT request_id, extract(epoch FROM opened_at)::float8, district, category FROM complaints"
             " WHERE status <> 'closed'"
         ).fetchall()
-        devices = sites = []
-        if "iot" in horizons:
-            devices = conn.execute(
-                "SELECT device_id, kind, metric, district, extract(epoch FROM ts)::float8 FROM sensor_latest"
-                " WHERE ts > now() - make_interval(secs => %s)",
-                (horizons["iot"],),
-            ).fetchall()
-        if "datacenter" in horizons:
-            sites = conn.execute(
-                "SELECT site, extract(epoch FROM ts)::float8 FROM datacenter_latest"
-                " WHERE ts > now() - make_interval(secs => %s)",
-                (horizons["datacenter"],),
-            ).fetchall()
-    return LeaderMemory(alerts, complaints, devices, sites)
+        heard = {
+            kind: conn.execute(query + " WHERE ts > now() - make_interval(secs => %s)", (horizons[kind],)).fetchall()
+            for kind, query in HEARD.items()
+            if kind in horizons
+        }
+    return LeaderMemory(alerts, complaints, heard.get("iot", []), heard.get("datacenter", []))
