@@ -11,10 +11,12 @@ import base64
 import binascii
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from auth.addresses import parse_networks
 
 REPO_ROOT = Path(__file__).resolve().parent
 
@@ -155,11 +157,47 @@ class Settings(BaseSettings):
     wall_interval_s: int = Field(
         30, ge=5, description="Seconds each wall view stays on screen (`?interval=` overrides)."
     )
-    trusted_user_header: str = Field(
-        "", description="Header naming the signed-in officer, set by the SSO proxy in front of the dashboard "
-        "(e.g. `X-Forwarded-User`); empty: officers type their name in the alert console. Set it only behind a "
-        "proxy that strips the header from clients.",
+
+    # --- who may do what (docs/SECURITY.md) ----------------------------------------------------------------
+    session_hours: float = Field(
+        12.0, gt=0, le=720, description="How long a person's sign-in lasts (a shift), whatever they do meanwhile."
     )
+    display_session_days: int = Field(
+        365, ge=1, le=3650, description="How long a wall display's session lasts once its token is exchanged."
+    )
+    display_recheck_s: float = Field(
+        30.0, gt=0, le=60,
+        description="A display session is re-checked against the database this often: a revoked token stops "
+        "its wall within this time (people's sessions are checked on every request).",
+    )
+    signin_max_failures: int = Field(
+        5, ge=1, le=100, description="Wrong passwords in a row that lock an account (IOC_SIGNIN_LOCKOUT_MINUTES)."
+    )
+    signin_lockout_minutes: float = Field(15.0, gt=0, description="How long a locked account stays locked.")
+    signin_attempts_per_minute: int = Field(
+        10, ge=1, description="Sign-in attempts (and display-token exchanges) per client address per minute."
+    )
+    trusted_user_header: str = Field(
+        "", description="Header naming the signed-in user, set by the SSO proxy in front of the dashboard (e.g. "
+        "`X-Forwarded-User`); believed only from IOC_TRUSTED_PROXIES. Empty: users sign in with a password.",
+    )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Addresses or networks of the reverse proxies, comma-separated (`10.0.0.5,10.1.0.0/16`): "
+        "only their X-Forwarded-For and trusted user header are believed.",
+    )
+    sso_new_user_role: Literal["viewer", "operator", "admin", "none"] = Field(
+        "viewer", description="Role of an account created for a user the SSO proxy names and the IOC does not "
+        "know yet; `none` refuses such users until an admin adds them.",
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto", description="Mark the session cookie Secure: `auto` when the request came over HTTPS (directly, "
+        "or X-Forwarded-Proto from a trusted proxy).",
+    )
+    silence_max_hours: float = Field(
+        168.0, gt=0, le=8760, description="Longest silence an officer may create (the server refuses longer)."
+    )
+    note_max_chars: int = Field(2000, ge=1, le=100_000, description="Longest note on an alert, in characters.")
+    silence_max_matchers: int = Field(10, ge=1, le=100, description="Most label matchers one silence may have.")
 
     # --- alerts (docs/ALERTS.md) ------------------------------------------------------------------------
     alert_rules_file: Path = Field(
@@ -201,6 +239,21 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(json.loads(value)) if value.strip() else ()
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(p.strip() for p in value.split(",") if p.strip())
+        parse_networks(value)  # refuses a bad entry, naming it
+        return value
+
+    @model_validator(mode="after")
+    def _header_needs_proxies(self) -> Settings:
+        if self.trusted_user_header and not self.trusted_proxies:
+            raise ValueError("IOC_TRUSTED_USER_HEADER is believed only from IOC_TRUSTED_PROXIES: set the proxies' "
+                             "addresses too, or anyone could claim to be anyone")
+        return self
 
     @field_validator("alert_webhook_allowed_hosts", mode="before")
     @classmethod

@@ -18,6 +18,8 @@ SUBCOMMANDS = {
     "serve": "cli.serve:serve",
     "config": "cli.config:config",
     "alerts": "cli.alerts:alerts",
+    "users": "cli.users:users",
+    "displays": "cli.users:displays",
 }
 
 

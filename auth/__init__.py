@@ -1,0 +1,1 @@
+"""Accounts, roles, sessions, display tokens and the audit trail (docs/SECURITY.md)."""
