@@ -78,3 +78,12 @@ def dead_letters(conn: psycopg.Connection, limit: int = 200) -> list[dict]:
         return cur.execute("SELECT id, message_id, alert_id, receiver, event_type, attempts, created_at,"
                            " last_status, last_error FROM alert_outbox WHERE status = 'dead'"
                            " ORDER BY created_at DESC LIMIT %s", (limit,)).fetchall()  # fmt: skip
+
+
+def outbox_by_receiver(conn: psycopg.Connection) -> dict[str, dict[str, int]]:
+    """Receiver → webhook messages by status (pending, delivered, dead)."""
+    rows = conn.execute("SELECT receiver, status, count(*) FROM alert_outbox GROUP BY 1, 2").fetchall()
+    health: dict[str, dict[str, int]] = {}
+    for receiver, status, count in rows:
+        health.setdefault(receiver, {})[status] = count
+    return health

@@ -1,28 +1,25 @@
-"""The alert console's service: the console's reads and people's actions, each on a connection of its own.
+"""The alert console's reads, each on a connection of its own.
 
 The dashboard holds one of these (``bootstrap.DashboardServices.alerts``). Console traffic is a handful of
-officers clicking, so a short-lived connection per call keeps this simple and never holds a connection idle
-in a dashboard worker; the lifecycle rules stay in ``AlertStore`` and ``alerts.state``.
+officers, so a short-lived connection per call keeps this simple and never holds a connection idle in a
+dashboard worker. People's actions do not pass here: they take the one command path, ``alerts.commands``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable
 
 import psycopg
 
 from alerts import console
-from alerts.store import AlertStore
+from auth import store as accounts
 
 
 class AlertConsole:
-    """What the console reads and does; ``connect`` opens a connection in the IOC schema."""
+    """What the console reads; ``connect`` opens a connection in the IOC schema."""
 
-    def __init__(self, connect: Callable[[], psycopg.Connection],
-                 make_store: Callable[[psycopg.Connection], AlertStore]) -> None:  # fmt: skip
+    def __init__(self, connect: Callable[[], psycopg.Connection]) -> None:
         self._connect = connect
-        self._make_store = make_store
 
     # --- reads ---------------------------------------------------------------------------------------------
     def open_alerts(self) -> list[dict]:
@@ -48,28 +45,12 @@ class AlertConsole:
         with self._connect() as conn:
             return console.dead_letters(conn)
 
-    # --- people's actions (the caller has resolved the actor: callbacks/authz.py) --------------------------
-    def act(self, action: str, alert_id: int, actor: str, text: str | None) -> dict:
-        """``acknowledge``/``resolve`` (``text`` an optional note), ``note`` (the note), ``assign`` (assignee)."""
+    def officers(self) -> list[dict]:
+        """Who an alert may be assigned to: enabled operators and admins."""
         with self._connect() as conn:
-            store = self._make_store(conn)
-            if action == "acknowledge":
-                return store.acknowledge(alert_id, actor, text or None)
-            if action == "resolve":
-                return store.resolve(alert_id, actor, text or None)
-            if action == "note":
-                return store.add_note(alert_id, actor, text or "")
-            if action == "assign":
-                return store.assign(alert_id, actor, text or None)
-        raise ValueError(f"unknown alert action {action!r}")
+            return accounts.active_officers(conn)
 
-    def create_silence(self, matchers: Mapping[str, str], starts_at: datetime, ends_at: datetime, actor: str,
-                       comment: str) -> int:  # fmt: skip
-        """A new silence; its id."""
+    def receiver_health(self) -> dict[str, dict[str, int]]:
+        """Receiver → webhook messages by status."""
         with self._connect() as conn:
-            return console.create_silence(conn, matchers, starts_at, ends_at, actor, comment)
-
-    def expire_silence(self, silence_id: int) -> bool:
-        """End a silence now; False if it had already ended."""
-        with self._connect() as conn:
-            return console.expire_silence(conn, silence_id)
+            return console.outbox_by_receiver(conn)

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import dash_ag_grid as dag
 from dash import dcc, html
 
+from alerts.commands import AlertAction, Done
 from layouts import ids
+from layouts.tables import data_table as _table
+from layouts.tables import when
 
 SEVERITIES = ("critical", "warning", "info")
-ACTIONS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "note": "Add note", "assign": "Assign"}
+ACTIONS = {AlertAction.ACKNOWLEDGE: "Acknowledge", AlertAction.RESOLVE: "Resolve", AlertAction.NOTE: "Add note",
+           AlertAction.ASSIGN: "Assign"}  # fmt: skip
 REFRESH_MS = 5000
 COLUMNS = [
     {"field": "severity", "width": 110, "cellClassRules": {f"sev-cell sev-{s}": f"params.value === '{s}'"
@@ -24,11 +27,6 @@ COLUMNS = [
     {"field": "value", "width": 90}, {"field": "fired", "headerName": "fired at", "width": 170},
     {"field": "status", "width": 130}, {"field": "assignee", "width": 120},
 ]  # fmt: skip
-
-
-def when(moment: datetime | None, timezone: str) -> str:
-    """``2026-11-24 16:30:05`` in the city's time zone; empty for none."""
-    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def value_text(value: float | None) -> str:
@@ -51,30 +49,6 @@ def severity_counts(alerts: Sequence[Mapping]) -> list:
         counts[a["severity"]] = counts.get(a["severity"], 0) + 1
     return [html.Span([html.Span(s, className=f"sev sev-{s}"), f" {counts[s]}"], className="alerts-count")
             for s in SEVERITIES]  # fmt: skip
-
-
-def parse_matchers(text: str | None) -> dict[str, str]:
-    """``team=water, subject=wl-0042`` → ``{"team": "water", "subject": "wl-0042"}``; ValueError says what is wrong."""
-    matchers: dict[str, str] = {}
-    for part in (text or "").split(","):
-        if not part.strip():
-            continue
-        name, sep, value = part.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise ValueError(f"'{part.strip()}' is not name=value (e.g. team=water, subject=wl-0042)")
-        matchers[name.strip()] = value.strip()
-    if not matchers:
-        raise ValueError("a silence needs at least one label matcher, e.g. team=water")
-    return matchers
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence], row_classes: Sequence[str] | None = None,
-           class_name: str = "") -> html.Table:  # fmt: skip
-    classes = row_classes or [""] * len(rows)
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
-                       html.Tbody([html.Tr([html.Td(c) for c in row], className=css)
-                                   for row, css in zip(rows, classes, strict=True)])],
-                      className=f"data-table {class_name}".strip())  # fmt: skip
 
 
 def history_table(events: Sequence[Mapping], timezone: str) -> html.Table | html.P:
@@ -131,13 +105,14 @@ def _by(actor: str | None, at: datetime | None, timezone: str) -> str:
     return "" if actor is None else f"{actor} at {when(at, timezone)}"
 
 
-def silences_table(silences: Sequence[Mapping], timezone: str) -> html.Table | html.P:
-    """Silences in force or to come, each with an Expire button."""
+def silences_table(silences: Sequence[Mapping], timezone: str, can_expire: bool = False) -> html.Table | html.P:
+    """Silences in force or to come, each with an Expire button for those who may silence."""
     if not silences:
         return html.P("No silences.", className="muted")
     rows = [[", ".join(f"{k}={v}" for k, v in sorted(s["matchers"].items())), when(s["starts_at"], timezone),
              when(s["ends_at"], timezone), s["created_by"], s["comment"],
-             html.Button("Expire", id={"type": ids.ALERTS_SILENCE_EXPIRE, "silence": s["id"]}, className="btn")]
+             html.Button("Expire", id={"type": ids.ALERTS_SILENCE_EXPIRE, "silence": s["id"]}, className="btn")
+             if can_expire else ""]
             for s in silences]  # fmt: skip
     return _table(["matchers", "from", "until", "by", "comment", ""], rows, class_name="alerts-silences")
 
@@ -182,14 +157,24 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def _officer_bar() -> html.Div:
-    return html.Div([
-        html.Label("Officer on duty", htmlFor=ids.ALERTS_OFFICER_INPUT),
-        dcc.Input(id=ids.ALERTS_OFFICER_INPUT, placeholder="your name", debounce=False, maxLength=80),
-        html.Button("Use this name", id=ids.ALERTS_OFFICER_SAVE, className="btn"),
-        html.Span(id=ids.ALERTS_OFFICER_SHOWN, className="muted"),
-        dcc.Store(id=ids.ALERTS_OFFICER, storage_type="local"),
-    ], className="alerts-officer")  # fmt: skip
+def done_message(done: Done) -> str:
+    """What the officer is told after an action went through."""
+    if done.action is AlertAction.SILENCE:
+        return f"Silence #{done.silence_id} created ({done.actor})."
+    if done.action is AlertAction.EXPIRE_SILENCE:
+        return f"Silence #{done.silence_id} expired ({done.actor})."
+    alert = done.alert or {}
+    if done.action is AlertAction.ASSIGN:
+        return f"Alert #{alert.get('id')} assigned to {alert.get('assignee') or 'nobody'} ({done.actor})."
+    if done.action is AlertAction.NOTE:
+        return f"Note added to alert #{alert.get('id')} ({done.actor})."
+    return f"{ACTIONS[done.action]}: alert #{alert.get('id')} is {alert.get('status')} ({done.actor})."
+
+
+def officer_options(officers: Sequence[Mapping]) -> list[dict]:
+    """The assignee list: enabled operators and admins, by user name (full name beside it)."""
+    return [{"label": f"{o['username']} ({o['full_name']})" if o["full_name"] else o["username"],
+             "value": o["username"]} for o in officers]  # fmt: skip
 
 
 def _actions() -> html.Div:
@@ -198,7 +183,8 @@ def _actions() -> html.Div:
                   for action, label in ACTIONS.items()], className="alerts-buttons"),
         dcc.Input(id=ids.ALERTS_NOTE, placeholder="note (for add note; optional on acknowledge / resolve)",
                   className="alerts-note"),
-        dcc.Input(id=ids.ALERTS_ASSIGNEE, placeholder="assign to (empty: nobody)", className="alerts-assignee"),
+        dcc.Dropdown(id=ids.ALERTS_ASSIGNEE, options=[], placeholder="assign to (empty: nobody)",
+                     className="alerts-assignee"),
         html.P(id=ids.ALERTS_MESSAGE, className="alerts-message"),
     ], className="alerts-actions")  # fmt: skip
 
@@ -214,8 +200,12 @@ def _silence_form() -> html.Div:
     ], className="alerts-silence-form")  # fmt: skip
 
 
-def alerts_layout(selected: int | None = None) -> html.Div:
-    """Officer bar, open alerts beside the selected one, then silences and dead letters."""
+def _read_only(what: str) -> html.P:
+    return html.P(f"Read-only: your role may not {what}.", className="muted alerts-read-only")
+
+
+def alerts_layout(selected: int | None = None, can_act: bool = False, can_silence: bool = False) -> html.Div:
+    """Open alerts beside the selected one (with actions for those who may act), then silences and dead letters."""
     grid = dag.AgGrid(id=ids.ALERTS_GRID, columnDefs=COLUMNS, rowData=[], getRowId="params.data.id",
                       defaultColDef={"sortable": True, "resizable": True, "filter": True},
                       dashGridOptions={"rowSelection": {"mode": "singleRow", "enableClickSelection": True,
@@ -224,12 +214,13 @@ def alerts_layout(selected: int | None = None) -> html.Div:
     return html.Div([
         html.Div([html.H1("Alerts"), html.Div(id=ids.ALERTS_COUNTS, className="alerts-counts")],
                  className="page-head"),
-        _officer_bar(),
         html.Div([
             html.Section([html.H2("Open alerts"), grid], className="panel alerts-open"),
-            html.Section([_actions(), html.Div(id=ids.ALERTS_DETAIL)], className="panel alerts-side"),
+            html.Section([_actions() if can_act else _read_only("act on alerts"), html.Div(id=ids.ALERTS_DETAIL)],
+                         className="panel alerts-side"),
         ], className="alerts-row"),
-        html.Section([html.H2("Silences"), _silence_form(), html.Div(id=ids.ALERTS_SILENCES)], className="panel"),
+        html.Section([html.H2("Silences"), _silence_form() if can_silence else _read_only("create silences"),
+                      html.Div(id=ids.ALERTS_SILENCES)], className="panel"),
         html.Section([html.H2("Dead-lettered webhook deliveries"), html.Div(id=ids.ALERTS_DEAD)], className="panel"),
         html.Section([html.H2("Rules"), html.Div(id=ids.ALERTS_RULES)], className="panel"),
         dcc.Store(id=ids.ALERTS_SELECTED, data=selected),

@@ -2,10 +2,16 @@
 
 import dash
 
+from auth.roles import Permission
+from auth.web import current_principal
 from layouts.alerts import alerts_layout
 
 dash.register_page(__name__, path="/alerts", name="Alerts", title="IOC · Alerts", order=5)
 
 
 def layout(alert: str | None = None, **_query: str):
-    return alerts_layout(int(alert) if alert and alert.isdigit() else None)
+    principal = current_principal()
+    digits = isinstance(alert, str) and alert.isascii() and alert.isdigit() and len(alert) < 19
+    selected = int(alert) if digits else None
+    return alerts_layout(selected, can_act=principal.may(Permission.ACT_ON_ALERTS),
+                         can_silence=principal.may(Permission.SILENCE_ALERTS))  # fmt: skip
