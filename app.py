@@ -1,20 +1,26 @@
 """The IOC dashboard: a Dash app with one module per page under `pages/`.
 
 `gunicorn app:server` serves it. Building the app reads the settings but connects to nothing: clients are made
-by ``bootstrap`` on first use, so tests can build the app against their own services.
+by ``bootstrap`` on first use, so tests can build the app against their own services. Every request passes
+``auth.web``'s gate first (docs/SECURITY.md): nothing but /login and /healthz answers without a session.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
+import dash
 from dash import Dash
 from flask import jsonify, redirect, send_file
 
 import bootstrap
+from auth import web as auth_web
+from auth.roles import Permission
+from auth.web import current_principal
 from callbacks import register_callbacks
-from layouts.shell import app_shell
+from layouts.shell import app_shell, not_allowed, page_permission
 from settings import Settings, load_settings
 
 HERE = Path(__file__).resolve().parent
@@ -30,9 +36,12 @@ def create_app(settings: Settings | None = None) -> Dash:
     # /assets URLs carry Dash's ?m=<mtime> stamp, so browsers may keep them; component suites are fingerprinted
     # and Dash already marks those cacheable for a year.
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = settings.static_max_age_s
-    app.layout = app_shell()
+    # A function: Dash calls it per page load, so the header shows this person's pages and name.
+    app.layout = lambda: app_shell(current_principal())
+    _guard_pages()
     _serialise_first_request_setup(app)
     services = bootstrap.DashboardServices(settings)
+    auth_web.install(app, services)
     register_callbacks(app, services)
 
     @app.server.get("/geo/districts.geojson")
@@ -50,6 +59,24 @@ def create_app(settings: Settings | None = None) -> Dash:
         return jsonify(status), 200 if all(status.values()) else 503
 
     return app
+
+
+def _guard_pages() -> None:
+    """Each page's layout checks the permission its ``register_page`` names before building anything."""
+    for page in dash.page_registry.values():
+        if not getattr(page["layout"], "ioc_guarded", False):  # a second app in the process (tests)
+            page["layout"] = _guarded(page["layout"], page["name"], page_permission(page))
+
+
+def _guarded(layout: Callable[..., object], name: str, permission: Permission) -> Callable[..., object]:
+    def guarded(**query: str) -> object:
+        principal = current_principal()
+        if principal is None or not principal.may(permission):
+            return not_allowed(name, principal)
+        return layout(**query)
+
+    guarded.ioc_guarded = True  # type: ignore[attr-defined]
+    return guarded
 
 
 def _serialise_first_request_setup(app: Dash) -> None:

@@ -10,6 +10,7 @@ import contextlib
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -27,8 +28,13 @@ from streams.fields import ParseContext
 from streams.status import pipeline_status
 
 if TYPE_CHECKING:  # the dashboard's parts are imported where they are built, so `ioc ingest` never loads them
+    from contextlib import AbstractContextManager
+
     from psycopg_pool import ConnectionPool
 
+    from alerts.commands import ActionLimits, AlertCommands
+    from auth.admin import AccessCommands
+    from auth.service import AccessService
     from live.builder import BuilderThread
     from live.reader import SnapshotReader
     from live.store import Snapshot
@@ -148,9 +154,13 @@ class DashboardServices:
         self._live_lock = threading.Lock()
         self._reader: SnapshotReader | None = None
         self._builder: BuilderThread | None = None
+        self._pool: ConnectionPool | None = None
+        self._pool_lock = threading.Lock()
         self._queries: DashboardQueries | None = None
-        self._queries_lock = threading.Lock()
         self._alerts = None
+        self._access: AccessService | None = None
+        self._access_commands: AccessCommands | None = None
+        self._alert_commands: AlertCommands | None = None
 
     @property
     def redis(self) -> redis.Redis:
@@ -159,17 +169,48 @@ class DashboardServices:
         return self._redis
 
     @property
-    def queries(self) -> DashboardQueries:
-        """The pages' read queries over a connection pool opened on first use (after gunicorn forked)."""
-        if self._queries is None:
-            with self._queries_lock:
-                if self._queries is None:
-                    from storage.dashboard_queries import DashboardQueries
-
+    def pool(self) -> ConnectionPool:
+        """This process's database connections (autocommit), opened on first use (after gunicorn forked)."""
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
                     pool = dashboard_pool(self.settings)
                     pool.open(wait=False)
-                    self._queries = DashboardQueries(pool.connection)
+                    self._pool = pool
+        return self._pool
+
+    @property
+    def queries(self) -> DashboardQueries:
+        """The pages' read queries."""
+        if self._queries is None:
+            from storage.dashboard_queries import DashboardQueries
+
+            self._queries = DashboardQueries(self.pool.connection)
         return self._queries
+
+    @property
+    def access(self) -> AccessService:
+        """Sign-in, sessions and display tokens (checked on every request by ``auth.web``)."""
+        if self._access is None:
+            self._access = access_service(self.settings, self.redis, self.pool.connection)
+        return self._access
+
+    @property
+    def access_commands(self) -> AccessCommands:
+        """An admin's commands on accounts and display tokens."""
+        if self._access_commands is None:
+            self._access_commands = access_commands(self.settings, self.pool.connection)
+        return self._access_commands
+
+    @property
+    def alert_commands(self) -> AlertCommands:
+        """Officers' actions on alerts and silences: the one command path (``alerts.commands``)."""
+        if self._alert_commands is None:
+            from alerts.commands import AlertCommands
+
+            self._alert_commands = AlertCommands(self.pool.connection, lambda conn: alert_store(self.settings, conn),
+                                                 alert_limits(self.settings))  # fmt: skip
+        return self._alert_commands
 
     def alert_rules(self) -> list:
         """The rules in force, re-read only when the rules file changes."""
@@ -178,12 +219,11 @@ class DashboardServices:
 
     @property
     def alerts(self):
-        """The alert console's reads and actions (``alerts.service.AlertConsole``), built on first use."""
+        """The alert console's reads (``alerts.service.AlertConsole``), built on first use."""
         if self._alerts is None:
             from alerts.service import AlertConsole
 
-            self._alerts = AlertConsole(lambda: db_connection(self.settings),
-                                        lambda conn: alert_store(self.settings, conn))  # fmt: skip
+            self._alerts = AlertConsole(lambda: db_connection(self.settings))
         return self._alerts
 
     def health(self) -> dict[str, bool]:
@@ -240,6 +280,47 @@ def live_builder(settings: Settings) -> BuilderThread:
         district_centres=district_centres(settings), alert_lease_key=f"{settings.alert_consumer_group}:leader",
     )  # fmt: skip
     return BuilderThread(builder)
+
+
+def access_policy(settings: Settings):
+    """Session lifetimes, lockout and the SSO account policy from the settings."""
+    from auth.lockout import LockoutPolicy
+    from auth.roles import Role
+    from auth.sessions import AccessPolicy
+
+    return AccessPolicy(
+        session_lifetime=timedelta(hours=settings.session_hours),
+        display_session_lifetime=timedelta(days=settings.display_session_days),
+        display_recheck_s=settings.display_recheck_s,
+        lockout=LockoutPolicy(settings.signin_max_failures, timedelta(minutes=settings.signin_lockout_minutes)),
+        sso_new_user_role=None if settings.sso_new_user_role == "none" else Role(settings.sso_new_user_role),
+    )
+
+
+def access_service(settings: Settings, client: redis.Redis,
+                   connect: Callable[[], AbstractContextManager[psycopg.Connection]]) -> AccessService:  # fmt: skip
+    """Sign-in and sessions over ``connect``; sign-in attempts counted in ``client``."""
+    from auth.ratelimit import AttemptLimiter
+    from auth.service import AccessService
+
+    limiter = AttemptLimiter(client, f"{settings.consumer_group}:signin-attempts", settings.signin_attempts_per_minute)
+    return AccessService(connect, limiter, access_policy(settings))
+
+
+def access_commands(settings: Settings, conn_factory: Callable[[], AbstractContextManager[psycopg.Connection]]):
+    """The admin commands on accounts and display tokens (``ioc users``, ``ioc displays``, the admin page)."""
+    from auth.admin import AccessCommands
+    from layouts.wall import VIEWS
+
+    return AccessCommands(conn_factory, list(VIEWS))
+
+
+def alert_limits(settings: Settings) -> ActionLimits:
+    """Server-side bounds on officers' actions."""
+    from alerts.commands import ActionLimits
+
+    return ActionLimits(silence_max=timedelta(hours=settings.silence_max_hours), note_max_chars=settings.note_max_chars,
+                        matchers_max=settings.silence_max_matchers)  # fmt: skip
 
 
 def ingest_worker(settings: Settings, consumer: str | None = None) -> IngestWorker:

@@ -29,7 +29,6 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_DISPLAYS = "manage_displays"
     VIEW_RECEIVERS = "view_receivers"  # webhook receivers and their health (configured in the environment)
-    RELOAD_RULES = "reload_rules"
     READ_AUDIT = "read_audit"
 
 
@@ -47,8 +46,8 @@ DESCRIPTIONS: dict[Role, str] = {
     Role.VIEWER: "sees every dashboard and the wall; changes nothing; no complaint text",
     Role.OPERATOR: "a viewer who also acknowledges, resolves, notes, assigns and silences alerts, and reads "
     "complaint descriptions",
-    Role.ADMIN: "an operator who also manages users and display tokens, sees receivers, reloads the rules and "
-    "reads the audit trail",
+    Role.ADMIN: "an operator who also manages accounts and display tokens, sees the webhook receivers and reads "
+    "the audit trail",
     Role.DISPLAY: "a wall screen's session from a display token: the wall only",
 }
 

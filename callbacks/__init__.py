@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import alerts, city_map, complaints, datacenters, history, live, pipeline, wall
+from callbacks import admin, alerts, audit, city_map, complaints, datacenters, history, live, pipeline, wall
 
 
 def register_callbacks(app: Dash, services) -> None:
@@ -12,5 +12,5 @@ def register_callbacks(app: Dash, services) -> None:
     pipeline.register(app, services)
     live.register(app, services)
     wall.register(app, services)
-    for page in (city_map, complaints, datacenters, history, alerts):
+    for page in (city_map, complaints, datacenters, history, alerts, admin, audit):
         page.register(app, services)

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from dash import Dash, Input, Output, State, no_update
 
 import bootstrap
+from auth.roles import Permission
+from auth.web import requires
 from layouts import city_map, ids
 
 HISTORY_SPAN = timedelta(hours=24)
@@ -58,6 +60,7 @@ def register(app: Dash, services) -> None:
 
     @app.callback(Output(ids.MAP_LAYER_DISTRICTS, "data"), Output(ids.MAP_FILTER_DISTRICT, "options"),
                   Output(ids.MAP_TILES, "children"), Input(ids.MAP_MAP, "id"))  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def load_outlines(_map_id: str):
         geojson = bootstrap.districts_geojson(services.settings)
         settings = services.settings
@@ -67,6 +70,7 @@ def register(app: Dash, services) -> None:
     @app.callback(Output(ids.MAP_LAYER_DENSITY, "data"), Output(ids.MAP_LAYER_DENSITY, "hideout"),
                   Output(ids.MAP_DENSITY_TABLE, "children"), Input(ids.MAP_TICK, "n_intervals"),
                   State(ids.MAP_LAYER_DENSITY, "data"))  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def refresh_density(_n: int | None, shown: dict | None):
         geojson = bootstrap.districts_geojson(services.settings)
         open_by_district = services.queries.open_complaints_by_district()
@@ -77,6 +81,7 @@ def register(app: Dash, services) -> None:
     @app.callback(Output(ids.MAP_LAYER_SENSORS, "data"), Output(ids.MAP_SENSOR_COUNT, "children"),
                   Output(ids.MAP_FILTER_KIND, "options"), Input(ids.MAP_TICK, "n_intervals"),
                   Input(ids.MAP_FILTER_KIND, "value"), Input(ids.MAP_FILTER_DISTRICT, "value"))  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def refresh_sensors(_n: int | None, kinds: list[str] | None, districts: list[str] | None):
         encoded, counts, every = sensors.get(services, tuple(sorted(kinds or ())), tuple(sorted(districts or ())))
         return encoded, city_map.counts_line(counts), city_map.kind_options(every)
@@ -84,6 +89,7 @@ def register(app: Dash, services) -> None:
     @app.callback(Output(ids.MAP_LAYER_ALERTS, "data"), Output(ids.MAP_ALERTS_SEEN, "data"),
                   Output(ids.MAP_ALERTS_TICK, "interval"), Input(ids.MAP_ALERTS_TICK, "n_intervals"),
                   State(ids.MAP_ALERTS_SEEN, "data"))  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def refresh_alerts(_n: int | None, seen: str | None):
         # From the live snapshot, so a tick costs no query; markers are re-sent only when they moved.
         interval = no_update if seen is not None else services.settings.live_refresh_ms
@@ -97,6 +103,7 @@ def register(app: Dash, services) -> None:
     @app.callback(Output(ids.MAP_HISTORY, "figure"), Output(ids.MAP_HISTORY, "style"),
                   Output(ids.MAP_PANEL_TITLE, "children"), Input(ids.MAP_LAYER_SENSORS, "clickData"),
                   prevent_initial_call=True)  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def show_history(feature: dict | None):
         props = (feature or {}).get("properties") or {}
         if props.get("cluster") or "id" not in props:

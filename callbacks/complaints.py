@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from dash import Dash, Input, Output
 
 import bootstrap
+from auth.roles import Permission
+from auth.web import current_principal, requires
 from layouts import complaints, ids
 from layouts.time_range import step_label, window
 from live.sla import DEFAULT_SLA_HOURS, SLA_HOURS
@@ -19,6 +21,7 @@ def register(app: Dash, services) -> None:
     @app.callback(Output(ids.COMPLAINTS_VOLUME, "figure"), Output(ids.COMPLAINTS_DISTRICTS, "figure"),
                   Output(ids.COMPLAINTS_SLA, "figure"), Output(ids.COMPLAINTS_SATISFACTION, "figure"),
                   Input(ids.COMPLAINTS_RANGE, "value"), Input(ids.COMPLAINTS_TICK, "n_intervals"))  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def refresh_figures(choice: str | None, _n: int | None):
         q, now = services.queries, datetime.now(UTC)
         since, until = window(choice, now)
@@ -33,8 +36,11 @@ def register(app: Dash, services) -> None:
 
     @app.callback(Output(ids.COMPLAINTS_QUEUE, "rowData"), Output(ids.COMPLAINTS_QUEUE_COUNT, "children"),
                   Input(ids.COMPLAINTS_TICK, "n_intervals"))  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def refresh_queue(_n: int | None):
-        rows = services.queries.open_complaints()
+        principal = current_principal()
+        with_text = principal is not None and principal.may(Permission.READ_COMPLAINT_TEXT)
+        rows = services.queries.open_complaints(with_text=with_text)
         shown = complaints.queue_rows(rows, datetime.now(UTC))
         overdue = sum(r["overdue"] for r in shown)
         return shown, f"{len(shown):,} open requests (oldest first, at most {QUEUE_LIMIT:,}) · {overdue:,} past SLA"

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from dash import Dash, Input, Output
 
+from auth.roles import Permission
+from auth.web import requires
 from layouts import datacenters, ids
 from layouts.time_range import window
 
@@ -14,6 +16,7 @@ def register(app: Dash, services) -> None:
     @app.callback(Output(ids.DATACENTERS_SUMMARY, "children"), Output(ids.DATACENTERS_PUE, "figure"),
                   Output(ids.DATACENTERS_POWER, "figure"), Output(ids.DATACENTERS_INLET, "figure"),
                   Input(ids.DATACENTERS_RANGE, "value"), Input(ids.DATACENTERS_TICK, "n_intervals"))  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def refresh(choice: str | None, _n: int | None):
         since, until = window(choice, datetime.now(UTC))
         rows = services.queries.datacenter_series(since, until)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from dash import Dash, Input, Output, State, no_update
 
 import bootstrap
+from auth.roles import Permission
+from auth.web import requires
 from layouts import city_map, history, ids
 from layouts.time_range import window
 
@@ -26,6 +28,7 @@ def register(app: Dash, services) -> None:
     @app.callback(Output(ids.HISTORY_METRIC, "options"), Output(ids.HISTORY_METRIC, "value"),
                   Output(ids.HISTORY_DISTRICTS, "options"), Input(ids.HISTORY_MODE, "id"),
                   State(ids.HISTORY_METRIC, "value"))  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def load_options(_mode_id: str, metric: str | None):
         options = history.metric_options(services.queries.sensor_metrics())
         chosen = metric or (options[0]["value"] if options else None)
@@ -35,6 +38,7 @@ def register(app: Dash, services) -> None:
                   Output(ids.HISTORY_DEVICE, "disabled"), Input(ids.HISTORY_MODE, "value"),
                   Input(ids.HISTORY_METRIC, "value"), Input(ids.HISTORY_DISTRICTS, "value"),
                   Input(ids.HISTORY_DEVICE, "value"), Input(ids.HISTORY_RANGE, "value"))  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def draw(mode: str, metric: str | None, districts: list[str] | None, device: str | None, choice: str | None):
         rows = _rows(services.queries, mode, metric, districts, device, choice)
         return history.series_figure(rows, metric), mode == "device", mode != "device"
@@ -43,6 +47,7 @@ def register(app: Dash, services) -> None:
                   State(ids.HISTORY_MODE, "value"), State(ids.HISTORY_METRIC, "value"),
                   State(ids.HISTORY_DISTRICTS, "value"), State(ids.HISTORY_DEVICE, "value"),
                   State(ids.HISTORY_RANGE, "value"), prevent_initial_call=True)  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
     def export(_clicks: int | None, mode: str, metric: str | None, districts: list[str] | None, device: str | None,
                choice: str | None):  # fmt: skip
         if not metric:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
+from auth.roles import Permission
+from auth.web import requires
 from layouts import ids, live
 from layouts.city_map import STATUS_COLOURS, STATUSES, alert_features, tile_layers
 from layouts.live_map import sensor_layer_data
@@ -64,6 +66,7 @@ def register(app: Dash, services) -> None:
         *[Output({"type": part, "view": ALL}, "data" if part in DATA_PARTS else "children") for part in PARTS],
         Input(ids.LIVE_TICK, "n_intervals"), State(ids.LIVE_SEEN, "data"),
     )  # fmt: skip
+    @requires(Permission.WATCH_WALL)
     def refresh(_n: int | None, seen: dict | None):
         snapshot = services.snapshot()
         doc = snapshot.doc if snapshot else {}
@@ -95,6 +98,7 @@ def register(app: Dash, services) -> None:
 
     @app.callback(Output({"type": ids.LIVE_TILES, "view": MATCH}, "children"),
                   Input({"type": ids.LIVE_MAP, "view": MATCH}, "id"))  # fmt: skip
+    @requires(Permission.WATCH_WALL)
     def tiles(_map_id: dict):
         return tile_layers(settings.map_tile_url, settings.map_tile_attribution)
 

@@ -6,6 +6,8 @@ import time
 
 from dash import Dash, Input, Output
 
+from auth.roles import Permission
+from auth.web import requires
 from layouts import ids
 from layouts.pipeline import pipeline_table
 
@@ -13,6 +15,7 @@ from layouts.pipeline import pipeline_table
 def register(app: Dash, services) -> None:
     @app.callback(Output(ids.PIPELINE_TABLE, "children"), Output(ids.PIPELINE_UPDATED, "children"),
                   Input(ids.PIPELINE_TICK, "n_intervals"))
+    @requires(Permission.VIEW_DASHBOARDS)
     def refresh(_n: int | None):
         status = services.pipeline_status()
         age = status["last_commit_age_s"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State
 
+from auth.roles import Permission
+from auth.web import current_principal, requires
 from layouts import ids
 from layouts.wall import wall_config
 
@@ -13,8 +15,13 @@ def register(app: Dash, services) -> None:
 
     @app.callback(Output(ids.WALL_CONFIG, "data"), Output(ids.WALL_ROTATE, "interval"),
                   Input(ids.WALL_QUERY, "data"))  # fmt: skip
+    @requires(Permission.WATCH_WALL)
     def configure(query: dict | None):
-        config = wall_config(query or {}, settings.wall_playlist, settings.wall_interval_s)
+        binding = current_principal().wall
+        if binding is not None:  # a display token's playlist and interval win over the address bar
+            query = {"playlist": ",".join(binding.playlist), "interval": str(binding.interval_s)}
+        config = wall_config(query if isinstance(query, dict) else {}, settings.wall_playlist,
+                             settings.wall_interval_s)  # fmt: skip
         return config, config["interval_ms"]
 
     app.clientside_callback(ClientsideFunction("live", "rotate"),

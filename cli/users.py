@@ -45,6 +45,14 @@ def _run(action: Callable[[], T]) -> T:
         sys.exit(2)
 
 
+def _accounts_exist(settings) -> bool:
+    import bootstrap
+    from auth import store
+
+    with bootstrap.db_connection(settings) as conn:
+        return store.count_users(conn) > 0
+
+
 def _password(password_stdin: bool, generate: bool) -> str | None:
     """The new password: from stdin, made up (None), or typed twice at a prompt."""
     if password_stdin:
@@ -98,10 +106,13 @@ def list_users() -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the account may do.")
 @click.option("--full-name", default="", help="Shown in the header and beside the user name.")
+@click.option("--if-no-accounts", is_flag=True, help="Do nothing when any account exists (scripts/run.sh's demo).")
 @with_password_options
-def add(username: str, role: str, full_name: str, password_stdin: bool, generate: bool) -> None:
+def add(username: str, role: str, full_name: str, if_no_accounts: bool, password_stdin: bool, generate: bool) -> None:
     """Add an account (the first admin: `ioc users add NAME --role admin`)."""
-    commands, actor, _ = _commands()
+    commands, actor, settings = _commands()
+    if if_no_accounts and _run(lambda: _accounts_exist(settings)):
+        return
     password = _password(password_stdin, generate)
     issued = _run(lambda: commands.add_user(actor, username, role, full_name, password))
     click.echo(f"added {issued.name} ({role})")

@@ -33,8 +33,8 @@ QUEUE_COLUMNS = [
     {"field": "channel", "filter": "agTextColumnFilter"},
     {"field": "sla_due", "headerName": "SLA due"},
     {"field": "overdue", "headerName": "overdue", "filter": True},
-    {"field": "description", "flex": 2},
 ]
+DESCRIPTION_COLUMN = {"field": "description", "flex": 2}
 
 
 def _style(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
@@ -121,21 +121,30 @@ def satisfaction_figure(rows: Sequence[Mapping]) -> go.Figure:
 
 
 def queue_rows(rows: Sequence[Mapping], now: datetime) -> list[dict]:
-    """Open requests as grid rows: times as local text, age in hours, SLA due time and whether it passed."""
+    """Open requests as grid rows: times as local text, age in hours, SLA due time and whether it passed.
+
+    The description is in a row only when the query read it (``with_text``: operators and admins).
+    """
     out = []
     for r in rows:
         due = r["opened_at"] + timedelta(hours=sla_hours(r["category"]))
-        out.append({
+        row = {
             "request_id": r["request_id"], "status": r["status"], "category": r["category"],
-            "district": r["district"], "channel": r["channel"], "description": r["description"] or "",
+            "district": r["district"], "channel": r["channel"],
             "opened_at": r["opened_at"].strftime("%Y-%m-%d %H:%M"), "sla_due": due.strftime("%Y-%m-%d %H:%M"),
             "age_h": round((now - r["opened_at"]).total_seconds() / 3600, 1), "overdue": now > due,
-        })  # fmt: skip
+        }  # fmt: skip
+        if "description" in r:
+            row["description"] = r["description"] or ""
+        out.append(row)
     return out
 
 
-def complaints_layout() -> html.Div:
-    """Range picker, four figures and the queue grid; filled by ``callbacks.complaints``."""
+def complaints_layout(with_text: bool = False) -> html.Div:
+    """Range picker, four figures and the queue grid (with citizens' descriptions when ``with_text``)."""
+    columns = [*QUEUE_COLUMNS, DESCRIPTION_COLUMN] if with_text else QUEUE_COLUMNS
+    text_note = [] if with_text else [html.P("Citizens' descriptions are shown to operators and admins only.",
+                                             className="muted")]  # fmt: skip
     graph = {"config": {"displaylogo": False}}
     return html.Div([
         html.H1("Complaints · quick response"),
@@ -146,8 +155,9 @@ def complaints_layout() -> html.Div:
                  className="two-up"),
         html.H2("Open requests"),
         html.P(id=ids.COMPLAINTS_QUEUE_COUNT, className="muted"),
+        *text_note,
         dag.AgGrid(
-            id=ids.COMPLAINTS_QUEUE, columnDefs=QUEUE_COLUMNS, rowData=[],
+            id=ids.COMPLAINTS_QUEUE, columnDefs=columns, rowData=[],
             defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1, "minWidth": 110},
             getRowId="params.data.request_id", dashGridOptions={"pagination": True, "paginationPageSize": 50,
                                                                 "animateRows": False},

@@ -29,6 +29,7 @@ OVERVIEW_KPIS = (
     "pue_now", "pue_24h", "energy_saved_pct",
 )  # fmt: skip
 MIN_INTERVAL_S = 5
+MAX_INTERVAL_S = 3600  # a browser timer fires at once past 2^31 ms; an hour per view is plenty
 
 
 def wall_config(query: Mapping[str, str], default_playlist: Sequence[str], default_interval_s: int) -> dict:
@@ -39,8 +40,8 @@ def wall_config(query: Mapping[str, str], default_playlist: Sequence[str], defau
     asked = [v.strip() for v in (query.get("playlist") or "").split(",") if v.strip()]
     playlist = [v for v in asked if v in VIEWS] or [v for v in default_playlist if v in VIEWS] or list(VIEWS)
     try:
-        interval_s = max(MIN_INTERVAL_S, int(float(query.get("interval") or default_interval_s)))
-    except ValueError:
+        interval_s = min(MAX_INTERVAL_S, max(MIN_INTERVAL_S, int(float(query.get("interval") or default_interval_s))))
+    except (ValueError, OverflowError, TypeError):  # "abc", "inf", "nan"
         interval_s = default_interval_s
     return {"playlist": playlist, "interval_ms": interval_s * 1000, "titles": {v: VIEWS[v] for v in playlist}}
 

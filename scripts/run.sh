@@ -9,6 +9,8 @@ source scripts/_venv.sh
 ensure_venv
 .venv/bin/ioc services up
 .venv/bin/ioc migrate
+# No default password: on an empty database the demo gets one admin with a random password, printed once here.
+.venv/bin/ioc users add admin --role admin --full-name "IOC administrator" --generate --if-no-accounts
 
 url=$(.venv/bin/python -c 'from settings import load_settings
 s = load_settings()

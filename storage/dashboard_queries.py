@@ -129,10 +129,14 @@ class DashboardQueries:
         )
         return {row["district"]: row["open"] for row in rows}
 
-    def open_complaints(self, limit: int = QUEUE_LIMIT) -> list[dict]:
-        """The queue: requests not yet closed, oldest first (through the partial index on opened_at)."""
+    def open_complaints(self, limit: int = QUEUE_LIMIT, *, with_text: bool = False) -> list[dict]:
+        """The queue: requests not yet closed, oldest first (through the partial index on opened_at).
+
+        ``with_text`` adds the citizen's description: personal data, read only for those allowed to see it.
+        """
+        text = "description, " if with_text else ""
         return self._rows(
-            "SELECT request_id, status, category, district, channel, description, opened_at, in_progress_at, "
+            f"SELECT request_id, status, category, district, channel, {text}opened_at, in_progress_at, "
             "updated_at FROM complaints WHERE status <> 'closed' ORDER BY opened_at LIMIT %(limit)s",
             {"limit": limit},
         )

@@ -1,0 +1,76 @@
+"""The audit trail page (/audit): filters, the newest matching entries, and a CSV export link; pure builders."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from dash import dcc, html
+
+from auth.audit import OUTCOMES, PAGE_LIMIT, AuditQuery
+from layouts import ids
+from layouts.tables import data_table, when
+
+SPANS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30),
+         "all": None}  # fmt: skip
+
+
+def audit_query(filters: Mapping[str, object], now: datetime) -> AuditQuery:
+    """The query the page's filters (or the CSV link's parameters) ask for; unknown values match everything."""
+    span = SPANS.get(str(filters.get("last") or "24h"), SPANS["24h"])
+
+    def text(name: str) -> str:
+        value = filters.get(name)
+        return value.strip()[:128] if isinstance(value, str) else ""
+
+    outcome = text("outcome")
+    return AuditQuery(since=None if span is None else now - span, actor=text("actor").lower(), action=text("action"),
+                      outcome=outcome if outcome in OUTCOMES else "")  # fmt: skip
+
+
+def export_href(filters: Mapping[str, object]) -> str:
+    """The CSV export of what the page shows (all matching rows, not only the first page)."""
+    kept = {k: v for k, v in filters.items() if isinstance(v, str) and v}
+    return "/audit.csv" + (f"?{urlencode(kept)}" if kept else "")
+
+
+def entries_table(rows: Sequence[Mapping], timezone: str) -> html.Table | html.P:
+    if not rows:
+        return html.P("Nothing recorded matches.", className="muted")
+    cells = [[when(r["at"], timezone), r["actor"], r["role"], r["action"], r["target"], r["outcome"], r["address"],
+              json.dumps(r["details"], ensure_ascii=False, sort_keys=True, default=str) if r["details"] else ""]
+             for r in rows]  # fmt: skip
+    return data_table(["when", "who", "role", "action", "target", "outcome", "address", "details"], cells,
+                      [f"audit-{r['outcome']}" for r in rows], "audit-entries")  # fmt: skip
+
+
+def count_line(shown: int) -> str:
+    more = f" (the newest {PAGE_LIMIT:,}; export for all)" if shown >= PAGE_LIMIT else ""
+    return f"{shown:,} entries{more}"
+
+
+def audit_layout() -> html.Div:
+    """Filters over the entries table."""
+    last = dcc.Dropdown(id=ids.AUDIT_LAST, value="24h", clearable=False,
+                        options=[{"label": f"last {k}" if k != "all" else "all time", "value": k} for k in SPANS])
+    outcome = dcc.Dropdown(id=ids.AUDIT_OUTCOME, options=[{"label": o, "value": o} for o in OUTCOMES],
+                           placeholder="any outcome")
+    return html.Div([
+        html.H1("Audit trail"),
+        html.P("Append-only: sign-ins and failures, every alert action and silence, account and display-token "
+               "changes, refused requests; who, when, from which address.", className="muted"),
+        html.Div([
+            html.Div([html.Label("period", htmlFor=ids.AUDIT_LAST), last], className="form-field"),
+            html.Div([html.Label("user", htmlFor=ids.AUDIT_ACTOR),
+                      dcc.Input(id=ids.AUDIT_ACTOR, debounce=True, maxLength=128)], className="form-field"),
+            html.Div([html.Label("action starts with", htmlFor=ids.AUDIT_ACTION),
+                      dcc.Input(id=ids.AUDIT_ACTION, debounce=True, maxLength=64, placeholder="alert.")],
+                     className="form-field"),
+            html.Div([html.Label("outcome", htmlFor=ids.AUDIT_OUTCOME), outcome], className="form-field"),
+            html.A("Export CSV", id=ids.AUDIT_EXPORT, href="/audit.csv", className="btn"),
+        ], className="admin-form"),
+        html.P(id=ids.AUDIT_COUNT, className="muted"),
+        html.Div(id=ids.AUDIT_TABLE),
+    ], className="audit-page")  # fmt: skip

@@ -1,0 +1,14 @@
+"""Administration: accounts and roles, wall display tokens, webhook receivers (admins only)."""
+
+import dash
+
+from auth.roles import Permission
+from layouts.admin import admin_layout
+from layouts.wall import VIEWS
+
+dash.register_page(__name__, path="/admin", name="Admin", title="IOC · Admin", order=95,
+                   permission=Permission.MANAGE_USERS)  # fmt: skip
+
+
+def layout(**_query: str):
+    return admin_layout(VIEWS, default_interval_s=30)

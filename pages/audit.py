@@ -1,0 +1,13 @@
+"""The audit trail: who did what, when, from where; filter and export as CSV (admins only)."""
+
+import dash
+
+from auth.roles import Permission
+from layouts.audit import audit_layout
+
+dash.register_page(__name__, path="/audit", name="Audit", title="IOC · Audit", order=96,
+                   permission=Permission.READ_AUDIT)  # fmt: skip
+
+
+def layout(**_query: str):
+    return audit_layout()
