@@ -8,15 +8,9 @@ workers, and Debian's Chromium driven by Playwright. Waits are bounded retries, 
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -25,34 +19,14 @@ import bootstrap
 from settings import Settings
 from tests.e2e import feed
 from tests.integration.conftest import wait_until
-from tests.integration.processes import settings_env
 from tests.isolation import isolated
+from tests.served import REPO, Account, Served, add_accounts, child_env, free_port, http_status  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 STALE_AFTER_S = 6  # small, so the "feeds stopped" test is quick
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status
-    except OSError as exc:
-        return getattr(exc, "code", None)
-
-
-def child_env(settings: Settings) -> dict[str, str]:
-    """``settings_env`` without empty IOC_ values, which a child would parse (an empty JSON list is not "")."""
-    return {k: v for k, v in settings_env(settings).items() if v != "" or not k.startswith("IOC_")}
 
 
 def _answers(check) -> bool:
@@ -61,35 +35,6 @@ def _answers(check) -> bool:
         return True
     except Exception:
         return False
-
-
-class Served:
-    """``gunicorn app:server`` as a real process; restartable on the same port."""
-
-    def __init__(self, settings: Settings, log: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
-        self.settings, self.log, self.workers = settings, log, workers
-        self.env = {**child_env(settings), **(env or {})}  # ``env``: what settings_env cannot carry (secrets)
-        self.url = f"http://{settings.http_host}:{settings.http_port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        out = open(self.log, "ab")  # noqa: SIM115 - handed to the child
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "app:server",
-             "--bind", f"{self.settings.http_host}:{self.settings.http_port}",
-             "--workers", str(self.workers), "--threads", "8", "--graceful-timeout", "5"],
-            cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_until(lambda: http_status(self.url + "/healthz") == 200, timeout=30, what=f"gunicorn at {self.url}")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=20)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +46,8 @@ def e2e_settings() -> Iterator[Settings]:
     wait_until(lambda: _answers(lambda: psycopg.connect(base.database_url, connect_timeout=2).close()), timeout=20,
                what=f"TimescaleDB at {base.database_url}")
     with isolated(base, ingest_block_ms=50, http_port=free_port(),
-                  stale_after_s=STALE_AFTER_S, wall_interval_s=5) as settings:
+                  stale_after_s=STALE_AFTER_S, wall_interval_s=5, display_recheck_s=2,
+                  signin_attempts_per_minute=10_000) as settings:
         yield settings
 
 
@@ -135,7 +81,13 @@ def city_feed(e2e_settings: Settings, ingest) -> Iterator[feed.Feeder]:
 
 
 @pytest.fixture(scope="session")
-def served(e2e_settings: Settings, city_feed, tmp_path_factory) -> Iterator[Served]:
+def accounts(e2e_settings: Settings) -> dict[str, Account]:
+    """An admin, an operator and a viewer in the session's schema."""
+    return add_accounts(e2e_settings)
+
+
+@pytest.fixture(scope="session")
+def served(e2e_settings: Settings, city_feed, accounts, tmp_path_factory) -> Iterator[Served]:
     server = Served(e2e_settings, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log")
     server.start()
     yield server
@@ -164,8 +116,14 @@ class ConsoleWatch:
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
 
-def _page(browser, width: int, height: int):
+def _page(browser, width: int, height: int, sign_in: tuple[str, Account] | None = None):
+    """A page in a new browser context, signed in (``(server url, account)``) before it opens anything."""
     context = browser.new_context(viewport={"width": width, "height": height})
+    if sign_in is not None:
+        url, account = sign_in
+        reply = context.request.post(url + "/login", form={"username": account.username, "password": account.password},
+                                     max_redirects=0)  # fmt: skip
+        assert reply.status == 303, f"sign-in as {account.username}: HTTP {reply.status}"
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.console = ConsoleWatch(page)
@@ -174,17 +132,25 @@ def _page(browser, width: int, height: int):
 
 
 @pytest.fixture
-def desktop(browser, served):
-    """A 1440×900 page with its console watched."""
+def desktop(browser, served, accounts):
+    """A 1440×900 page with its console watched, signed in as a viewer."""
+    context, page = _page(browser, 1440, 900, (served.url, accounts["viewer"]))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def signed_out(browser, served):
+    """A 1440×900 page with nobody signed in."""
     context, page = _page(browser, 1440, 900)
     yield page
     context.close()
 
 
 @pytest.fixture
-def wall(browser, served):
-    """A 1920×1080 page (the wall screen) with its console watched."""
-    context, page = _page(browser, 1920, 1080)
+def wall(browser, served, accounts):
+    """A 1920×1080 page (the wall screen) with its console watched, signed in as a viewer."""
+    context, page = _page(browser, 1920, 1080, (served.url, accounts["viewer"]))
     yield page
     context.close()
 

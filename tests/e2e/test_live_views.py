@@ -97,15 +97,16 @@ def test_wall_resumes_by_itself_after_a_server_restart(wall, served, e2e_setting
     expect(wall.locator(".freshness")).to_have_class(re.compile("freshness-ok"))
 
 
-def test_static_assets_are_cacheable_and_health_answers(served):
-    import urllib.request
+def test_static_assets_are_cacheable_and_health_answers(served, accounts):
+    import requests
 
-    with urllib.request.urlopen(served.url + "/healthz", timeout=5) as health:
-        assert health.status == 200
-    with urllib.request.urlopen(served.url + "/wall", timeout=5) as index:
-        html = index.read().decode()
+    assert requests.get(served.url + "/healthz", timeout=5).status_code == 200
+    viewer = requests.Session()
+    account = accounts["viewer"]
+    viewer.post(served.url + "/login", data={"username": account.username, "password": account.password}, timeout=10)
+    html = viewer.get(served.url + "/wall", timeout=5).text
     asset = re.search(r'/assets/ioc_live\.css\?m=[\d.]+', html).group(0)
     suite = re.search(r'/_dash-component-suites/dash/deps/[^"]+\.js', html).group(0)
     for path in (asset, suite, "/geo/districts.geojson"):
-        with urllib.request.urlopen(served.url + path, timeout=5) as response:
-            assert "max-age" in response.headers.get("Cache-Control", ""), path
+        response = viewer.get(served.url + path, timeout=5)
+        assert response.status_code == 200 and "max-age" in response.headers.get("Cache-Control", ""), path
