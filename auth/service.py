@@ -129,32 +129,39 @@ class AccessService:
             self._displays.pop(digest, None)
 
     def check_session(self, token: str | None, address: str) -> SessionCheck:
-        """Who holds this session cookie at ``address``, or why nobody does."""
+        """Who holds this session cookie at ``address``, or why nobody does.
+
+        Raises ``psycopg.Error`` when the database cannot say, except for a display it has let in before: a wall
+        keeps showing the city through a database outage (its data comes from Redis) and is re-checked after.
+        """
         digest = token_digest(token or "")
         if digest is None:
             return SessionCheck(None, Refusal.SIGNED_OUT)
-        cached = self._cached_display(digest)
-        if cached is not None:
-            return SessionCheck(cached.principal.at(address)) if cached.principal else cached
-        with self._connect() as conn:
-            check = judge_session(store.session(conn, digest), self._now(), address)
-        if check.principal is not None and check.principal.is_display:
-            with self._displays_lock:
+        checked_at, cached = self._cached_display(digest)
+        if cached is not None and self._monotonic() - checked_at < self.policy.display_recheck_s:
+            return SessionCheck(cached.principal.at(address))
+        try:
+            with self._connect() as conn:
+                check = judge_session(store.session(conn, digest), self._now(), address)
+        except psycopg.Error:
+            if cached is None:
+                raise
+            log.warning("database unreachable: %s stays on the wall until it answers", cached.principal.name)
+            return SessionCheck(cached.principal.at(address))
+        with self._displays_lock:
+            if check.principal is not None and check.principal.is_display:
                 self._displays[digest] = (self._monotonic(), check)
+                self._displays.move_to_end(digest)
                 while len(self._displays) > DISPLAY_CACHE_MAX:
                     self._displays.popitem(last=False)
+            else:
+                self._displays.pop(digest, None)
         return check
 
-    def _cached_display(self, digest: bytes) -> SessionCheck | None:
+    def _cached_display(self, digest: bytes) -> tuple[float, SessionCheck | None]:
+        """When this display session was last let in by the database, and as whom (None: never, here)."""
         with self._displays_lock:
-            entry = self._displays.get(digest)
-            if entry is None:
-                return None
-            if self._monotonic() - entry[0] >= self.policy.display_recheck_s:
-                del self._displays[digest]
-                return None
-            self._displays.move_to_end(digest)
-            return entry[1]
+            return self._displays.get(digest, (float("-inf"), None))
 
     def proxy_user(self, header_value: str | None, address: str) -> SessionCheck:
         """The account the SSO proxy names (created on first sight if the policy says so)."""

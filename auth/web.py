@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import flask
+import psycopg
+import redis
 from dash import Dash
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -45,6 +47,7 @@ REFUSALS: dict[str, str] = {
     Refusal.DISPLAY_REVOKED: "An administrator revoked this display's token: ask for a new display link.",
     Refusal.UNKNOWN_USER: "The sign-in proxy named a user this IOC does not know. Ask an administrator to add them.",
 }
+UNAVAILABLE = "The IOC cannot check sign-ins right now (its database does not answer). Try again in a minute."
 F = TypeVar("F", bound=Callable[..., Any])
 _templates = Environment(loader=PackageLoader("auth"), autoescape=select_autoescape(default=True))
 
@@ -122,7 +125,11 @@ class Gate:
             return _refuse(403, "cross_origin", "Refused: this request came from another site.")
         if path == "/wall" and "token" in request.args:
             return self.exchange_display_token()
-        check = self.identify()
+        try:
+            check = self.identify()
+        except (psycopg.Error, redis.RedisError):
+            log.exception("cannot check who is asking for %s", path)
+            return _refuse(503, "unavailable", UNAVAILABLE)
         principal = check.principal
         if principal is None:
             return self._not_signed_in(check.refusal or Refusal.SIGNED_OUT)
@@ -201,13 +208,20 @@ class Gate:
         if not self._same_origin():
             return _refuse(403, "cross_origin", "Refused: this request came from another site.")
         token = flask.request.cookies.get(SESSION_COOKIE)
-        self.services.access.sign_out(token, self.services.access.check_session(token, self.address()).principal)
+        try:
+            self.services.access.sign_out(token, self.services.access.check_session(token, self.address()).principal)
+        except (psycopg.Error, redis.RedisError):  # the browser forgets the cookie; the session expires by itself
+            log.exception("sign-out could not end the session on the server")
         response = flask.redirect("/login", 303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     def exchange_display_token(self) -> flask.Response:
-        result = self.services.access.exchange_display_token(flask.request.args.get("token"), self.address())
+        try:
+            result = self.services.access.exchange_display_token(flask.request.args.get("token"), self.address())
+        except (psycopg.Error, redis.RedisError):
+            log.exception("a display token could not be checked")
+            return _page(503, UNAVAILABLE, display=True)
         if result.token is None:
             return _page(429 if result.rate_limited else 403, result.refusal, display=True)
         # The token leaves the address bar at once; the wall's own URL carries nothing secret.

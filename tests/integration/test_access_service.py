@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 import bootstrap
@@ -153,3 +154,28 @@ def test_alert_commands_check_role_bounds_and_assignee(test_settings, conn_facto
     assert outcomes == [("alert.acknowledge", "denied"), ("alert.note", "failed"), ("alert.assign", "failed"),
                         ("alert.silence", "failed"), ("alert.silence", "failed"), ("alert.silence", "ok"),
                         ("alert.assign", "ok")]  # fmt: skip
+
+
+def test_through_a_database_outage_a_wall_stays_on_and_a_person_is_not_let_in_blind(own_database, rds, clock):
+    from tests.integration.conftest import refuse_connections
+
+    settings, admin_conn, name = own_database
+
+    def connect():
+        conn = bootstrap.db_connection(settings)
+        conn.autocommit = True
+        return conn
+
+    limiter = AttemptLimiter(rds, f"{settings.consumer_group}:signin", 100, clock=lambda: clock.mono)
+    access = AccessService(connect, limiter, bootstrap.access_policy(settings), now=lambda: clock.now,
+                           monotonic=lambda: clock.mono)  # fmt: skip
+    commands = bootstrap.access_commands(settings, connect)
+    wall = access.exchange_display_token(commands.issue_display(ADMIN, "hall", ["map"], 15).secret, "10.0.0.60")
+    commands.add_user(ADMIN, "duty.five", "viewer", "", "duty five password")
+    person = access.sign_in("duty.five", "duty five password", "10.0.0.61")
+    assert access.check_session(wall.token, "10.0.0.60").principal  # the wall polls, and is let in
+    refuse_connections(admin_conn, name)
+    clock.advance(60)  # past the display's re-check: the database is asked, and does not answer
+    assert access.check_session(wall.token, "10.0.0.60").principal.name == "display:hall"
+    with pytest.raises(psycopg.OperationalError):
+        access.check_session(person.token, "10.0.0.61")  # the gate answers 503: nobody is let in unchecked
