@@ -59,12 +59,15 @@ class IngestWorker:
     """One consumer of the group; run several (processes or hosts) to share the load."""
 
     def __init__(self, client: redis.Redis, connect_db: Callable[[], psycopg.Connection], config: IngestConfig,
-                 ctx: ParseContext, consumer: str) -> None:  # fmt: skip
+                 ctx: ParseContext, consumer: str, monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.client = client
         self._reader = raw_reader(client)
         self.config = config
         self.ctx = ctx
         self.consumer = consumer
+        # How the worker tells time and waits (lingers, housekeeping, outages): injectable, so tests can drive it.
+        self.monotonic, self.sleep = monotonic, sleep
         self._connect_db = connect_db
         self._store: EventStore | None = None
         self._kind_of = {name.encode(): kind for kind, name in config.streams.items()}
@@ -87,10 +90,10 @@ class IngestWorker:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
             in_flight: Future | None = None
             while not should_stop():
-                if time.monotonic() >= self._next_housekeeping:
+                if self.monotonic() >= self._next_housekeeping:
                     _finish(in_flight)
                     self.housekeeping()
-                read_at = time.monotonic()
+                read_at = self.monotonic()
                 entries = self._call_redis(self._read_new)
                 if not entries:
                     continue
@@ -98,7 +101,7 @@ class IngestWorker:
                 _finish(in_flight)
                 in_flight = writer.submit(self._store_and_acknowledge, read, entries)
                 if max(len(e) for e in entries.values()) < self.config.batch:
-                    _linger(read_at + self.config.linger_ms / 1000, should_stop)
+                    _linger(read_at + self.config.linger_ms / 1000, should_stop, self.monotonic, self.sleep)
             _finish(in_flight)
         self.close()
 
@@ -173,13 +176,13 @@ class IngestWorker:
 
     def housekeeping(self) -> None:
         """Claim stale entries, trim acknowledged history, forget long-gone consumers, apply retention."""
-        self._next_housekeeping = time.monotonic() + self.config.housekeeping_interval_s
+        self._next_housekeeping = self.monotonic() + self.config.housekeeping_interval_s
         self.claim_stale()
         for stream in self.config.streams.values():
             self._call_redis(lambda s=stream: trim_stream(self.client, s))
             self._call_redis(lambda s=stream: self._forget_stale_consumers(s))
-        if time.monotonic() >= self._next_retention:
-            self._next_retention = time.monotonic() + RETENTION_EVERY_S
+        if self.monotonic() >= self._next_retention:
+            self._next_retention = self.monotonic() + RETENTION_EVERY_S
             self._with_db(lambda store: store.drop_expired(self.config.retention))
 
     def _forget_stale_consumers(self, stream: str) -> None:
@@ -261,7 +264,7 @@ class IngestWorker:
                 log.warning("database unavailable (%s); retrying in %.1f s", str(exc).strip()[:200], pause)
                 if keep_fresh:
                     self._call_redis(lambda: self._keep_fresh(keep_fresh))
-                time.sleep(pause)
+                self.sleep(pause)
 
     def _keep_fresh(self, entries: dict[str, list[Entry]]) -> None:
         # Re-claiming our own entries resets their idle time, so other workers do not take them over
@@ -271,10 +274,12 @@ class IngestWorker:
             self.client.xclaim(self.config.streams[kind], self.config.group, self.consumer, 0, ids, justid=True)
 
 
-def _linger(until: float, should_stop: Callable[[], bool]) -> None:
-    """Sleep until ``until`` (monotonic), in short steps so a stop request is not kept waiting."""
-    while not should_stop() and (left := until - time.monotonic()) > 0:
-        time.sleep(min(left, 0.05))
+def _linger(
+    until: float, should_stop: Callable[[], bool], monotonic: Callable[[], float], sleep: Callable[[float], None]
+) -> None:
+    """Sleep until ``until`` (``monotonic``), in short steps so a stop request is not kept waiting."""
+    while not should_stop() and (left := until - monotonic()) > 0:
+        sleep(min(left, 0.05))
 
 
 def _finish(in_flight: Future | None) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+
+import pytest
 
 import bootstrap
 from storage.event_store import EventStore
@@ -11,6 +14,7 @@ from streams.batching import parse_entries
 from streams.trim import trim_stream
 from tests.integration import events
 from tests.integration.conftest import count, wait_until
+from tests.integration.stepped_clock import SteppedClock
 
 T = int(time.time() * 1000) - 3_600_000  # an hour ago: recent enough to outlive retention
 
@@ -140,22 +144,52 @@ def test_trimming_keeps_unacknowledged_entries(rds, test_settings):
     worker.close()
 
 
-def test_below_full_batches_a_worker_lingers_so_one_transaction_stores_many(rds, db, test_settings):
-    s = test_settings.model_copy(update={"ingest_linger_ms": 300})
+def delivered(rds, settings) -> int:
+    """How many entries of the iot stream the ingest group has handed out so far."""
+    groups = {group["name"]: group for group in rds.xinfo_groups(settings.stream_iot)}
+    return groups[settings.consumer_group.encode()]["entries-read"]
+
+
+def stop_when(condition: Callable[[], bool], timeout: float = 30.0) -> Callable[[], bool]:
+    """A ``should_stop`` for a worker run by the test itself: ``condition``, or ``timeout`` seconds of wall time
+    so that a worker which never meets it fails the test instead of hanging it."""
+    give_up_at = time.monotonic() + timeout
+    return lambda: condition() or time.monotonic() > give_up_at
+
+
+def test_after_a_short_read_a_worker_lingers_and_after_a_full_one_it_reads_on(rds, db, test_settings):
+    # Below full load, waiting linger_ms after a short read lets the next read (and its one transaction) find
+    # many readings. The worker runs on a stepped clock: the test sees the waits it asks for, not their length.
+    s = test_settings.model_copy(update={"ingest_linger_ms": 300, "ingest_batch": 10})
+    events.fill(rds, s.stream_iot, [events.reading(f"aq-{i}", ts=T + i) for i in range(13)])  # a full read, then 3
+    clock, lingered = SteppedClock(), {}  # entries delivered so far → seconds slept after them
+
+    def sleep(seconds: float) -> None:
+        so_far = delivered(rds, s)
+        lingered[so_far] = lingered.get(so_far, 0.0) + seconds
+        clock.sleep(seconds)
+
     worker = bootstrap.ingest_worker(s, "w1")
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop.is_set,), daemon=True)
-    thread.start()
-    wait_until(lambda: rds.exists(s.stream_iot) and rds.xinfo_groups(s.stream_iot), what="the group")
-    for i in range(100):  # a trickle: 100 readings over about a second
-        rds.xadd(s.stream_iot, events.reading(f"aq-{i}", ts=T + i))
-        time.sleep(0.01)
-    wait_until(lambda: count(db, "SELECT count(*) FROM sensor_readings") == 100, what="all stored")
-    stopped_at = time.monotonic()
-    stop.set()
-    thread.join(5)
-    assert not thread.is_alive() and time.monotonic() - stopped_at < 1.0  # lingering never delays a stop
-    # Each transaction leaves its own xmin: without lingering, a trickle is nearly a transaction per reading.
-    transactions = count(db, "SELECT count(DISTINCT xmin::text) FROM sensor_readings")
-    assert transactions <= 8, transactions
+    worker.monotonic, worker.sleep = clock.monotonic, sleep
+    stop_at = clock.now + 0.3  # one linger's worth of the worker's clock: by then it has read everything
+    worker.run(stop_when(lambda: clock.now >= stop_at))
+    assert lingered == pytest.approx({13: 0.3}), lingered  # after the 3, and not after the full read of 10
+    assert count(db, "SELECT count(*) FROM sensor_readings") == 13
+    assert rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
+
+
+def test_a_stop_request_ends_a_linger_at_once_and_the_batch_in_hand_is_stored(rds, db, test_settings):
+    s = test_settings.model_copy(update={"ingest_linger_ms": 300})
+    events.fill(rds, s.stream_iot, [events.reading(f"aq-{i}", ts=T + i) for i in range(3)])  # a short read
+    clock, stop = SteppedClock(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        stop.set()  # the stop request arrives while the worker lingers
+
+    worker = bootstrap.ingest_worker(s, "w1")
+    worker.monotonic, worker.sleep = clock.monotonic, sleep
+    worker.run(stop_when(stop.is_set))
+    assert len(clock.slept) == 1 and clock.slept[0] < 0.3, clock.slept  # no further sleep once asked to stop
+    assert count(db, "SELECT count(*) FROM sensor_readings") == 3
     assert rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
