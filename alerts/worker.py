@@ -62,14 +62,15 @@ class EvaluatorWorker:
 
     def __init__(self, client: redis.Redis, connect_db: Callable[[], psycopg.Connection],
                  make_store: Callable[[psycopg.Connection], AlertStore], rules: Sequence[Rule],
-                 config: EvaluatorConfig, ctx: ParseContext,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+                 config: EvaluatorConfig, ctx: ParseContext, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.client = client
         self._reader = raw_reader(client)
         self.config = config
         self.ctx = ctx
         self.rules = list(rules)
         self.clock = clock
+        self.sleep = sleep  # every wait of the worker (lingers, followers' ticks, outages): tests record them
         self.identity = uuid.uuid4().hex  # who holds the lease: this process, not a reusable name
         self.evaluator: Evaluator | None = None
         self._connect_db = connect_db
@@ -87,7 +88,7 @@ class EvaluatorWorker:
             while not should_stop():
                 if not self._redis(self._lead):
                     self.evaluator = None
-                    time.sleep(self.config.tick_s)
+                    self.sleep(self.config.tick_s)
                     continue
                 if self.evaluator is None:
                     self._become_leader()
@@ -107,7 +108,7 @@ class EvaluatorWorker:
         if entries:
             self._handle(entries)
             if self.config.linger_ms and max(len(e) for e in entries.values()) < self.config.batch:
-                time.sleep(self.config.linger_ms / 1000)
+                self.sleep(self.config.linger_ms / 1000)
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.config.tick_s
             self._apply(self.evaluator.tick(self.clock()))
@@ -177,7 +178,7 @@ class EvaluatorWorker:
                 self._store = None
                 pause = next(waits)
                 log.warning("alerts: database unavailable (%s); retrying in %.1f s", str(exc).strip()[:200], pause)
-                time.sleep(pause)
+                self.sleep(pause)
 
     def _redis(self, action: Callable):
         return call_with_backoff(action, REDIS_OUTAGES, self.config.db_retry_max_s, "alerts: Redis")
