@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from datetime import datetime
 
 import bootstrap
 from simulator.engine import CitySimulation, SimConfig
 from simulator.publisher import publish, run_live
+from tests.integration.stepped_clock import SteppedClock
 
 
 def _ts_ms(raw: bytes) -> int:
@@ -16,18 +18,34 @@ def _ts_ms(raw: bytes) -> int:
     return int(text) if text.isdigit() else int(datetime.fromisoformat(text).timestamp() * 1000)
 
 
-def test_publish_and_live_pacing(rds, test_settings):
+def test_publish_writes_every_event(rds, test_settings):
     s = test_settings
-    city = bootstrap.city_map(s)
-    streams = s.streams
-    assert publish(rds, streams, [("iot", {"a": "1"})] * 4500, pipeline_size=2000) == 4500
+    assert publish(rds, s.streams, [("iot", {"a": "1"})] * 4500, pipeline_size=2000) == 4500
     assert rds.xlen(s.stream_iot) == 4500
-    rds.delete(s.stream_iot)
 
-    sim = CitySimulation(city, SimConfig(seed=42, sensors=300, readings_per_s=1000.0, complaints_per_hour=600.0,
-                                         datacenter_sites=4, scheduled_incidents=False))
+
+def test_live_pacing_follows_the_clock_and_a_late_tick_keeps_the_rate(rds, test_settings):
+    s = test_settings
+    sim = CitySimulation(bootstrap.city_map(s), SimConfig(seed=42, sensors=300, readings_per_s=1000.0,
+                                                          complaints_per_hour=600.0, datacenter_sites=4,
+                                                          scheduled_incidents=False))  # fmt: skip
+    clock = SteppedClock()
+    began, paused = clock.now, []  # (ms of the run gone by, readings in the stream) at each pause between ticks
+
+    class Stop(threading.Event):
+        """Never set; its waits take no time: they move the clock, and the second one oversleeps."""
+
+        def wait(self, timeout: float | None = None) -> bool:
+            paused.append((round((clock.now - began) * 1000), rds.xlen(s.stream_iot)))
+            clock.sleep(timeout + (0.25 if len(paused) == 2 else 0.0))  # a busy machine's late tick
+            return self.is_set()
+
     start = int(time.time() * 1000)
-    run_live(sim, rds, streams, start, duration_s=0.6, stop=threading.Event(), tick_s=0.1)
+    # Ticks of 1/8 s: binary fractions, so the clock adds up exactly.
+    written = run_live(sim, rds, s.streams, start, duration_s=0.6, stop=Stop(), tick_s=0.125, monotonic=clock.monotonic)
     readings = rds.xrange(s.stream_iot)
-    assert 595 <= len(readings) <= 600
-    assert all(start <= _ts_ms(f[b"ts"]) < start + 600 for _, f in readings)
+    assert len(readings) == 600  # 1000 a second for 0.6 s of the clock
+    assert written == len(readings) + rds.xlen(s.stream_complaints) + rds.xlen(s.stream_datacenter)
+    assert paused == [(0, 0), (125, 125), (500, 500)]  # never ahead of the clock; the late tick made up at once
+    # Each 100 ms of event time holds its 100 readings, the late tick's 375 ms as well.
+    assert Counter((_ts_ms(f[b"ts"]) - start) // 100 for _, f in readings) == {i: 100 for i in range(6)}
