@@ -106,7 +106,7 @@ def test_static_assets_are_cacheable_and_health_answers(served, accounts):
     account = accounts["viewer"]
     viewer.post(served.url + "/login", data={"username": account.username, "password": account.password}, timeout=10)
     html = viewer.get(served.url + "/wall", timeout=5).text
-    asset = re.search(r'/assets/ioc_live\.css\?m=[\d.]+', html).group(0)
+    asset = re.search(r"/assets/ioc_live\.css\?m=[\d.]+", html).group(0)
     suite = re.search(r'/_dash-component-suites/dash/deps/[^"]+\.js', html).group(0)
     for path in (asset, suite, "/geo/districts.geojson"):
         response = viewer.get(served.url + path, timeout=5)
