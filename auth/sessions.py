@@ -71,18 +71,7 @@ def judge_session(row: Mapping | None, now: datetime, address: str) -> SessionCh
         )
     if row["ended_at"] is not None or row["expires_at"] <= now:
         return SessionCheck(None, Refusal.SIGNED_OUT)
-    if row["disabled_at"] is not None:
-        return SessionCheck(None, Refusal.DISABLED)
-    return SessionCheck(
-        Principal(
-            row["username"],
-            Role(row["role"]),
-            address,
-            row["full_name"],
-            user_id=row["user_id"],
-            session_id=row["session_id"],
-        )
-    )
+    return user_principal({**row, "id": row["user_id"]}, address, "session", row["session_id"])
 
 
 def user_principal(user: Mapping, address: str, via: str, session_id: int | None = None) -> SessionCheck:

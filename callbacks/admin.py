@@ -11,6 +11,7 @@ from auth.admin import Issued
 from auth.command import Refused
 from auth.roles import Permission
 from auth.web import current_principal, requires
+from callbacks.clicks import clicked
 from layouts import admin as view
 from layouts import ids
 
@@ -18,9 +19,6 @@ from layouts import ids
 def register(app: Dash, services) -> None:
     settings = services.settings
     commands = lambda: services.access_commands  # noqa: E731 - built on first use, after gunicorn forked
-
-    def clicked() -> bool:
-        return bool(ctx.triggered_id) and bool(ctx.triggered and ctx.triggered[0]["value"])
 
     def run(action, changed: int | None, *args: object):
         """Run a command; its message (or refusal) and the bumped change counter."""

@@ -11,16 +11,13 @@ from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from auth.command import Refused
 from auth.roles import Permission
 from auth.web import current_principal, requires
+from callbacks.clicks import clicked
 from layouts import alerts as view
 from layouts import ids
 
 
 def register(app: Dash, services) -> None:
     tz = services.settings.city_timezone
-
-    def clicked() -> bool:
-        """A button was clicked (not merely drawn: re-rendered buttons fire with ``n_clicks`` None)."""
-        return bool(ctx.triggered_id) and bool(ctx.triggered and ctx.triggered[0]["value"])
 
     def perform(action: str, args: dict, changed: int | None) -> tuple[str, object]:
         try:
