@@ -113,19 +113,24 @@ def create_session(
 
 # One query answers "who holds this cookie" for people and displays alike, with what makes it invalid.
 SESSION_LOOKUP = """
-SELECT s.id AS session_id, s.expires_at, s.ended_at,
+SELECT s.token_sha256, s.id AS session_id, s.expires_at, s.ended_at,
        u.id AS user_id, u.username, u.full_name, u.role, u.disabled_at,
        d.id AS display_id, d.name AS display_name, d.playlist, d.interval_s, d.revoked_at
 FROM auth_sessions s
 LEFT JOIN auth_users u ON u.id = s.user_id
 LEFT JOIN auth_displays d ON d.id = s.display_id
-WHERE s.token_sha256 = %s
 """
 
 
 def session(conn: psycopg.Connection, digest: bytes) -> dict | None:
     """The session with this token digest and its user or display, valid or not."""
-    return _one(conn, SESSION_LOOKUP, (digest,))
+    return _one(conn, SESSION_LOOKUP + " WHERE s.token_sha256 = %s", (digest,))
+
+
+def sessions(conn: psycopg.Connection, digests: Sequence[bytes]) -> dict[bytes, dict]:
+    """Several sessions at once (a process re-checking the displays it serves), by token digest."""
+    rows = _all(conn, SESSION_LOOKUP + " WHERE s.token_sha256 = ANY(%s)", (list(digests),))
+    return {bytes(row["token_sha256"]): row for row in rows}
 
 
 def end_session(conn: psycopg.Connection, digest: bytes) -> int | None:

@@ -179,3 +179,25 @@ def test_through_a_database_outage_a_wall_stays_on_and_a_person_is_not_let_in_bl
     assert access.check_session(wall.token, "10.0.0.60").principal.name == "display:hall"
     with pytest.raises(psycopg.OperationalError):
         access.check_session(person.token, "10.0.0.61")  # the gate answers 503: nobody is let in unchecked
+
+
+def test_a_process_rechecks_all_its_walls_in_one_query(test_settings, conn_factory, rds, clock, commands):
+    opened = []
+
+    def counting_connect():
+        opened.append(1)
+        return conn_factory()
+
+    limiter = AttemptLimiter(rds, f"{test_settings.consumer_group}:signin", 100, clock=lambda: clock.mono)
+    access = AccessService(counting_connect, limiter, bootstrap.access_policy(test_settings), now=lambda: clock.now,
+                           monotonic=lambda: clock.mono)  # fmt: skip
+    walls = []
+    for name in ("hall-a", "hall-b", "hall-c"):
+        walls.append(access.exchange_display_token(commands.issue_display(ADMIN, name, ["map"], 15).secret, "x").token)
+        assert access.check_session(walls[-1], "10.0.1.1").principal is not None
+    commands.revoke_display(ADMIN, "hall-b")
+    clock.advance(30)
+    opened.clear()
+    checks = [access.check_session(token, "10.0.1.1") for token in walls]
+    assert [c.refusal for c in checks] == [None, Refusal.DISPLAY_REVOKED, None]
+    assert len(opened) == 1  # three walls, one query
