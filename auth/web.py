@@ -23,6 +23,7 @@ import psycopg
 import redis
 from dash import Dash
 from jinja2 import Environment, PackageLoader, select_autoescape
+from werkzeug.exceptions import HTTPException
 
 from auth import audit
 from auth.addresses import client_address, is_trusted, parse_networks
@@ -146,7 +147,10 @@ class Gate:
 
     def _permission(self, path: str) -> Permission | None:
         if path == "/_dash-update-component":
-            body = flask.request.get_json(silent=True)
+            try:  # not silent=True: werkzeug caches the two kinds apart, and Dash would parse the body again
+                body = flask.request.get_json()
+            except HTTPException:
+                return None
             output = body.get("output") if isinstance(body, Mapping) else None
             if not isinstance(output, str):
                 return None
