@@ -191,9 +191,13 @@ class Gate:
             return _page(200, None, target=target)
         if not self._same_origin():
             return _page(403, "Refused: the sign-in form was sent from another site.", target=target)
-        result = self.services.access.sign_in(
-            request.form.get("username", "")[:200], request.form.get("password", "")[:1000], self.address()
-        )
+        try:
+            result = self.services.access.sign_in(
+                request.form.get("username", "")[:200], request.form.get("password", "")[:1000], self.address()
+            )
+        except (psycopg.Error, redis.RedisError):
+            log.exception("sign-in could not be checked")
+            return _page(503, UNAVAILABLE, target=target)
         if result.token is None:
             response = _page(
                 429 if result.rate_limited else 401,

@@ -323,3 +323,18 @@ def test_the_audit_trail_refuses_update_delete_and_truncate(site):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 conn.execute(statement)
         assert conn.execute("SELECT count(*) FROM audit_log WHERE action = 'probe'").fetchone()[0] == 1
+
+
+def test_with_the_database_down_sign_in_and_pages_answer_503_with_a_sentence(own_database):
+    from tests.integration.conftest import refuse_connections
+
+    settings, admin_conn, name = own_database
+    add_accounts(settings)
+    client = create_app(settings).server.test_client()
+    viewer = ACCOUNTS["viewer"]
+    assert client.post("/login", data={"username": viewer.username, "password": viewer.password}).status_code == 303
+    refuse_connections(admin_conn, name)
+    layout = client.get("/_dash-layout")
+    assert layout.status_code == 503 and "does not answer" in layout.json["message"]
+    signin = client.post("/login", data={"username": viewer.username, "password": viewer.password})
+    assert signin.status_code == 503 and "does not answer" in signin.text
