@@ -1,13 +1,26 @@
 // Live views (overview, wall): the sensor dot, wall rotation and the freshness indicator.
 // Referenced from Python as {"variable": "ioc.live.<name>"} and as clientside callbacks "live".
 window.ioc = window.ioc || {};
+
+// Tooltip content as DOM text, one line per argument. Leaflet puts a *string* tooltip in innerHTML, and device
+// ids, rule summaries and site names come from producers we do not control: never hand Leaflet a string.
+window.ioc.textLines = function () {
+    const box = document.createElement("div");
+    Array.prototype.filter.call(arguments, function (line) { return line !== undefined && line !== null && line !== ""; })
+        .forEach(function (line, i) {
+            if (i > 0) { box.appendChild(document.createElement("br")); }
+            box.appendChild(document.createTextNode(String(line)));
+        });
+    return box;
+};
+
 window.ioc.live = {
     sensorPoint: function (feature, latlng, context) {
         const hideout = (context && context.hideout) || {};
         const colours = hideout.colours || ["#2e9d5b", "#f0a202", "#d7263d", "#8a8f98"];
         const colour = colours[feature.properties.s] || colours[colours.length - 1];
         return L.circleMarker(latlng, {radius: hideout.radius || 3.5, weight: 0, fillColor: colour, fillOpacity: 0.95})
-            .bindTooltip(feature.properties.id);
+            .bindTooltip(window.ioc.textLines(feature.properties.id));
     },
     // An open alert: a ring in its severity's colour, the summary as tooltip (also used by the city map page).
     alertPoint: function (feature, latlng, context) {
@@ -16,7 +29,7 @@ window.ioc.live = {
         const p = feature.properties;
         return L.circleMarker(latlng, {radius: hideout.radius || 9, weight: 3, color: colours[p.severity] || "#d7263d",
                                        fill: true, fillOpacity: 0.15, className: "alert-marker alert-" + p.severity})
-            .bindTooltip(p.severity + " · " + p.rule + " · " + p.subject + (p.summary ? "<br>" + p.summary : ""));
+            .bindTooltip(window.ioc.textLines(p.severity + " · " + p.rule + " · " + p.subject, p.summary));
     },
 };
 

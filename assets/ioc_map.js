@@ -6,7 +6,7 @@ window.ioc.map = {
         const colours = (context && context.hideout && context.hideout.colours) || ["#2e9d5b", "#f0a202", "#d7263d", "#8a8f98"];
         const colour = colours[feature.properties.s] || colours[colours.length - 1];
         return L.circleMarker(latlng, {radius: 6, weight: 1, color: "#1b1f24", fillColor: colour, fillOpacity: 0.9})
-            .bindTooltip(feature.properties.id);
+            .bindTooltip(window.ioc.textLines(feature.properties.id));  // text, never HTML (ioc_live.js)
     },
     densityStyle: function (feature, context) {
         const hideout = (context && context.hideout) || {};

@@ -7,6 +7,7 @@ workers, and Debian's Chromium driven by Playwright. Waits are bounded retries, 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -16,8 +17,10 @@ import psycopg
 import pytest
 
 import bootstrap
+from alerts import console
 from settings import Settings
 from tests.e2e import feed
+from tests.integration.alerting import Receiver, with_receivers, write_rules
 from tests.integration.conftest import wait_until
 from tests.isolation import isolated
 from tests.served import REPO, Account, Served, add_accounts, child_env, free_port, http_status  # noqa: F401
@@ -188,3 +191,86 @@ def settle(page, quiet_s: float = 0.8, timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"{page.url} kept calling back for {timeout} s")
         page.wait_for_timeout(50)  # yields to Playwright's event loop, which records the requests
+
+
+# --- alerting for the browser tests: an evaluator and a sender (threads) and a second dashboard ------------------
+E2E_RULES = """
+[[rule]]
+id = "e2e_pm25_device"
+type = "threshold"
+severity = "critical"
+summary = "PM2.5 at {subject} reads {value:.0f} µg/m³ (limit {threshold:.0f})"
+labels = { team = "environment" }
+match = { kind = "air_quality" }
+metric = "pm25"
+subject = "device"
+reduce = "last"
+threshold = 900
+keep_firing_for = "1h"
+
+[[rule]]
+id = "e2e_pue_site"
+type = "aggregate"
+severity = "warning"
+summary = "PUE at {subject} is {value:.2f}"
+labels = { team = "energy" }
+function = "pue"
+window = "1m"
+threshold = 5
+keep_firing_for = "1h"
+"""
+FUTIAN = {"lat": "22.543100", "lon": "114.059600"}
+
+
+class Alerting:
+    """A second dashboard whose alert store notifies the receiver, an evaluator and a sender (threads)."""
+
+    def __init__(self, settings: Settings, receiver: Receiver, server: Served) -> None:
+        self.settings, self.receiver, self.server = settings, receiver, server
+
+    def types(self) -> list[str]:
+        return [d.json["type"] for d in self.receiver.deliveries]
+
+
+@pytest.fixture(scope="module")
+def alerting(e2e_settings: Settings, served, tmp_path_factory) -> Iterator[Alerting]:
+    tmp = tmp_path_factory.mktemp("alerting")
+    receiver = Receiver().start()
+    settings = with_receivers(e2e_settings, receiver, alert_rules_file=write_rules(tmp / "rules.toml", E2E_RULES),
+                              alert_consumer_group=f"{e2e_settings.consumer_group}-alerts", http_port=free_port(),
+                              alert_tick_s=0.2)  # fmt: skip
+    secrets = json.dumps([{**r.model_dump(), "secret": r.secret.get_secret_value()} for r in settings.alert_receivers])
+    server = Served(settings, tmp / "gunicorn.log", workers=1, env={"IOC_ALERT_RECEIVERS": secrets})
+    stop = threading.Event()
+    evaluator, sender = bootstrap.alert_evaluator(settings), bootstrap.alert_sender(settings)
+    threads = [threading.Thread(target=w.run, args=(stop.is_set,), daemon=True) for w in (evaluator, sender)]
+    for thread in threads:
+        thread.start()
+    server.start()
+    try:
+        yield Alerting(settings, receiver, server)
+    finally:
+        server.stop()
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+        receiver.stop()
+
+
+def fire(alerting: Alerting, device_id: str, unit: str = "ug/m3", **extra: str) -> dict:
+    """A reading far over the rule's limit, XADDed once the evaluator reads the stream; the alert it fires."""
+    settings = alerting.settings
+    client = bootstrap.redis_client(settings)
+    group = settings.alert_consumer_group.encode()
+    wait_until(lambda: any(g["name"] == group for g in client.xinfo_groups(settings.stream_iot)),
+               what="the evaluator's consumer group")  # fmt: skip
+    client.xadd(settings.stream_iot, {"device_id": device_id, "kind": "air_quality", "metric": "pm25",
+                                      "value": "987", "unit": unit, **FUTIAN, **extra})  # fmt: skip
+
+    def fired() -> dict | None:
+        with bootstrap.db_connection(settings) as conn:
+            return next((a for a in console.open_alerts(conn) if a["subject"] == device_id), None)
+
+    return wait_until(fired, timeout=20, what=f"an alert about {device_id}")
+
+

@@ -5,90 +5,17 @@ also shows on the map and the overview while it is open. A viewer's console has 
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 from standardwebhooks.webhooks import Webhook
 
 import bootstrap
-from alerts import console
-from settings import Settings
-from tests.e2e.conftest import Served, _page, free_port, screenshot, settle
-from tests.integration.alerting import SECRET, Receiver, with_receivers, write_rules
+from tests.e2e.conftest import _page, fire, screenshot, settle
+from tests.integration.alerting import SECRET
 from tests.integration.conftest import wait_until
-
-RULES = """
-[[rule]]
-id = "e2e_pm25_device"
-type = "threshold"
-severity = "critical"
-summary = "PM2.5 at {subject} reads {value:.0f} µg/m³ (limit {threshold:.0f})"
-labels = { team = "environment" }
-match = { kind = "air_quality" }
-metric = "pm25"
-subject = "device"
-reduce = "last"
-threshold = 900
-keep_firing_for = "1h"
-"""
-FUTIAN = {"lat": "22.543100", "lon": "114.059600"}
-
-
-class Alerting:
-    """A second dashboard whose alert store notifies the receiver, an evaluator and a sender (threads)."""
-
-    def __init__(self, settings: Settings, receiver: Receiver, server: Served) -> None:
-        self.settings, self.receiver, self.server = settings, receiver, server
-
-    def types(self) -> list[str]:
-        return [d.json["type"] for d in self.receiver.deliveries]
-
-
-@pytest.fixture(scope="module")
-def alerting(e2e_settings: Settings, served, tmp_path_factory) -> Iterator[Alerting]:
-    tmp = tmp_path_factory.mktemp("alerting")
-    receiver = Receiver().start()
-    settings = with_receivers(e2e_settings, receiver, alert_rules_file=write_rules(tmp / "rules.toml", RULES),
-                              alert_consumer_group=f"{e2e_settings.consumer_group}-alerts", http_port=free_port(),
-                              alert_tick_s=0.2)  # fmt: skip
-    secrets = json.dumps([{**r.model_dump(), "secret": r.secret.get_secret_value()} for r in settings.alert_receivers])
-    server = Served(settings, tmp / "gunicorn.log", workers=1, env={"IOC_ALERT_RECEIVERS": secrets})
-    stop = threading.Event()
-    evaluator, sender = bootstrap.alert_evaluator(settings), bootstrap.alert_sender(settings)
-    threads = [threading.Thread(target=w.run, args=(stop.is_set,), daemon=True) for w in (evaluator, sender)]
-    for thread in threads:
-        thread.start()
-    server.start()
-    try:
-        yield Alerting(settings, receiver, server)
-    finally:
-        server.stop()
-        stop.set()
-        for thread in threads:
-            thread.join(10)
-        receiver.stop()
-
-
-def fire(alerting: Alerting, device_id: str) -> dict:
-    """A reading far over the rule's limit, XADDed once the evaluator reads the stream; the alert it fires."""
-    settings = alerting.settings
-    client = bootstrap.redis_client(settings)
-    group = settings.alert_consumer_group.encode()
-    wait_until(lambda: any(g["name"] == group for g in client.xinfo_groups(settings.stream_iot)),
-               what="the evaluator's consumer group")  # fmt: skip
-    client.xadd(settings.stream_iot, {"device_id": device_id, "kind": "air_quality", "metric": "pm25",
-                                      "value": "987", "unit": "ug/m3", **FUTIAN})  # fmt: skip
-
-    def fired() -> dict | None:
-        with bootstrap.db_connection(settings) as conn:
-            return next((a for a in console.open_alerts(conn) if a["subject"] == device_id), None)
-
-    return wait_until(fired, timeout=20, what=f"an alert about {device_id}")
 
 
 @pytest.fixture
