@@ -16,6 +16,7 @@ from dash import Dash
 from flask import jsonify, redirect, send_file
 
 import bootstrap
+from auth import headers as security_headers
 from auth import web as auth_web
 from auth.roles import Permission
 from auth.web import current_principal
@@ -36,12 +37,15 @@ def create_app(settings: Settings | None = None) -> Dash:
     # /assets URLs carry Dash's ?m=<mtime> stamp, so browsers may keep them; component suites are fingerprinted
     # and Dash already marks those cacheable for a year.
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = settings.static_max_age_s
+    # Dash's own requests are a few kilobytes; a body past this is refused (413) before anything parses it.
+    app.server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     # A function: Dash calls it per page load, so the header shows this person's pages and name.
     app.layout = lambda: app_shell(current_principal())
     _guard_pages()
     _serialise_first_request_setup(app)
     services = bootstrap.DashboardServices(settings)
     auth_web.install(app, services)
+    security_headers.install(app, settings.map_tile_url)
     register_callbacks(app, services)
 
     @app.server.get("/geo/districts.geojson")

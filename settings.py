@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     static_max_age_s: int = Field(
         86_400, ge=0, description="Cache lifetime browsers are told for /assets (busted by Dash's ?m= stamp)."
     )
+    max_request_bytes: int = Field(
+        1_048_576, ge=65_536, description="Largest request body the dashboard reads; larger ones get 413 unread."
+    )
     live_refresh_ms: int = Field(
         1000,
         ge=200,

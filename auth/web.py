@@ -124,6 +124,9 @@ class Gate:
             return None
         if request.method not in ("GET", "HEAD") and not self._same_origin():
             return _refuse(403, "cross_origin", "Refused: this request came from another site.")
+        if (request.content_length or 0) > self.settings.max_request_bytes:
+            return _refuse(413, "too_large", f"Refused: a request body is at most {self.settings.max_request_bytes:,} "
+                                             "bytes.")  # fmt: skip
         if path == "/wall" and "token" in request.args:
             return self.exchange_display_token()
         try:
