@@ -12,6 +12,7 @@ import binascii
 import json
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -290,10 +291,26 @@ class Settings(BaseSettings):
             raise ValueError("city_bounds must be west<east and south<north, in degrees")
         return value
 
+    def redacted(self) -> dict[str, object]:
+        """Every setting as ``ioc config`` prints it: passwords in URLs and receivers' secrets masked."""
+        shown: dict[str, object] = {}
+        for name, value in self.model_dump().items():
+            shown[name] = mask_url_password(value) if isinstance(value, str) and "://" in value else value
+        return shown
+
     @property
     def streams(self) -> dict[str, str]:
         """Kind of event → stream name."""
         return {"iot": self.stream_iot, "complaints": self.stream_complaints, "datacenter": self.stream_datacenter}
+
+
+def mask_url_password(url: str) -> str:
+    """``postgresql://ioc:s3cret@db/ioc`` → ``postgresql://ioc:***@db/ioc``; a URL without one unchanged."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def load_settings(**overrides: object) -> Settings:

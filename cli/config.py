@@ -22,9 +22,9 @@ def settings_table() -> str:
 @click.command()
 @click.option("--reference", is_flag=True, help="Print the Markdown table of every setting with its default.")
 def config(reference: bool) -> None:
-    """Show the settings in effect (from IOC_* environment variables)."""
+    """Show the settings in effect (from IOC_* environment variables); passwords and secrets are masked."""
     if reference:
         click.echo(settings_table())
         return
-    for name, value in load_settings().model_dump().items():
+    for name, value in load_settings().redacted().items():
         click.echo(f"IOC_{name.upper()}={value}")

@@ -29,3 +29,13 @@ def test_bad_settings_are_refused_clearly(monkeypatch):
     monkeypatch.setenv("IOC_INGEST_BATCH", "0")
     with pytest.raises(ValidationError, match="ingest_batch"):
         Settings()
+
+
+def test_ioc_config_masks_passwords_and_secrets(monkeypatch):
+    monkeypatch.setenv("IOC_DATABASE_URL", "postgresql://ioc:s3cret@db:5432/ioc")
+    monkeypatch.setenv("IOC_REDIS_URL", "redis://:r3dis@cache:6379/0")
+    monkeypatch.setenv("IOC_ALERT_RECEIVERS", '[{"name": "ops", "url": "https://hooks.example.org/x", '
+                                              '"secret": "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3"}]')
+    shown = str(Settings().redacted())
+    assert "s3cret" not in shown and "r3dis" not in shown and "MDEyMzQ1" not in shown
+    assert "postgresql://ioc:***@db:5432/ioc" in shown and "redis://:***@cache:6379/0" in shown
