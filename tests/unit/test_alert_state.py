@@ -9,7 +9,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from alerts import webhooks
-from alerts.retry import RetryPolicy, ceiling, decide, retry_after_s
+from alerts.retry import RetryPolicy, ceiling, decide
 from alerts.state import Action, InvalidTransition, Status, next_status, notifies, silence_matches
 from settings import WebhookReceiver
 
@@ -58,12 +58,6 @@ def test_outcomes():
     late = decide(policy, status=None, retry_after=None, attempts=9, age_s=2999, now=NOW, rng=rng)
     assert late.retry_in_s is None and "gave up after 9 attempts" in late.reason
     assert decide(policy, status=302, retry_after=None, attempts=1, age_s=0, now=NOW, rng=rng).retry_in_s is not None
-
-
-def test_retry_after_as_seconds_or_http_date():
-    assert retry_after_s("30", NOW) == 30
-    assert retry_after_s("Tue, 24 Nov 2026 08:31:00 GMT", NOW) == 60
-    assert retry_after_s("soon", NOW) is None and retry_after_s(None, NOW) is None
 
 
 def test_our_signature_verifies_with_the_reference_library_and_theirs_matches_ours():
