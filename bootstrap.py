@@ -375,5 +375,5 @@ def alert_sender(settings: Settings):
                          give_up_after_s=settings.alert_retry_for_s)  # fmt: skip
     return Sender(lambda: db_connection(settings), settings.db_schema, {r.name: r for r in settings.alert_receivers},
                   settings.alert_webhook_allowed_hosts, policy, settings.alert_webhook_timeout_s,
-                  settings.alert_sender_threads)  # fmt: skip
+                  settings.alert_sender_threads, per_receiver=settings.alert_sender_per_receiver)  # fmt: skip
 # --- end alerts ----------------------------------------------------------------------------------------------

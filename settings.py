@@ -226,7 +226,9 @@ class Settings(BaseSettings):
         (), description="Hosts receivers may point at, comma-separated (`*.example.org` for subdomains); "
         "any other receiver is refused at start.",
     )
-    alert_webhook_timeout_s: float = Field(15.0, gt=0, description="How long one webhook POST may take.")
+    alert_webhook_timeout_s: float = Field(
+        15.0, gt=0, description="How long one webhook POST may take in all: connect, send, reply and body."
+    )
     alert_retry_base_s: float = Field(5.0, gt=0, description="First webhook retry ceiling; it doubles each try.")
     alert_retry_max_delay_s: float = Field(3600.0, gt=0, description="Largest pause between two webhook tries.")
     alert_retry_for_s: float = Field(
@@ -234,6 +236,10 @@ class Settings(BaseSettings):
     )
     alert_sender_threads: int = Field(
         4, ge=1, le=64, description="Webhook deliveries in flight at once per `ioc alerts run` process."
+    )
+    alert_sender_per_receiver: int = Field(
+        2, ge=1, le=64, description="Webhook deliveries in flight at once to any one receiver, per process; keep it "
+        "below `IOC_ALERT_SENDER_THREADS` so a slow receiver leaves threads for the others.",
     )
 
     @field_validator("alert_receivers", mode="before")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -88,7 +90,58 @@ class Receiver:
         return [d.message_id for d in self.deliveries]
 
 
-def with_receivers(settings: Settings, *receivers: Receiver, **overrides: object) -> Settings:
+class Stalling:
+    """A TCP server on 127.0.0.1 that accepts every connection and never completes an answer.
+
+    ``trickle`` None: it says nothing at all. Otherwise it starts a 200 reply and then sends one byte of a
+    header every ``trickle`` seconds, for ever: each read gets data in time, so only a deadline on the whole
+    POST ends it.
+    """
+
+    def __init__(self, trickle: float | None = None) -> None:
+        self.trickle = trickle
+        self.connections: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._stopped = threading.Event()
+
+    def start(self) -> Stalling:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            if self._stopped.is_set():
+                conn.close()
+            if self.trickle is not None:
+                threading.Thread(target=self._dribble, args=(conn,), daemon=True).start()
+
+    def _dribble(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nx-slow: ")
+            while not self._stopped.wait(self.trickle):
+                conn.sendall(b"a")
+
+    def stop(self) -> None:
+        self._stopped.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept(); close() alone would leave it listening
+        self._listener.close()
+        for conn in self.connections:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/ioc"
+
+
+def with_receivers(settings: Settings, *receivers: Receiver | Stalling, **overrides: object) -> Settings:
     """Settings whose webhooks go to these local receivers (127.0.0.1 allowed)."""
     configured = tuple(WebhookReceiver(name=f"r{i}", url=r.url, secret=SECRET) for i, r in enumerate(receivers))
     return settings.model_copy(update={"alert_receivers": configured, "alert_webhook_allowed_hosts": ("127.0.0.1",),
@@ -116,4 +169,4 @@ def write_rules(path: Path, text: str) -> Path:
     return path
 
 
-__all__ = ["Receiver", "Delivery", "SECRET", "with_receivers", "alerts_env", "start_alerts", "write_rules"]
+__all__ = ["Receiver", "Stalling", "Delivery", "SECRET", "with_receivers", "alerts_env", "start_alerts", "write_rules"]

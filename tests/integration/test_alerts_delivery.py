@@ -1,5 +1,6 @@
-"""Webhook delivery against a real HTTP receiver on 127.0.0.1: signatures, retries, Retry-After, dead letters,
-and at-least-once delivery across a sender killed mid-request (a real process, SIGKILL)."""
+"""Webhook delivery against real HTTP receivers on 127.0.0.1: signatures, retries, Retry-After, dead letters,
+at-least-once delivery across a sender killed mid-request (a real process, SIGKILL), and receivers that answer
+badly or never, beside a good one."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import bootstrap
 from alerts import console
 from alerts.evaluate import Condition
 from alerts.webhooks import ReceiverRefused
-from tests.integration.alerting import SECRET, Receiver, start_alerts, with_receivers
+from tests.integration.alerting import SECRET, Receiver, Stalling, start_alerts, with_receivers
 from tests.integration.conftest import count, holds_for, wait_until
 
 pytestmark = pytest.mark.integration
@@ -138,7 +139,8 @@ def test_a_sender_killed_mid_delivery_resends_on_restart(test_settings, receiver
         return 200, {}
 
     receiver.respond = hold_the_first
-    settings = with_receivers(test_settings, receiver, **FAST)
+    # The killed sender's lease runs for the deadline (5 s) plus a margin; then the message is due again.
+    settings = with_receivers(test_settings, receiver, **FAST, alert_webhook_timeout_s=5.0)
     queue(settings, cond("futian"))
     first = start_alerts(settings, "--no-evaluate", log=tmp_path / "first.log")
     try:
@@ -150,10 +152,97 @@ def test_a_sender_killed_mid_delivery_resends_on_restart(test_settings, receiver
     assert count(db, "SELECT count(*) FROM alert_outbox WHERE status = 'pending'") == 1
     second = start_alerts(settings, "--no-evaluate", log=tmp_path / "second.log")
     try:
-        wait_until(lambda: len(receiver.deliveries) == 2, what="the resend after restart")
+        wait_until(lambda: len(receiver.deliveries) == 2, timeout=90, what="the resend once the lease ran out")
         wait_until(lambda: count(db, "SELECT count(*) FROM alert_outbox WHERE status = 'delivered'") == 1)
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0
     assert receiver.deliveries[0].message_id == receiver.deliveries[1].message_id
     assert count(db, "SELECT attempts FROM alert_outbox") == 1  # the killed attempt never committed
+
+
+def outbox(db, receiver: str) -> list[tuple]:
+    """(message_id, status, attempts, last_status, last_error) of one receiver's messages."""
+    return db.execute("SELECT message_id, status, attempts, last_status, last_error FROM alert_outbox"
+                      " WHERE receiver = %s ORDER BY id", (receiver,)).fetchall()  # fmt: skip
+
+
+def test_hostile_receivers_cannot_stop_deliveries_to_a_good_one(test_settings, receiver, run_sender, db):
+    superscript = Receiver(respond=lambda d: (503, {"Retry-After": "²"})).start()  # '²'.isdigit() is True
+    zero = Receiver(respond=lambda d: (503, {"Retry-After": "0"})).start()
+    silent = Stalling().start()  # accepts the connection, never answers
+    hostile = {**FAST, "alert_retry_for_s": 6.0, "alert_webhook_timeout_s": 1.0, "alert_sender_threads": 4,
+               "alert_sender_per_receiver": 1}  # fmt: skip
+    settings = with_receivers(test_settings, receiver, superscript, zero, silent, **hostile)
+    try:
+        sender = run_sender(settings)
+        queue(settings, *(cond(f"district-{i}") for i in range(6)))
+        good = {row[0] for row in outbox(db, "r0")}
+        wait_until(lambda: set(receiver.ids()) >= good, what="every message at the good receiver")
+        wait_until(lambda: all(status == "delivered" for _, status, *_ in outbox(db, "r0")), what="recorded")
+        assert set(receiver.ids()) == good and len(good) == 6  # each with the webhook-id it was queued with
+        wait_until(lambda: count(db, "SELECT count(*) FROM alert_outbox WHERE status = 'dead'") == 18,
+                   timeout=60, what="the hostile receivers' messages dead-lettered")  # fmt: skip
+        for name in ("r1", "r2"):  # 503s: retried by the policy (the first retry is due 0.2 s on), then given up
+            for _, _, attempts, last_status, last_error in outbox(db, name):
+                assert attempts >= 2 and last_status == 503 and "gave up" in last_error, (name, last_error)
+        # "Retry-After: 0" waits the base (0.2 s) each time, so the 6 s give-up admits 6 / 0.2 + 1 attempts at
+        # most, however fast or slow the machine; honoured as 0 it would be a tight loop of hundreds.
+        assert max(attempts for _, _, attempts, *_ in outbox(db, "r2")) <= 31
+        for _, _, attempts, last_status, last_error in outbox(db, "r3"):
+            assert attempts >= 1 and last_status is None and "DeadlinePassed" in last_error, last_error
+        assert sender.delivering() == 4  # no thread died of a reply
+    finally:
+        for server in (superscript, zero, silent):
+            server.stop()
+
+
+def test_a_receiver_that_never_answers_takes_only_its_share_of_the_threads(test_settings, receiver, run_sender, db):
+    silent = Stalling().start()
+    # The deadline is far away, so only the per-receiver cap can leave a thread for the good receiver.
+    settings = with_receivers(test_settings, silent, receiver, **FAST, alert_webhook_timeout_s=600.0,
+                              alert_sender_threads=2, alert_sender_per_receiver=1)  # fmt: skip
+    try:
+        queue(with_receivers(test_settings, silent), *(cond(f"early-{i}") for i in range(3)))  # first in line
+        queue(settings, *(cond(f"district-{i}") for i in range(3)))
+        run_sender(settings)
+        good = {row[0] for row in outbox(db, "r1")}
+        wait_until(lambda: set(receiver.ids()) == good, what="every message at the good receiver")
+        wait_until(lambda: silent.connections, what="a delivery waiting on the silent receiver")
+        # That delivery holds no row lock (a lock held elsewhere fails this at once) but a lease on its message.
+        with db.transaction():
+            db.execute("SET LOCAL lock_timeout = '1ms'")
+            assert len(db.execute("SELECT id FROM alert_outbox WHERE receiver = 'r0' FOR UPDATE").fetchall()) == 6
+        leased = count(db, "SELECT count(*) FROM alert_outbox WHERE receiver = 'r0' AND attempts = 0"
+                           " AND next_attempt_at > now() + interval '300 seconds'")  # fmt: skip
+        assert leased == 1  # one at a time: the others wait for the receiver's one slot
+    finally:
+        silent.stop()
+
+
+def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_deadline(test_settings, run_sender, db):
+    trickle = Stalling(trickle=0.05).start()  # every read gets a byte well within any socket timeout
+    settings = with_receivers(test_settings, trickle, **FAST, alert_webhook_timeout_s=1.0)
+    try:
+        run_sender(settings)
+        queue(settings, cond("futian"))
+        wait_until(lambda: count(db, "SELECT attempts FROM alert_outbox") >= 2, what="a second attempt")
+        [(_, status, _, last_status, last_error)] = outbox(db, "r0")
+        assert status == "pending" and last_status is None and "within 1 s" in last_error, last_error
+    finally:
+        trickle.stop()
+
+
+def test_a_sender_whose_lease_ran_out_does_not_overwrite_the_next_claim(test_settings, receiver, run_sender, db,
+                                                                         caplog):  # fmt: skip
+    release = threading.Event()
+    receiver.respond = lambda d: (release.wait(30), (204, {}))[1]
+    run_sender(with_receivers(test_settings, receiver, **FAST, alert_sender_threads=1))
+    queue(with_receivers(test_settings, receiver), cond("futian"))
+    wait_until(lambda: receiver.deliveries, what="the delivery in flight")
+    # What another sender does once this one's lease has run out: claim the message for itself.
+    db.execute("UPDATE alert_outbox SET next_attempt_at = now() + interval '1 hour'")
+    release.set()
+    wait_until(lambda: "the lease ran out" in caplog.text, what="the late outcome refused")
+    [(_, status, attempts, last_status, _)] = outbox(db, "r0")
+    assert (status, attempts, last_status) == ("pending", 0, None)  # the new claim's to record
