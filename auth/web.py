@@ -157,7 +157,7 @@ class Gate:
             output = body.get("output") if isinstance(body, Mapping) else None
             if not isinstance(output, str):
                 return None
-            if output not in self._callbacks:  # Dash adds its page router at the first request: look again
+            if len(self._callbacks) != len(self.app.callback_map):  # Dash adds its router at the first request
                 self._callbacks = callback_permissions(self.app)
             return self._callbacks.get(output)
         return next((p for prefix, p in ROUTE_PERMISSIONS if path.startswith(prefix)), Permission.WATCH_WALL)

@@ -257,7 +257,7 @@ def alerting(e2e_settings: Settings, served, tmp_path_factory) -> Iterator[Alert
         receiver.stop()
 
 
-def fire(alerting: Alerting, device_id: str, unit: str = "ug/m3", **extra: str) -> dict:
+def fire(alerting: Alerting, device_id: str) -> dict:
     """A reading far over the rule's limit, XADDed once the evaluator reads the stream; the alert it fires."""
     settings = alerting.settings
     client = bootstrap.redis_client(settings)
@@ -265,7 +265,7 @@ def fire(alerting: Alerting, device_id: str, unit: str = "ug/m3", **extra: str) 
     wait_until(lambda: any(g["name"] == group for g in client.xinfo_groups(settings.stream_iot)),
                what="the evaluator's consumer group")  # fmt: skip
     client.xadd(settings.stream_iot, {"device_id": device_id, "kind": "air_quality", "metric": "pm25",
-                                      "value": "987", "unit": unit, **FUTIAN, **extra})  # fmt: skip
+                                      "value": "987", "unit": "ug/m3", **FUTIAN})  # fmt: skip
 
     def fired() -> dict | None:
         with bootstrap.db_connection(settings) as conn:
