@@ -18,6 +18,28 @@ def _stop(proc) -> None:
     proc.wait(timeout=30)
 
 
+def _kill_while_writing(s, db, tmp_path) -> None:
+    """SIGKILL a worker that has read a batch and is inside its write: the lock holds it there, so no timing."""
+    holder = bootstrap.db_connection(s)
+    try:
+        holder.execute("LOCK TABLE sensor_readings IN SHARE MODE")  # blocks the COPY, not our SELECTs
+        proc = start_ingest(s, log=tmp_path / "ingest.log")
+        wait_until(
+            lambda: count(
+                db,
+                "SELECT count(*) FROM pg_locks WHERE relation = 'sensor_readings'::regclass AND NOT granted",
+            )
+            > 0,
+            timeout=60,
+            what="the worker to wait inside its write",
+        )
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        holder.rollback()
+        holder.close()
+
+
 def test_workers_killed_mid_batch_lose_and_duplicate_nothing(rds, db, test_settings, tmp_path):
     s = test_settings.model_copy(update={"ingest_batch": 500})
     total = 40_000
@@ -32,6 +54,7 @@ def test_workers_killed_mid_batch_lose_and_duplicate_nothing(rds, db, test_setti
         )
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
+    _kill_while_writing(s, db, tmp_path)
     assert rds.xpending(s.stream_iot, s.consumer_group)["pending"] > 0  # the dead left work behind
 
     survivor = start_ingest(s, log=tmp_path / "ingest.log")
