@@ -91,7 +91,14 @@ def ingest_config(settings: Settings) -> IngestConfig:
         linger_ms=settings.ingest_linger_ms,
         claim_idle_ms=settings.claim_idle_ms, housekeeping_interval_s=settings.housekeeping_interval_s,
         db_retry_max_s=settings.db_retry_max_s, retention=retention(settings),
+        new_per_minute=new_identity_caps(settings), forget_after=timedelta(hours=settings.device_forget_after_hours),
     )  # fmt: skip
+
+
+def new_identity_caps(settings: Settings) -> dict[str, int]:
+    """New device ids, sites and request ids accepted per stream kind and minute (streams/admission.py)."""
+    return {"iot": settings.ingest_new_devices_per_min, "datacenter": settings.ingest_new_sites_per_min,
+            "complaints": settings.ingest_new_requests_per_min}  # fmt: skip
 
 
 def default_consumer_name() -> str:
@@ -342,25 +349,34 @@ def _rules_at(path: Path, _mtime_ns: int) -> list:
 
 def alert_rules(settings: Settings) -> list:
     """The validated rules of IOC_ALERT_RULES_FILE (raises ``alerts.rules.RuleError`` naming each mistake)."""
-    from alerts.rules import load_rules
+    from alerts.evaluate import forget_horizon_problems
+    from alerts.rules import RuleError, load_rules
 
-    return load_rules(settings.alert_rules_file)
+    rules = load_rules(settings.alert_rules_file)
+    problems = forget_horizon_problems(rules, settings.device_forget_after_hours * 3600)
+    if problems:
+        raise RuleError(str(settings.alert_rules_file), problems)
+    return rules
 
 
 def alert_store(settings: Settings, conn: psycopg.Connection):
     """The alert lifecycle writer on ``conn``; notifications go to every configured receiver."""
     from alerts.store import AlertStore
 
-    return AlertStore(conn, [r.name for r in settings.alert_receivers], settings.dashboard_url)
+    return AlertStore(conn, [r.name for r in settings.alert_receivers], settings.dashboard_url,
+                      max_open_per_rule=settings.alert_max_open_per_rule)
 
 
 def alert_evaluator(settings: Settings):
     """The leader-elected evaluator on the city streams (consumer group IOC_ALERT_CONSUMER_GROUP)."""
+    from alerts.evaluate import SubjectLimits
     from alerts.worker import EvaluatorConfig, EvaluatorWorker
 
+    limits = SubjectLimits(new_identity_caps(settings), settings.device_forget_after_hours * 3600)
     config = EvaluatorConfig(streams=settings.streams, group=settings.alert_consumer_group,
                              tick_s=settings.alert_tick_s, batch=settings.ingest_batch,
-                             db_retry_max_s=settings.db_retry_max_s, linger_ms=settings.alert_linger_ms)  # fmt: skip
+                             db_retry_max_s=settings.db_retry_max_s, linger_ms=settings.alert_linger_ms,
+                             limits=limits)  # fmt: skip
     return EvaluatorWorker(redis_client(settings), lambda: db_connection(settings),
                            lambda conn: alert_store(settings, conn), alert_rules(settings), config,
                            parse_context(settings))  # fmt: skip

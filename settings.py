@@ -101,6 +101,27 @@ class Settings(BaseSettings):
         5.0, gt=0, description="How often a worker claims stale entries and trims the streams."
     )
     db_retry_max_s: float = Field(30.0, gt=0, description="Longest back-off between database retries.")
+    # A runaway or hostile producer inventing identities must not grow current state, the live snapshot or the
+    # evaluator's memory without bound (docs/SECURITY.md). The caps count identities not yet in the state tables,
+    # shared by all workers through one Redis counter per stream and minute.
+    ingest_new_devices_per_min: int = Field(
+        5000, ge=1,
+        description="New device ids accepted per minute on the sensor stream; more go to the dead letter as "
+        "`too_many_new`. A city commissions devices by the hundred a day; 5,000 a minute lets a whole district "
+        "(or the simulator's city) come online at once.",
+    )
+    ingest_new_sites_per_min: int = Field(
+        50, ge=1, description="New data-centre sites accepted per minute (a city runs a few dozen at most)."
+    )
+    ingest_new_requests_per_min: int = Field(
+        1000, ge=1,
+        description="New complaint request ids accepted per minute: a big city's hotline peaks near 100 a minute.",
+    )
+    device_forget_after_hours: float = Field(
+        168.0, gt=0,
+        description="A device or site silent this long leaves current state (`sensor_latest`, `datacenter_latest`), "
+        "the map and the evaluator's memory; its history stays. Must exceed every no-data rule's `silent_for`.",
+    )
     ingest_nice: int = Field(
         5, ge=0, le=19,
         description="CPU niceness of ingest workers: storage can catch up, alerts and the dashboard cannot wait.",
@@ -154,6 +175,14 @@ class Settings(BaseSettings):
         "", description="Basemap tile URL template ({z}/{x}/{y}); empty draws district outlines only (no tiles)."
     )
     map_tile_attribution: str = Field("", description="Attribution shown for the basemap tiles.")
+    live_max_sensors: int = Field(
+        50_000, ge=100,
+        description="Devices the live snapshot carries for the maps; past it the snapshot says how many were left "
+        "out (counts and KPIs still cover all).",
+    )
+    console_page_size: int = Field(
+        100, ge=10, le=1000, description="Rows per page of the alert console's open alerts."
+    )
     wall_playlist: Annotated[tuple[str, ...], NoDecode] = Field(
         ("overview", "map", "alerts", "energy"),
         description="Views the wall display rotates through, comma-separated (`?playlist=` overrides).",
@@ -236,6 +265,11 @@ class Settings(BaseSettings):
     )
     alert_sender_threads: int = Field(
         4, ge=1, le=64, description="Webhook deliveries in flight at once per `ioc alerts run` process."
+    )
+    alert_max_open_per_rule: int = Field(
+        200, ge=1,
+        description="Open alerts one rule may have; past it the rule opens one summary alert counting what it held "
+        "back, instead of an alert (and a webhook) per device.",
     )
     alert_sender_per_receiver: int = Field(
         2, ge=1, le=64, description="Webhook deliveries in flight at once to any one receiver, per process; keep it "

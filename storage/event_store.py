@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from operator import itemgetter
 
 import psycopg
@@ -70,6 +71,12 @@ MERGE_SITE_LATEST = (
     + ", ".join(f"{c} = excluded.{c}" for c in SITE_COLUMNS[1:])
     + " WHERE excluded.ts >= d.ts"
 )
+# Whether an identity is already in current state, per stream kind (each an index look-up).
+KNOWN_QUERIES = {
+    "iot": "SELECT DISTINCT device_id FROM sensor_latest WHERE device_id = ANY(%s)",
+    "datacenter": "SELECT site FROM datacenter_latest WHERE site = ANY(%s)",
+    "complaints": "SELECT request_id FROM complaints WHERE request_id = ANY(%s)",
+}
 STAGING = {
     "stage_sensor_readings": "sensor_readings",
     "stage_complaint_events": "complaint_events",
@@ -123,6 +130,21 @@ class EventStore:
     def drop_expired(self, retention: policies.Retention) -> int:
         """Apply retention on the Apache build (see ``storage.policies``)."""
         return policies.drop_expired(self._conn, retention)
+
+    def known(self, kind: str, idents: list[str]) -> set[str]:
+        """Which of ``idents`` the state tables already hold (``kind``: 'iot', 'datacenter', 'complaints')."""
+        with self._conn.transaction():
+            rows = self._conn.execute(KNOWN_QUERIES[kind], (idents,)).fetchall()
+        return {row[0] for row in rows}
+
+    def forget_silent(self, before: datetime) -> tuple[int, int]:
+        """Drop devices and sites last heard before ``before`` from current state (history stays).
+
+        Returns (device-metric rows, sites) removed."""
+        with self._conn.transaction():
+            devices = self._conn.execute("DELETE FROM sensor_latest WHERE ts < %s", (before,)).rowcount
+            sites = self._conn.execute("DELETE FROM datacenter_latest WHERE ts < %s", (before,)).rowcount
+        return devices, sites
 
     def write(self, batch: Batch) -> WriteResult:
         """Commit the batch; on return every event in it is durably stored exactly once."""

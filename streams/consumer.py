@@ -12,15 +12,18 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
 import psycopg
 import redis
 
 from storage import policies
 from storage.event_store import Batch, EventStore, WriteResult
+from streams.admission import IDENTITY, TOO_MANY_NEW, Caps, NewIdCap, split_new
 from streams.backoff import call_with_backoff, delays
-from streams.batching import Entry, ParsedRead, Rejected, entries_by_kind, parse_entries
+from streams.batching import BATCH_FIELD, Entry, ParsedRead, Rejected, entries_by_kind, parse_entries
 from streams.deadletter import dead_letter
 from streams.fields import ParseContext, as_mapping
 from streams.group_read import autoclaim, raw_reader, read_group
@@ -48,6 +51,10 @@ class IngestConfig:
     db_retry_max_s: float
     retention: policies.Retention
     linger_ms: int = 0
+    # New identities admitted per stream kind and minute (streams/admission.py); empty: no cap.
+    new_per_minute: dict[str, int] = field(default_factory=dict)
+    # Devices and sites silent this long leave current state (None: kept for ever).
+    forget_after: timedelta | None = None
 
     @property
     def stats_key(self) -> str:
@@ -60,7 +67,8 @@ class IngestWorker:
 
     def __init__(self, client: redis.Redis, connect_db: Callable[[], psycopg.Connection], config: IngestConfig,
                  ctx: ParseContext, consumer: str, monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+                 sleep: Callable[[float], None] = time.sleep,
+                 wall: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.client = client
         self._reader = raw_reader(client)
         self.config = config
@@ -73,6 +81,9 @@ class IngestWorker:
         self._kind_of = {name.encode(): kind for kind, name in config.streams.items()}
         self._next_housekeeping = 0.0
         self._next_retention = 0.0
+        self.wall = wall  # epoch seconds: the new-identity cap's minute and the forgetting horizon
+        caps = Caps(config.new_per_minute) if config.new_per_minute else None
+        self.new_ids = NewIdCap(caps, config.group, wall) if caps else None
 
     # --- the loop ------------------------------------------------------------------------------------
     def run(self, should_stop: Callable[[], bool]) -> None:
@@ -119,9 +130,43 @@ class IngestWorker:
         return read
 
     def _store_and_acknowledge(self, read: ParsedRead, entries: dict[str, list[Entry]]) -> None:
+        if self.new_ids is not None:
+            self._cap_new_identities(read, entries)
         result, db_rejected = self._commit(read.batch, entries)
         read.rejected.extend(db_rejected)
         self._call_redis(lambda: self._acknowledge(read, result))
+
+    def _cap_new_identities(self, read: ParsedRead, entries: dict[str, list[Entry]]) -> None:
+        """Move entries of new identities past this minute's cap out of the batch, into the dead letters."""
+        cap = self.new_ids
+        for kind, attr in BATCH_FIELD.items():
+            records = getattr(read.batch, attr)
+            if not records:
+                continue
+            unknown = cap.unknown(kind, records)
+            if not unknown:
+                continue
+            found = self._with_db(lambda store, k=kind, u=unknown: store.known(k, u), keep_fresh=entries)
+            cap.remember(kind, found)
+            new = [i for i in unknown if i not in found]
+            if not new:
+                continue
+            stream = self.config.streams[kind]
+            granted = self._call_redis(lambda k=kind, s=stream, n=len(new): cap.grant(self.client, k, s, n))
+            known_here = set(map(attrgetter(IDENTITY[kind]), records)).difference(new)
+            kept, over, admitted = split_new(records, kind, known_here, granted)
+            cap.remember(kind, admitted)
+            if over:
+                setattr(read.batch, attr, kept)
+                fields_of = dict(entries[kind])
+                reason = cap.caps.reason(kind)
+                read.rejected.extend(
+                    Rejected(kind, r.source_id.encode(), as_mapping(fields_of[r.source_id.encode()]), TOO_MANY_NEW,
+                             reason)
+                    for r in over
+                )  # fmt: skip
+                log.warning("%s: %d entries of new %s past the cap of %d a minute", stream, len(over),
+                            IDENTITY[kind], cap.caps.per_minute[kind])  # fmt: skip
 
     def close(self) -> None:
         """Release the database connection."""
@@ -184,6 +229,20 @@ class IngestWorker:
         if self.monotonic() >= self._next_retention:
             self._next_retention = self.monotonic() + RETENTION_EVERY_S
             self._with_db(lambda store: store.drop_expired(self.config.retention))
+            self.forget_silent()
+
+    def forget_silent(self) -> tuple[int, int]:
+        """Devices and sites silent past ``forget_after`` leave current state; returns (device rows, sites)."""
+        if self.config.forget_after is None:
+            return 0, 0
+        before = datetime.fromtimestamp(self.wall(), UTC) - self.config.forget_after
+        devices, sites = self._with_db(lambda store: store.forget_silent(before))
+        if devices or sites:
+            log.info("forgot %d device readings and %d sites silent since %s", devices, sites, before.isoformat())
+            if self.new_ids is not None:
+                self.new_ids.forget_all()
+            self._call_redis(lambda: self.client.hincrby(self.config.stats_key, "forgotten_devices", devices))
+        return devices, sites
 
     def _forget_stale_consumers(self, stream: str) -> None:
         for info in self.client.xinfo_consumers(stream, self.config.group):
@@ -197,7 +256,8 @@ class IngestWorker:
         pipe = self.client.pipeline(transaction=True)
         for bad in read.rejected:
             stream = self.config.streams[bad.kind]
-            log.warning("dead-lettered %s %s: %s", stream, bad.entry_id.decode(), bad.reason)
+            if bad.code != TOO_MANY_NEW:  # a flood past the cap is logged once per batch, not once per entry
+                log.warning("dead-lettered %s %s: %s", stream, bad.entry_id.decode(), bad.reason)
             pipe.xadd(self.config.deadletter_stream,
                       dead_letter(bad.fields, stream=stream, entry_id=bad.entry_id, code=bad.code,
                                   reason=bad.reason, at_ms=now_ms),

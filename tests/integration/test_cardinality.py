@@ -1,0 +1,126 @@
+"""The new-identity cap and forgetting, against real Redis and TimescaleDB (in-process workers, injected clock)."""
+
+from __future__ import annotations
+
+import time
+
+import bootstrap
+from streams.admission import counter_key
+from tests.integration import events
+from tests.integration.conftest import count
+
+T = int(time.time() * 1000) - 3_600_000
+MINUTE0 = 1_800_000_000.0  # an epoch second on a minute boundary: the cap's window is the worker's wall clock
+
+
+class Wall:
+    """A settable wall clock for the cap's minute window."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at
+
+
+def drain(worker) -> None:
+    while worker.step():
+        pass
+
+
+def worker_at(settings, name: str, wall: Wall):
+    w = bootstrap.ingest_worker(settings, name)
+    w.wall = wall
+    w.new_ids.clock = wall
+    w.ensure_groups()
+    return w
+
+
+def dead_codes(rds, stream: str) -> list[bytes]:
+    return [f[b"dlq_code"] for _, f in rds.xrange(stream)]
+
+
+def test_new_devices_past_the_cap_are_dead_lettered_and_known_ones_always_land(rds, db, test_settings):
+    s = test_settings.model_copy(update={"ingest_new_devices_per_min": 50})
+    wall = Wall(MINUTE0)
+    events.fill(rds, s.stream_iot, [events.reading(f"aq-{i}", ts=T) for i in range(30)])
+    worker = worker_at(s, "w1", wall)
+    drain(worker)
+    assert count(db, "SELECT count(*) FROM sensor_latest") == 30  # 30 new: under the cap
+
+    wall.at += 60  # a fresh minute: 50 new ids allowed
+    flood = []
+    for i in range(600):
+        flood.append(events.reading(f"fake-{i}", ts=T + i))
+        if i % 2 == 0:
+            flood.append(events.reading(f"aq-{i % 30}", value=i, ts=T + 1000 + i))
+    events.fill(rds, s.stream_iot, flood)
+    drain(worker)
+
+    assert count(db, "SELECT count(*) FROM sensor_readings WHERE starts_with(device_id, 'aq-')") == 30 + 300
+    assert count(db, "SELECT count(DISTINCT device_id) FROM sensor_latest WHERE starts_with(device_id, 'fake-')") == 50
+    codes = dead_codes(rds, s.stream_deadletter)
+    assert codes == [b"too_many_new"] * 550
+    letter = rds.xrange(s.stream_deadletter, count=1)[0][1]
+    assert letter[b"device_id"] == b"fake-50" and b"50 new device ids" in letter[b"dlq_reason"]
+    stats = rds.hgetall(f"{s.consumer_group}:stats")
+    assert stats[f"{s.stream_iot}:rejected:too_many_new".encode()] == b"550"
+    assert rds.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
+
+    # A device admitted this minute is known from now on; the next minute admits 50 more.
+    wall.at += 60
+    events.fill(rds, s.stream_iot, [events.reading(f"fake-{i}", ts=T + 5000) for i in range(0, 200)])
+    drain(worker)
+    assert count(db, "SELECT count(DISTINCT device_id) FROM sensor_latest WHERE starts_with(device_id, 'fake-')") == 100
+    assert len(dead_codes(rds, s.stream_deadletter)) == 550 + 100
+    worker.close()
+
+
+def test_workers_share_one_cap_per_stream_and_minute(rds, db, test_settings):
+    s = test_settings.model_copy(update={"ingest_new_devices_per_min": 40, "ingest_batch": 25})
+    wall = Wall(MINUTE0)
+    events.fill(rds, s.stream_iot, [events.reading(f"new-{i}", ts=T) for i in range(300)])
+    one, two = worker_at(s, "w1", wall), worker_at(s, "w2", wall)
+    while one.step() + two.step():
+        pass
+    assert count(db, "SELECT count(DISTINCT device_id) FROM sensor_latest") == 40
+    assert len(dead_codes(rds, s.stream_deadletter)) == 260
+    assert int(rds.get(counter_key(s.consumer_group, s.stream_iot, int(MINUTE0 // 60)))) == 40
+    assert rds.ttl(counter_key(s.consumer_group, s.stream_iot, int(MINUTE0 // 60))) <= 120  # the counter expires
+    one.close()
+    two.close()
+
+
+def test_new_sites_and_request_ids_have_their_own_caps(rds, db, test_settings):
+    s = test_settings.model_copy(update={"ingest_new_sites_per_min": 2, "ingest_new_requests_per_min": 3})
+    wall = Wall(MINUTE0)
+    events.fill(rds, s.stream_datacenter, [events.sample(f"dc-{i}", 1200, 1000, T + i) for i in range(5)])
+    events.fill(rds, s.stream_complaints, [events.complaint(f"SZ-{i}", "open", T + i) for i in range(5)]
+                + [events.complaint("SZ-0", "closed", T + 60_000, 4)])  # fmt: skip
+    worker = worker_at(s, "w1", wall)
+    drain(worker)
+    assert count(db, "SELECT count(*) FROM datacenter_latest") == 2
+    assert count(db, "SELECT count(*) FROM complaints") == 3
+    assert count(db, "SELECT status FROM complaints WHERE request_id = 'SZ-0'") == "closed"  # known: it lands
+    assert dead_codes(rds, s.stream_deadletter) == [b"too_many_new"] * 5
+    worker.close()
+
+
+def test_silent_devices_and_sites_leave_current_state_and_their_history_stays(rds, db, test_settings):
+    s = test_settings.model_copy(update={"device_forget_after_hours": 24.0})
+    now_ms = int(time.time() * 1000)
+    old = now_ms - 3 * 86_400_000
+    events.fill(rds, s.stream_iot, [events.reading("aq-1", ts=old), events.reading("aq-2", ts=now_ms - 60_000)])
+    events.fill(rds, s.stream_datacenter, [events.sample("dc-old", 1200, 1000, old),
+                                           events.sample("dc-new", 1200, 1000, now_ms - 60_000)])  # fmt: skip
+    worker = bootstrap.ingest_worker(s, "w1")
+    worker.ensure_groups()
+    drain(worker)
+    assert count(db, "SELECT count(*) FROM sensor_latest") == 2
+
+    assert worker.forget_silent() == (1, 1)
+    assert count(db, "SELECT string_agg(device_id, ',') FROM sensor_latest") == "aq-2"
+    assert count(db, "SELECT string_agg(site, ',') FROM datacenter_latest") == "dc-new"
+    assert count(db, "SELECT count(*) FROM sensor_readings") == 2  # history stays
+    assert int(rds.hget(f"{s.consumer_group}:stats", "forgotten_devices")) == 1
+    worker.close()
