@@ -25,6 +25,8 @@ class NoDataJudge(RuleJudge):
 
     def observe(self, record: Any, ts: float, now: float) -> Change | None:
         subject = self._subject(record)
+        if subject not in self.last_seen and not self.admit_new(now):
+            return None
         self.last_seen[subject] = now
         if subject in self.holds:
             return self.judge(subject, False, 0.0, now)
@@ -45,6 +47,14 @@ class NoDataJudge(RuleJudge):
         super().assume_firing(subject, now)
         self.last_seen.setdefault(subject, now - self.rule.silent_for_s)
 
+    def forget(self, before: float) -> int:
+        """Devices or sites not heard since ``before`` (by the evaluator's clock): no longer missed.
+
+        The stream itself is never forgotten: a silent feed is what a stream rule is for."""
+        if self.rule.subject == "stream":
+            return 0
+        return self._drop([s for s, seen in self.last_seen.items() if seen < before], self.last_seen)
+
     def heard(self, subject: str, at: float) -> None:
         """``subject`` was last heard ``at`` (from the store, before this evaluator started)."""
         self.last_seen[subject] = max(at, self.last_seen.get(subject, at))
@@ -60,7 +70,7 @@ class OpenPastSlaJudge(RuleJudge):
     def observe(self, record: Any, ts: float, now: float) -> Change | None:
         if record.status == "closed":
             self.open.pop(record.request_id, None)
-        else:
+        elif record.request_id in self.open or self.admit_new(now):
             self.seed(record.request_id, ts, record.district)
         return None  # counts change with time too, so they are judged on the clock tick
 

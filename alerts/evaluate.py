@@ -19,6 +19,23 @@ from alerts.rules import Rule
 # The record fields a cached routing decision depends on, per stream kind (the rules' matchers and metric).
 ROUTE_KEY = {"iot": ("kind", "metric", "district"), "datacenter": ("site",), "complaints": ("district", "category")}
 ROUTE_CACHE_LIMIT = 200_000
+FORGET_EVERY_S = 60.0  # forgetting walks every subject of every rule: once a minute is plenty for days-long horizons
+
+
+class SubjectLimits(NamedTuple):
+    """How many new subjects each rule starts tracking per minute, per stream kind, and after how long without
+    a record a subject is forgotten (seconds; it must exceed every no-data rule's `silent_for`)."""
+
+    new_per_minute: Mapping[str, int]
+    forget_after_s: float
+
+
+def forget_horizon_problems(rules: Iterable[Rule], forget_after_s: float) -> list[str]:
+    """Rules whose `silent_for` reaches the forgetting horizon: their silent devices would be forgotten
+    before (or as) they are missed."""
+    return [f"rule {r.id!r}: silent_for {r.silent_for_s:g} s is not below IOC_DEVICE_FORGET_AFTER_HOURS "
+            f"({forget_after_s:g} s): a silent device would be forgotten before it is missed"
+            for r in rules if r.type == "no_data" and r.subject != "stream" and r.silent_for_s >= forget_after_s]
 
 
 class Condition(NamedTuple):
@@ -73,8 +90,16 @@ class HeardSite(NamedTuple):
 class Evaluator:
     """The rules' windows and holds; one instance per evaluating process (it is the leader's memory)."""
 
-    def __init__(self, rules: Sequence[Rule], started: float) -> None:
+    def __init__(self, rules: Sequence[Rule], started: float, limits: SubjectLimits | None = None) -> None:
+        problems = forget_horizon_problems(rules, limits.forget_after_s) if limits else []
+        if problems:
+            raise ValueError("; ".join(problems))
         self.judges = {rule.id: make_judge(rule, started) for rule in rules}
+        self.limits = limits
+        self._next_forget = started + FORGET_EVERY_S
+        if limits is not None:
+            for judge in self.judges.values():
+                judge.new_per_minute = limits.new_per_minute.get(judge.rule.source)
         self._by_source: dict[str, list[RuleJudge]] = {}
         for judge in self.judges.values():
             self._by_source.setdefault(judge.rule.source, []).append(judge)
@@ -111,8 +136,22 @@ class Evaluator:
                 + self.observe("datacenter", batch.samples, now))  # fmt: skip
 
     def tick(self, now: float) -> list[Condition]:
-        """Let time pass: holds complete, silences lengthen, complaints age past their SLA."""
+        """Let time pass: holds complete, silences lengthen, complaints age past their SLA, and (once a minute)
+        subjects silent past the forgetting horizon are dropped."""
+        if self.limits is not None and now >= self._next_forget:
+            self._next_forget = now + FORGET_EVERY_S
+            self.forget(now - self.limits.forget_after_s)
         return [condition(change) for judge in self.judges.values() for change in judge.tick(now)]
+
+    def forget(self, before: float) -> int:
+        """Every rule stops tracking subjects last heard before ``before``; returns how many were dropped.
+
+        An alert still open about a forgotten subject stays open in the store for a person to resolve."""
+        return sum(judge.forget(before) for judge in self.judges.values())
+
+    def refused_new(self) -> dict[str, int]:
+        """Rule id → records of new subjects not judged because of the cap on new subjects per minute."""
+        return {rule_id: judge.refused_new for rule_id, judge in self.judges.items() if judge.refused_new}
 
     def assume_firing(self, rule_id: str, subject: str, now: float) -> None:
         """Restore an alert open in the store, so it resolves when its condition clears (after a restart)."""

@@ -36,11 +36,43 @@ def beyond(op: str, value: float, limit: float) -> bool:
 
 
 class RuleJudge:
-    """What every judge shares: the holds of its subjects and the hold/keep timing."""
+    """What every judge shares: the holds of its subjects, the hold/keep timing, and the cap on new subjects.
+
+    ``new_per_minute`` (None: no cap) bounds how many subjects the judge starts tracking per minute of the
+    evaluator's clock, so a producer inventing device ids cannot grow its windows without end; a record of a
+    new subject past the cap is not judged and counted in ``refused_new``."""
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         self.holds: dict[str, Hold] = {}
+        self.new_per_minute: int | None = None
+        self.refused_new = 0
+        self._minute = -1
+        self._new_this_minute = 0
+
+    def admit_new(self, now: float) -> bool:
+        """Whether a subject never seen (or forgotten) may be tracked from ``now``."""
+        if self.new_per_minute is None:
+            return True
+        minute = int(now // 60)
+        if minute != self._minute:
+            self._minute, self._new_this_minute = minute, 0
+        if self._new_this_minute < self.new_per_minute:
+            self._new_this_minute += 1
+            return True
+        self.refused_new += 1
+        return False
+
+    def forget(self, before: float) -> int:
+        """Stop tracking subjects last heard before ``before``; returns how many were dropped."""
+        return 0
+
+    def _drop(self, subjects: list[str], *tables: dict) -> int:
+        for subject in subjects:
+            self.holds.pop(subject, None)
+            for table in tables:
+                table.pop(subject, None)
+        return len(subjects)
 
     def judge(self, subject: str, breaching: bool, value: float, now: float) -> Change | None:
         hold = self.holds.get(subject)
@@ -98,24 +130,31 @@ class WindowJudge(RuleJudge):
         super().__init__(rule)
         self.windows: dict[str, SlidingWindow] = {}
 
-    def _push(self, record: Any, ts: float) -> tuple[str, float, SlidingWindow] | None:
-        """The record's subject, value and updated window; None when the record does not carry the metric."""
+    def _push(self, record: Any, ts: float, now: float) -> tuple[str, float, SlidingWindow] | None:
+        """The record's subject, value and updated window; None when the record does not carry the metric
+        (or is about a new subject past the cap)."""
         value = measured(self.rule, record)
         if value is None:
             return None
         subject = subject_of(self.rule, record)
         window = self.windows.get(subject)
         if window is None:
+            if not self.admit_new(now):
+                return None
             window = self.windows[subject] = SlidingWindow(self.rule.window_s)
         window.push(ts, value)
         return subject, value, window
+
+    def forget(self, before: float) -> int:
+        """Subjects whose newest value (by its own time) is older than ``before``."""
+        return self._drop([s for s, w in self.windows.items() if w.newest < before], self.windows)
 
 
 class ThresholdJudge(WindowJudge):
     """`reduce` of the subject's values over `window`, compared with the threshold."""
 
     def observe(self, record: Any, ts: float, now: float) -> Change | None:
-        pushed = self._push(record, ts)
+        pushed = self._push(record, ts, now)
         if pushed is None:
             return None
         subject, _value, window = pushed
@@ -127,7 +166,7 @@ class RateJudge(WindowJudge):
     """Rise (last − lowest) or fall (highest − last) of the subject's value within `window`."""
 
     def observe(self, record: Any, ts: float, now: float) -> Change | None:
-        pushed = self._push(record, ts)
+        pushed = self._push(record, ts, now)
         if pushed is None:
             return None
         subject, value, window = pushed
@@ -145,9 +184,15 @@ class PueJudge(RuleJudge):
     def observe(self, record: Any, ts: float, now: float) -> Change | None:
         window = self.windows.get(record.site)
         if window is None:
+            if not self.admit_new(now):
+                return None
             window = self.windows[record.site] = RatioWindow(self.rule.window_s)
         window.push(ts, record.facility_kw, record.it_kw)
         pue = window.ratio()
         if pue is None:
             return None
         return self.judge(record.site, beyond(self.rule.op, pue, self.limit(record.site)), pue, now)
+
+    def forget(self, before: float) -> int:
+        """Sites whose newest sample (by its own time) is older than ``before``."""
+        return self._drop([s for s, w in self.windows.items() if w.newest < before], self.windows)

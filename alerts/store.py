@@ -20,6 +20,8 @@ from alerts.evaluate import Condition
 from alerts.state import EVENT_TYPES, Action, alert_labels, next_status, notifies, silence_matches
 
 EVALUATOR = "evaluator"
+# The subject of a rule's summary alert once it has ``max_open_per_rule`` alerts open (docs/ALERTS.md).
+HELD_BACK = "(more subjects)"
 NOTIFY = "SELECT pg_notify('ioc_alert_outbox:' || current_schema(), '')"
 
 
@@ -35,8 +37,11 @@ class AlertNotFound(LookupError):
 class AlertStore:
     """Alerts in one schema; ``receivers`` are the names each notification goes to."""
 
-    def __init__(self, conn: psycopg.Connection, receivers: Sequence[str], dashboard_url: str) -> None:
+    def __init__(self, conn: psycopg.Connection, receivers: Sequence[str], dashboard_url: str,
+                 max_open_per_rule: int | None = None) -> None:  # fmt: skip
         self.conn = conn
+        # Past this many open alerts a rule opens one summary alert instead of one alert (and webhook) per subject.
+        self.max_open_per_rule = max_open_per_rule
         self.receivers = tuple(receivers)
         self.dashboard_url = dashboard_url.rstrip("/")
 
@@ -55,6 +60,8 @@ class AlertStore:
         return queued
 
     def _fire(self, cur: psycopg.Cursor, c: Condition, silences: list[dict]) -> int:
+        if self.max_open_per_rule is not None and self._over_cap(cur, c):
+            return self._hold_back(cur, c, silences)
         labels = alert_labels(c.rule_id, c.severity, c.subject, c.labels)
         muted = _muted(labels, silences)
         cur.execute(
@@ -70,6 +77,35 @@ class AlertStore:
                         " AND status <> 'resolved'", (c.value, c.at, c.rule_id, c.subject))  # fmt: skip
             return 0
         details = {"value": c.value, "summary": c.summary, **({"silence_id": muted} if muted else {})}
+        return self._record(cur, alert, Action.FIRED, EVALUATOR, None, details, c.at, silences)
+
+    def _over_cap(self, cur: psycopg.Cursor, c: Condition) -> bool:
+        """The rule has its maximum of open alerts, none of them about this subject."""
+        cur.execute("SELECT count(*) FILTER (WHERE subject <> %(held)s) AS open, bool_or(subject = %(subject)s) AS mine"
+                    " FROM alerts WHERE rule_id = %(rule)s AND status <> 'resolved'",
+                    {"held": HELD_BACK, "subject": c.subject, "rule": c.rule_id})  # fmt: skip
+        row = cur.fetchone()
+        return not row["mine"] and row["open"] >= self.max_open_per_rule
+
+    def _hold_back(self, cur: psycopg.Cursor, c: Condition, silences: list[dict]) -> int:
+        """One summary alert per rule counts the subjects held back (its value); it fires (and notifies) once."""
+        summary = (f"{c.rule_id}: {self.max_open_per_rule} alerts already open; more subjects breach this rule and are "
+                   f"counted here instead of each opening an alert (latest: {c.subject[:80]})")
+        labels = alert_labels(c.rule_id, c.severity, HELD_BACK, c.labels) | {"capped": "true"}
+        muted = _muted(labels, silences)
+        cur.execute(
+            "INSERT INTO alerts (rule_id, subject, severity, status, summary, labels, value, threshold, silenced,"
+            " fired_at, updated_at) VALUES (%s, %s, %s, 'firing', %s, %s, 1, %s, %s, %s, %s)"
+            " ON CONFLICT (rule_id, subject) WHERE status <> 'resolved' DO NOTHING RETURNING *",
+            (c.rule_id, HELD_BACK, c.severity, summary, Jsonb(labels), self.max_open_per_rule, muted is not None,
+             c.at, c.at),
+        )  # fmt: skip
+        alert = cur.fetchone()
+        if alert is None:
+            cur.execute("UPDATE alerts SET value = value + 1, summary = %s, updated_at = %s WHERE rule_id = %s"
+                        " AND subject = %s AND status <> 'resolved'", (summary, c.at, c.rule_id, HELD_BACK))  # fmt: skip
+            return 0
+        details = {"value": 1, "summary": summary, "held_back": c.subject, **({"silence_id": muted} if muted else {})}
         return self._record(cur, alert, Action.FIRED, EVALUATOR, None, details, c.at, silences)
 
     def _clear(self, cur: psycopg.Cursor, c: Condition, silences: list[dict]) -> int:

@@ -51,6 +51,11 @@ class SlidingWindow:
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def newest(self) -> float:
+        """Time of the newest value (-inf when empty)."""
+        return self._items[-1][0] if self._items else float("-inf")
+
     def reduce(self, how: str) -> float:
         """``mean``, ``min``, ``max``, ``last`` or ``first`` of the window (which must not be empty)."""
         if how == "mean":
@@ -86,6 +91,11 @@ class RatioWindow:
             _, num, den = self._items.popleft()
             self._num -= num
             self._den -= den
+
+    @property
+    def newest(self) -> float:
+        """Time of the newest sample (-inf when empty)."""
+        return self._items[-1][0] if self._items else float("-inf")
 
     def ratio(self) -> float | None:
         """The weighted ratio, or None with nothing in the window."""

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import psycopg
 import redis
 
-from alerts.evaluate import Condition, Evaluator, HeardDevice, HeardSite
+from alerts.evaluate import Condition, Evaluator, HeardDevice, HeardSite, SubjectLimits
 from alerts.prefilter import reading_filter
 from alerts.rules import Rule
 from alerts.store import AlertStore
@@ -47,6 +47,7 @@ class EvaluatorConfig:
     batch: int
     db_retry_max_s: float
     linger_ms: int = 0
+    limits: SubjectLimits | None = None  # new subjects per minute and the forgetting horizon
 
     @property
     def lease_key(self) -> str:
@@ -131,7 +132,7 @@ class EvaluatorWorker:
     def _become_leader(self) -> None:
         log.info("alert evaluator %s leads; %d rules", self.identity[:8], len(self.rules))
         now = self.clock()
-        self.evaluator = Evaluator(self.rules, started=now)
+        self.evaluator = Evaluator(self.rules, started=now, limits=self.config.limits)
         horizons = self.evaluator.heard_horizons()
         memory = self._with_store(lambda store: _memory(store, horizons))
         for rule_id, subject in memory.open_alerts:

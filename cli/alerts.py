@@ -37,12 +37,13 @@ def run(no_evaluate: bool, no_send: bool) -> None:
 @alerts.command()
 def rules() -> None:
     """Check the rules file and the receivers; list the rules. Exit status 2 on any mistake."""
-    from alerts.rules import RuleError, load_rules
+    import bootstrap
+    from alerts.rules import RuleError
     from alerts.webhooks import ReceiverRefused, check_receivers
 
     settings = load_settings()
     try:
-        loaded = load_rules(settings.alert_rules_file)
+        loaded = bootstrap.alert_rules(settings)  # the file, and its no-data horizons against forgetting
         check_receivers(settings.alert_receivers, settings.alert_webhook_allowed_hosts)
     except (RuleError, ReceiverRefused) as bad:
         click.echo(f"error: {bad}", err=True)
