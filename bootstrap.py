@@ -25,6 +25,7 @@ from storage.db import TIMESCALE_SCHEMA, connect
 from storage.policies import Retention
 from streams.consumer import IngestConfig, IngestWorker
 from streams.fields import ParseContext
+from streams.parse_cache import ParseCache
 from streams.status import pipeline_status
 
 if TYPE_CHECKING:  # the dashboard's parts are imported where they are built, so `ioc ingest` never loads them
@@ -70,7 +71,9 @@ def parse_context(settings: Settings) -> ParseContext:
     """The event contract's rules for this city."""
     return ParseContext(
         city=city_map(settings), bounds=settings.city_bounds, max_field_bytes=settings.max_field_bytes,
-        max_future_skew_ms=settings.max_future_skew_s * 1000,
+        max_future_skew_ms=settings.max_future_skew_s * 1000, max_entry_fields=settings.entry_max_fields,
+        max_entry_bytes=settings.entry_max_bytes,
+        cache=ParseCache(settings.parse_cache_max_entries, settings.parse_cache_max_bytes),
     )  # fmt: skip
 
 

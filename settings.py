@@ -72,6 +72,23 @@ class Settings(BaseSettings):
     stream_deadletter: str = Field("city:deadletter", description="Where rejected entries go, with the reason.")
     deadletter_maxlen: int = Field(1_000_000, ge=1000, description="Entries kept on the dead-letter stream.")
     max_field_bytes: int = Field(4096, ge=64, description="Largest accepted value of one event field, in bytes.")
+    # Per-entry budgets (docs/EVENTS.md): without them any number of 4 KiB extra fields was accepted, and stored.
+    entry_max_fields: int = Field(
+        64, ge=16, description="Most fields one stream entry may have (the contract's largest stream has 10, the "
+        "rest are extra fields); an entry with more goes to the dead letter as `too_large`.",
+    )
+    entry_max_bytes: int = Field(
+        16_384, ge=1024, description="Most bytes of field names and values together in one stream entry (four "
+        "fields at IOC_MAX_FIELD_BYTES); a larger entry goes to the dead letter as `too_large`.",
+    )
+    parse_cache_max_entries: int = Field(
+        500_000, ge=1000, description="Answers an ingest worker or the evaluator remembers (devices, positions, "
+        "words, field layouts) before it forgets them all and starts again.",
+    )
+    parse_cache_max_bytes: int = Field(
+        134_217_728, ge=1_048_576, description="Approximate bytes those answers may take (about 800 a device); "
+        "reaching it also forgets them all.",
+    )
     max_future_skew_s: int = Field(
         300, ge=0, description="How far an event's `ts` may run ahead of the time Redis received it."
     )

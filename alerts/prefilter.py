@@ -7,6 +7,10 @@ its kind one its ``match.kind`` lists; an entry whose raw ``kind`` and ``metric`
 no rule could accept is skipped. Anything else, a missing field, odd spacing, other bytes, is parsed as
 before, so skipping never changes a verdict; entries the evaluator skips are still stored by ingest, which
 also dead-letters the bad ones.
+
+What it remembers is bounded like the parser's memory (a ``ParseCache``): a decision only for a kind and metric
+that are plain identifiers (at most 64 bytes each), a layout only for an entry whose field names are within
+``LAYOUT_MAX_FIELDS`` and ``LAYOUT_MAX_BYTES``; anything else is looked at afresh, which is cheap.
 """
 
 from __future__ import annotations
@@ -16,9 +20,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from alerts.rules import Rule
-from streams.fields import MEMO_LIMIT, Fields, FlatFields, remember
+from streams.fields import Fields, FlatFields
+from streams.parse_cache import ParseCache
 
 PLAIN = re.compile(rb"[a-z][a-z0-9_]{0,63}")  # what the parser's identifier() accepts, as raw bytes
+# The contract's budgets by default (IOC_ENTRY_MAX_FIELDS, and well within IOC_ENTRY_MAX_BYTES): a layout
+# larger than this is not one a producer repeats.
+LAYOUT_MAX_FIELDS = 64
+LAYOUT_MAX_BYTES = 4096
+# A city has dozens of kinds and metrics, and producers a handful of layouts.
+CACHE_ENTRIES = 10_000
+CACHE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -38,19 +50,18 @@ class ReadingFilter:
     """``unwanted(fields)``: an IoT entry no rule could accept (decisions remembered per kind and metric)."""
 
     wants: tuple[Wants, ...]
-    _layouts: dict = field(default_factory=dict, repr=False)
-    _decisions: dict = field(default_factory=dict, repr=False)
+    cache: ParseCache = field(default_factory=lambda: ParseCache(CACHE_ENTRIES, CACHE_BYTES), repr=False)
 
     def unwanted(self, fields: Fields | FlatFields) -> bool:
-        kind, metric = _kind_and_metric(fields, self._layouts)
+        kind, metric = _kind_and_metric(fields, self.cache)
         key = (kind, metric)
-        decision = self._decisions.get(key)
+        decision = self.cache.answers.get(key)
         if decision is None:
-            decision = (kind is not None and metric is not None and PLAIN.fullmatch(kind) is not None
-                        and PLAIN.fullmatch(metric) is not None
-                        and not any(w.admits(kind, metric) for w in self.wants))  # fmt: skip
-            if len(self._decisions) < MEMO_LIMIT:  # bounded: a producer inventing kinds must not grow it
-                self._decisions[key] = decision
+            plain = (kind is not None and metric is not None and PLAIN.fullmatch(kind) is not None
+                     and PLAIN.fullmatch(metric) is not None)  # fmt: skip
+            decision = plain and not any(w.admits(kind, metric) for w in self.wants)
+            if plain:  # only validated words are remembered: at most 128 bytes of key
+                self.cache.remember(key, decision, len(kind) + len(metric))
         return decision
 
 
@@ -73,16 +84,18 @@ def _encoded(values: Iterable[str] | None) -> frozenset[bytes] | None:
     return None if values is None else frozenset(v.encode() for v in values)
 
 
-def _kind_and_metric(fields: Fields | FlatFields, layouts: dict) -> tuple[bytes | None, bytes | None]:
+def _kind_and_metric(fields: Fields | FlatFields, cache: ParseCache) -> tuple[bytes | None, bytes | None]:
     """The raw ``kind`` and ``metric`` values (the last of a repeated name, as in Redis and ``as_mapping``)."""
     if not isinstance(fields, list):
         return fields.get(b"kind"), fields.get(b"metric")
-    names = tuple(fields[::2])
-    at = layouts.get(names)
+    small = len(fields) <= 2 * LAYOUT_MAX_FIELDS
+    names = tuple(fields[::2]) if small else None
+    at = cache.layouts.get(names) if small else None
     if at is None:
         # Later names overwrite earlier ones; a name without a value (never sent by Redis) has no position.
-        position = {name: 2 * i + 1 for i, name in enumerate(names) if 2 * i + 1 < len(fields)}
+        position = {fields[i]: i + 1 for i in range(0, len(fields) - 1, 2)}
         at = (position.get(b"kind"), position.get(b"metric"))
-        remember(layouts, names, at)
+        if small and (size := sum(map(len, names))) <= LAYOUT_MAX_BYTES:
+            cache.remember_layout(names, at, size)
     kind_at, metric_at = at
     return (None if kind_at is None else fields[kind_at]), (None if metric_at is None else fields[metric_at])

@@ -10,8 +10,7 @@ from streams.fields import (
     FlatFields,
     InvalidEvent,
     ParseContext,
-    as_mapping,
-    check_raw,
+    checked,
     choice,
     extra_attributes,
     identifier,
@@ -49,8 +48,7 @@ class ComplaintEvent(NamedTuple):
 
 def parse_complaint(fields: Fields | FlatFields, entry_id: bytes, ctx: ParseContext) -> ComplaintEvent:
     """Validate one `city:complaints` entry; raises ``InvalidEvent`` saying what is wrong."""
-    fields = as_mapping(fields)
-    check_raw(fields, ctx.max_field_bytes)
+    fields = checked(fields, ctx)  # the budget first, before anything is decoded or remembered
     get = fields.get
     status = choice(get(b"status"), "status", STATUSES)
     lat, lon, district = place(ctx, get(b"lat"), get(b"lon"), get(b"district"), derive=False)

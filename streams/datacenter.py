@@ -10,8 +10,7 @@ from streams.fields import (
     FlatFields,
     InvalidEvent,
     ParseContext,
-    as_mapping,
-    check_raw,
+    checked,
     extra_attributes,
     in_range,
     number,
@@ -38,8 +37,7 @@ class PowerSample(NamedTuple):
 
 def parse_power_sample(fields: Fields | FlatFields, entry_id: bytes, ctx: ParseContext) -> PowerSample:
     """Validate one `city:datacenter` entry; raises ``InvalidEvent`` saying what is wrong."""
-    fields = as_mapping(fields)
-    check_raw(fields, ctx.max_field_bytes)
+    fields = checked(fields, ctx)  # the budget first, before anything is decoded or remembered
     get = fields.get
     facility_kw, it_kw = number(get(b"facility_kw"), "facility_kw"), number(get(b"it_kw"), "it_kw")
     if it_kw <= 0:

@@ -6,7 +6,12 @@ short stable word (counted per stream) and whose message says what was wrong in 
 
 This is the ingest hot path (100,000 events/s is the target), so values are checked as bytes where that is
 exact (``float`` and ``int`` read ASCII bytes), and what repeats from one reading to the next (a sensor's
-position and district, its kind and metric words) is validated once and remembered in ``ParseContext.memo``.
+position and district, its kind and metric words) is validated once and remembered in ``ParseContext.cache``
+(a ``ParseCache``, bounded in entries and bytes).
+
+Every entry is first held to its **budget** (``check_budget``): at most ``max_entry_fields`` fields and
+``max_entry_bytes`` of names and values together. That check comes before anything else looks at the entry,
+decodes it or remembers any part of it, and costs a length comparison and a sum of lengths.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from streams.parse_cache import ParseCache
+
 Fields = Mapping[bytes, bytes]
 # An entry's fields as Redis sends them, names and values alternating; the ingest hot path keeps this shape
 # because building a dict per entry cost more than a third of reading the batch.
@@ -26,7 +33,6 @@ FlatFields = list[bytes]
 # Anything earlier is almost surely epoch *seconds* sent where the contract says milliseconds.
 EARLIEST_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 MAX_TEXT = 256
-MEMO_LIMIT = 500_000
 _IDENT = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -55,8 +61,17 @@ class ParseContext:
     bounds: tuple[float, float, float, float]
     max_field_bytes: int = 4096
     max_future_skew_ms: int = 300_000
-    memo: dict = field(default_factory=dict, compare=False, repr=False)
-    layouts: dict = field(default_factory=dict, compare=False, repr=False)
+    max_entry_fields: int = 64
+    max_entry_bytes: int = 16_384
+    cache: ParseCache = field(default_factory=ParseCache, compare=False, repr=False)
+    # Derived once, for the fast path: a flat entry of at most this many items and bytes is within both budgets
+    # and every one of its values within ``max_field_bytes``.
+    flat_items: int = field(init=False, compare=False, repr=False)
+    fast_bytes: int = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "flat_items", 2 * self.max_entry_fields)
+        object.__setattr__(self, "fast_bytes", min(self.max_field_bytes, self.max_entry_bytes))
 
 
 def as_mapping(fields: Fields | FlatFields) -> Fields:
@@ -67,16 +82,46 @@ def as_mapping(fields: Fields | FlatFields) -> Fields:
     return fields
 
 
+def check_budget(fields: Fields | FlatFields, ctx: ParseContext) -> None:
+    """The entry's size within its budget: ``max_entry_fields`` fields (as sent, repeats included) and
+    ``max_entry_bytes`` of names and values together. Looks at nothing but lengths."""
+    if isinstance(fields, list):
+        count = len(fields) // 2
+        size = sum(map(len, fields)) if count <= ctx.max_entry_fields else 0
+    else:
+        count = len(fields)
+        size = sum(map(len, fields)) + sum(map(len, fields.values())) if count <= ctx.max_entry_fields else 0
+    if count > ctx.max_entry_fields:
+        raise InvalidEvent(
+            "too_large", f"the entry has {count:,} fields; at most {ctx.max_entry_fields} (IOC_ENTRY_MAX_FIELDS)"
+        )
+    if size > ctx.max_entry_bytes:
+        raise InvalidEvent(
+            "too_large",
+            f"the entry's field names and values total {size:,} bytes; "
+            f"at most {ctx.max_entry_bytes:,} (IOC_ENTRY_MAX_BYTES)",
+        )
+
+
+def checked(fields: Fields | FlatFields, ctx: ParseContext) -> Fields:
+    """The entry as a mapping, once within its budget and with every field within ``max_field_bytes`` and
+    free of NUL: what each reference parser does first."""
+    check_budget(fields, ctx)
+    fields = as_mapping(fields)
+    check_raw(fields, ctx.max_field_bytes)
+    return fields
+
+
 def check_raw(fields: Fields, limit: int) -> None:
-    """Every value within ``limit`` bytes and free of NUL (PostgreSQL text cannot hold one)."""
+    """Every value within ``limit`` bytes, and every name and value free of NUL (PostgreSQL cannot hold one)."""
     values = fields.values()
     if not values:
         raise InvalidEvent("missing", "the entry has no fields")
     if max(map(len, values)) > limit:
         name = next(k for k, v in fields.items() if len(v) > limit)
-        raise InvalidEvent("too_large", f"field {_show(name)} is over {limit} bytes")
-    if b"\x00" in b"".join(values):
-        name = next(k for k, v in fields.items() if b"\x00" in v)
+        raise InvalidEvent("too_large", f"field {_show(name)} is over {limit} bytes (IOC_MAX_FIELD_BYTES)")
+    if b"\x00" in b"".join(values) or b"\x00" in b"".join(fields):
+        name = next(k for k, v in fields.items() if b"\x00" in v or b"\x00" in k)
         raise InvalidEvent("encoding", f"field {_show(name)} contains a NUL byte")
 
 
@@ -111,14 +156,13 @@ def optional_text(raw: bytes | None, name: str) -> str | None:
 
 def identifier(ctx: ParseContext, raw: bytes | None, name: str) -> str:
     """A required lower_snake_case word (kind, metric, category)."""
-    memo = ctx.memo
-    known = memo.get(raw)
+    known = ctx.cache.answers.get(raw)
     if known is not None:
         return known
     value = text(raw, name, 64)
     if not _IDENT.fullmatch(value):
         raise InvalidEvent("bad_value", f"'{name}' must be lower_snake_case, got {value[:40]!r}")
-    remember(memo, raw, value)
+    ctx.cache.remember(raw, value, 2 * len(raw))  # only valid words: at most 64 bytes each
     return value
 
 
@@ -165,10 +209,11 @@ def place(
 ) -> tuple[float, float, str]:
     """(lat, lon, district): a position inside the city, and its district (named, or derived from the position)."""
     key = ("place", raw_lat, raw_lon, raw_district, derive)
-    known = ctx.memo.get(key)
+    known = ctx.cache.answers.get(key)
     if known is None:
         known = locate(ctx, raw_lat, raw_lon, raw_district, derive=derive)
-        remember(ctx.memo, key, known)
+        # Only valid positions are remembered; their raw text is within the entry's budget.
+        ctx.cache.remember(key, known, len(raw_lat) + len(raw_lon) + len(raw_district or b""))
     return known
 
 
@@ -257,12 +302,6 @@ def _decode(raw: bytes, name: str) -> str:
         return raw.decode()
     except UnicodeDecodeError:
         raise InvalidEvent("encoding", f"field {name!r} is not valid UTF-8") from None
-
-
-def remember(memo: dict, key: object, value: object) -> None:
-    if len(memo) >= MEMO_LIMIT:
-        memo.clear()  # a bound, not an LRU: real fleets repeat a modest set of positions and words
-    memo[key] = value
 
 
 def _excerpt(raw: bytes) -> str:

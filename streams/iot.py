@@ -5,6 +5,10 @@ Redis sends (a flat name/value list): the entry's field names are looked up once
 describes the device (id, kind, metric, unit, position, district) is validated once per distinct set of raw
 values. The fast path only ever accepts; anything it is unsure of, or finds wrong, goes to the reference parser,
 so the two cannot disagree on what is refused or why (a property test checks they agree on what is accepted).
+
+Both hold the entry to its budget before anything else: the fast path takes only entries within
+``ctx.flat_items`` items and ``ctx.fast_bytes`` bytes (a length comparison and the join it needs anyway), so
+nothing larger reaches its caches; the reference parser starts with ``check_budget``.
 """
 
 from __future__ import annotations
@@ -19,15 +23,13 @@ from streams.fields import (
     FlatFields,
     InvalidEvent,
     ParseContext,
-    as_mapping,
-    check_raw,
+    checked,
     extra_attributes,
     identifier,
     locate,
     number,
     place,
     present_text,
-    remember,
     text,
     timestamp,
 )
@@ -62,8 +64,7 @@ def parse_reading(fields: Fields | FlatFields, entry_id: bytes, ctx: ParseContex
         reading = _parse_flat(fields, entry_id, ctx)
         if reading is not None:
             return reading
-    fields = as_mapping(fields)
-    check_raw(fields, ctx.max_field_bytes)
+    fields = checked(fields, ctx)
     get = fields.get
     lat, lon, district = place(ctx, get(b"lat"), get(b"lon"), get(b"district"), derive=True)
     return SensorReading(
@@ -83,25 +84,29 @@ def parse_reading(fields: Fields | FlatFields, entry_id: bytes, ctx: ParseContex
 
 def _parse_flat(fields: FlatFields, entry_id: bytes, ctx: ParseContext) -> SensorReading | None:
     """The reading, or None when the reference parser must decide (unusual layout, any doubt, any error)."""
+    # The budget first: within these two lengths the entry is within its budget and each value within its limit.
+    if len(fields) > ctx.flat_items:
+        return None
+    joined = b"".join(fields)
+    if len(joined) > ctx.fast_bytes or b"\x00" in joined:
+        return None
+    cache = ctx.cache
     names = tuple(fields[::2])
-    pick = ctx.layouts.get(names)
+    pick = cache.layouts.get(names)
     if pick is None:
         pick = _layout(names)
-        remember(ctx.layouts, names, pick)  # bounded: a producer inventing field names must not grow it forever
+        cache.remember_layout(names, pick, len(joined))
     if not pick:
         return None
     values = fields[1::2]
-    joined = b"".join(values)
-    if len(joined) > ctx.max_field_bytes or b"\x00" in joined:
-        return None
     values.append(None)  # where every absent field points
     raw = pick(values)
     try:
         device_part = raw[:DEVICE_PART]
-        device = ctx.memo.get(device_part)
+        device = cache.answers.get(device_part)
         if device is None:
             device = _device(ctx, *device_part)
-            remember(ctx.memo, device_part, device)
+            cache.remember(device_part, device, len(joined))  # valid, and no more text than the entry's
         device_id, kind, metric, unit, lat, lon, district = device
         value = number(raw[DEVICE_PART], "value")
         ts = timestamp(raw[DEVICE_PART + 1], entry_id, ctx)

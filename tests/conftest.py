@@ -23,4 +23,5 @@ def city(settings: Settings):
 @pytest.fixture(scope="session")
 def ctx(settings: Settings, city) -> ParseContext:
     return ParseContext(city=city, bounds=settings.city_bounds, max_field_bytes=settings.max_field_bytes,
-                        max_future_skew_ms=settings.max_future_skew_s * 1000)
+                        max_future_skew_ms=settings.max_future_skew_s * 1000,
+                        max_entry_fields=settings.entry_max_fields, max_entry_bytes=settings.entry_max_bytes)

@@ -1,7 +1,7 @@
 """A read's entries split into a storage batch and dead letters; nothing is dropped silently."""
 
 from streams.batching import parse_entries
-from streams.deadletter import KEEP_BYTES, dead_letter
+from streams.deadletter import VALUE_KEEP_BYTES, dead_letter
 from streams.status import assemble_status
 
 GOOD = {
@@ -40,14 +40,15 @@ def test_a_parser_bug_is_dead_lettered_not_raised(ctx, monkeypatch):
 
 def test_a_dead_letter_keeps_the_fields_and_says_why_and_where_from():
     letter = dead_letter(
-        {b"value": b"x" * (KEEP_BYTES + 10), b"kind": b"noise"},
+        {b"value": b"x" * (VALUE_KEEP_BYTES + 10), b"kind": b"noise"},
         stream="city:iot",
         entry_id=b"5-1",
         code="too_large",
         reason="too big",
         at_ms=99,
     )
-    assert letter[b"kind"] == b"noise" and len(letter[b"value"]) == KEEP_BYTES and letter[b"dlq_truncated"] == b"1"
+    assert letter[b"kind"] == b"noise" and len(letter[b"value"]) == VALUE_KEEP_BYTES
+    assert (letter[b"dlq_truncated"], letter[b"dlq_dropped_fields"], letter[b"dlq_dropped_bytes"]) == (b"1", b"0", b"10")
     assert (letter[b"dlq_code"], letter[b"dlq_reason"], letter[b"dlq_stream"], letter[b"dlq_id"]) == (
         b"too_large",
         b"too big",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from streams.complaints import parse_complaint
 from streams.datacenter import parse_power_sample
 from streams.fields import InvalidEvent
 from streams.iot import parse_reading
+from streams.parse_cache import ParseCache
 
 ENTRY = b"1764000000000-0"  # 2025-11-24T16:00:00Z
 FUTIAN = (b"22.5431", b"114.0596")
@@ -290,11 +292,9 @@ def test_the_fast_path_remembers_a_device_and_still_checks_each_value(ctx):
     assert refused.value.code == "not_finite"
 
 
-def test_field_layouts_are_remembered_within_a_bound(ctx, monkeypatch):
-    import streams.fields
-
-    monkeypatch.setattr(streams.fields, "MEMO_LIMIT", 10)
+def test_field_layouts_are_remembered_within_a_bound(ctx):
+    small = dataclasses.replace(ctx, cache=ParseCache(max_entries=10))
     base = [part for pair in reading().items() for part in pair]
     for n in range(50):
-        parse_reading([*base, f"extra_{n}".encode(), b"1"], ENTRY, ctx)
-    assert len(ctx.layouts) <= 10
+        parse_reading([*base, f"extra_{n}".encode(), b"1"], ENTRY, small)
+    assert 0 < len(small.cache) <= 10 and small.cache.clears >= 4
