@@ -124,3 +124,31 @@ def test_silent_devices_and_sites_leave_current_state_and_their_history_stays(rd
     assert count(db, "SELECT count(*) FROM sensor_readings") == 2  # history stays
     assert int(rds.hget(f"{s.consumer_group}:stats", "forgotten_devices")) == 1
     worker.close()
+
+
+def test_a_rule_opens_at_most_its_cap_of_alerts_then_one_summary_alert_counts_the_rest(db, test_settings):
+    from datetime import UTC, datetime
+
+    from alerts.evaluate import Condition
+    from alerts.store import HELD_BACK, AlertStore
+
+    def silent(device: str, firing: bool = True) -> Condition:
+        return Condition("water_gauge_silent", device, firing, 900.0, None, "warning", f"{device} silent", {},
+                         datetime.now(UTC))  # fmt: skip
+
+    conn = bootstrap.db_connection(test_settings)
+    store = AlertStore(conn, ["ops"], "https://ioc.example.org", max_open_per_rule=5)
+    assert store.apply([silent(f"wg-{i}") for i in range(5)]) == 5  # five alerts, five webhooks
+    assert store.apply([silent(f"wg-{i}") for i in range(5, 500)]) == 1  # one summary alert, one webhook
+    assert store.apply([silent("wg-0")]) == 0  # an open one is still the same alert
+    assert store.apply([silent("other", True)._replace(rule_id="other_rule")]) == 1  # other rules are not held
+    open_rows = db.execute("SELECT subject, value, labels->>'capped' FROM alerts WHERE rule_id = 'water_gauge_silent'"
+                           " AND status <> 'resolved' ORDER BY id").fetchall()  # fmt: skip
+    assert [r[0] for r in open_rows] == [f"wg-{i}" for i in range(5)] + [HELD_BACK]
+    assert open_rows[-1][1:] == (495.0, "true")
+    assert count(db, "SELECT count(*) FROM alert_outbox") == 7
+    # A resolved alert frees a place: the next subject opens its own alert again.
+    assert store.apply([silent("wg-1", firing=False)]) == 1
+    assert store.apply([silent("wg-new")]) == 1
+    assert count(db, "SELECT count(*) FROM alerts WHERE subject = 'wg-new'") == 1
+    conn.close()
