@@ -43,13 +43,20 @@ def silences(conn: psycopg.Connection, *, active_only: bool = True) -> list[dict
         return cur.execute(f"SELECT * FROM alert_silences {where} ORDER BY starts_at DESC LIMIT 500").fetchall()
 
 
-def open_alerts(conn: psycopg.Connection) -> list[dict]:
-    """Firing and acknowledged alerts, critical first, then newest."""
+def open_alerts(conn: psycopg.Connection, limit: int = 100, offset: int = 0) -> list[dict]:
+    """One page of the firing and acknowledged alerts, critical first, then newest (id breaks ties, so pages
+    neither repeat nor skip an alert)."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             "SELECT * FROM alerts WHERE status <> 'resolved' ORDER BY"
-            " array_position(ARRAY['critical','warning','info'], severity), fired_at DESC"
+            " array_position(ARRAY['critical','warning','info'], severity), fired_at DESC, id DESC"
+            " LIMIT %s OFFSET %s", (limit, offset)
         ).fetchall()
+
+
+def open_alert_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """Open alerts per severity (all of them, not one page)."""
+    return dict(conn.execute("SELECT severity, count(*) FROM alerts WHERE status <> 'resolved' GROUP BY 1").fetchall())
 
 
 def alert(conn: psycopg.Connection, alert_id: int) -> dict | None:

@@ -8,11 +8,29 @@ dashboard worker. People's actions do not pass here: they take the one command p
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import psycopg
 
 from alerts import console
 from auth import store as accounts
+
+
+# However a client pages, the console never reads past this many open alerts (page x page size).
+MAX_OFFSET = 100_000
+
+
+class AlertPage(NamedTuple):
+    """One page of open alerts, and how many there are per severity in all."""
+
+    rows: list[dict]
+    counts: dict[str, int]
+    page: int  # 0-based, after clamping to the pages that exist
+    page_size: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
 
 class AlertConsole:
@@ -22,10 +40,14 @@ class AlertConsole:
         self._connect = connect
 
     # --- reads ---------------------------------------------------------------------------------------------
-    def open_alerts(self) -> list[dict]:
-        """Firing and acknowledged alerts, critical first, then newest."""
+    def open_alerts(self, page: int, page_size: int) -> AlertPage:
+        """Page ``page`` (0-based; past the last one: the last one) of the open alerts, critical first, then
+        newest."""
         with self._connect() as conn:
-            return console.open_alerts(conn)
+            counts = console.open_alert_counts(conn)
+            last = max(0, (sum(counts.values()) - 1) // page_size)
+            page = min(max(0, page), last, MAX_OFFSET // page_size)
+            return AlertPage(console.open_alerts(conn, page_size, page * page_size), counts, page, page_size)
 
     def detail(self, alert_id: int) -> tuple[dict | None, list[dict], list[dict]]:
         """One alert, its action history and its webhook deliveries."""

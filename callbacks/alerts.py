@@ -26,25 +26,49 @@ def register(app: Dash, services) -> None:
             return str(refused), no_update
         return view.done_message(done), (changed or 0) + 1
 
+    page_size = services.settings.console_page_size
+
     @app.callback(
         Output(ids.ALERTS_GRID, "rowData"),
         Output(ids.ALERTS_COUNTS, "children"),
+        Output(ids.ALERTS_PAGE_TEXT, "children"),
+        Output(ids.ALERTS_PAGE_PREV, "disabled"),
+        Output(ids.ALERTS_PAGE_NEXT, "disabled"),
         Output(ids.ALERTS_SILENCES, "children"),
         Output(ids.ALERTS_DEAD, "children"),
         Input(ids.ALERTS_TICK, "n_intervals"),
         Input(ids.ALERTS_CHANGED, "data"),
+        Input(ids.ALERTS_PAGE, "data"),
     )
     @requires(Permission.VIEW_DASHBOARDS)
-    def refresh(_n: int | None, _changed: int | None):
+    def refresh(_n: int | None, _changed: int | None, page: object):
         console = services.alerts
-        open_alerts = console.open_alerts()
+        shown = console.open_alerts(_page_number(page), page_size)
         may_silence = current_principal().may(Permission.SILENCE_ALERTS)
+        last = (shown.page + 1) * page_size >= shown.total
         return (
-            view.alert_rows(open_alerts, tz),
-            view.severity_counts(open_alerts),
+            view.alert_rows(shown.rows, tz),
+            view.severity_counts(shown.counts),
+            view.page_text(shown.page, page_size, len(shown.rows), shown.total),
+            shown.page == 0,
+            last,
             view.silences_table(console.silences(), tz, may_silence),
             view.dead_letters_table(console.dead_letters(), tz),
         )
+
+    @app.callback(
+        Output(ids.ALERTS_PAGE, "data"),
+        Input(ids.ALERTS_PAGE_PREV, "n_clicks"),
+        Input(ids.ALERTS_PAGE_NEXT, "n_clicks"),
+        State(ids.ALERTS_PAGE, "data"),
+        prevent_initial_call=True,
+    )
+    @requires(Permission.VIEW_DASHBOARDS)
+    def turn_page(_prev: int | None, _next: int | None, page: object):
+        if not clicked():
+            return no_update
+        step = 1 if ctx.triggered_id == ids.ALERTS_PAGE_NEXT else -1
+        return max(0, _page_number(page) + step)  # past the last page, the console shows the last one
 
     @app.callback(Output(ids.ALERTS_RULES, "children"), Input(ids.ALERTS_CHANGED, "data"))
     @requires(Permission.VIEW_DASHBOARDS)
@@ -130,3 +154,10 @@ def register(app: Dash, services) -> None:
             },
             changed,
         )
+
+
+def _page_number(page: object) -> int:
+    """The page a client asked for, as a small non-negative int (anything else: the first page)."""
+    if isinstance(page, int) and not isinstance(page, bool) and 0 <= page <= 100_000:
+        return page
+    return 0

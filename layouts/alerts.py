@@ -42,13 +42,27 @@ def alert_rows(alerts: Sequence[Mapping], timezone: str) -> list[dict]:
             for a in alerts]  # fmt: skip
 
 
-def severity_counts(alerts: Sequence[Mapping]) -> list:
-    """``critical 2 · warning 5 · info 0`` with a coloured badge per severity."""
-    counts = {s: 0 for s in SEVERITIES}
-    for a in alerts:
-        counts[a["severity"]] = counts.get(a["severity"], 0) + 1
-    return [html.Span([html.Span(s, className=f"sev sev-{s}"), f" {counts[s]}"], className="alerts-count")
+def severity_counts(counts: Mapping[str, int]) -> list:
+    """``critical 2 · warning 5 · info 0`` with a coloured badge per severity (counts of all open alerts)."""
+    return [html.Span([html.Span(s, className=f"sev sev-{s}"), f" {counts.get(s, 0):,}"], className="alerts-count")
             for s in SEVERITIES]  # fmt: skip
+
+
+def page_text(page: int, page_size: int, shown: int, total: int) -> str:
+    """Where the grid is in the list: ``Showing 101–200 of 2,345 open alerts`` (the grid holds one page)."""
+    if total == 0:
+        return "No open alerts."
+    first = page * page_size + 1
+    return f"Showing {first:,}–{first + shown - 1:,} of {total:,} open alerts, most severe then newest first."
+
+
+def pager() -> html.Div:
+    """Previous / next page of open alerts, with where we are between them."""
+    return html.Div([
+        html.Button("← Previous", id=ids.ALERTS_PAGE_PREV, className="btn", disabled=True),
+        html.Span(id=ids.ALERTS_PAGE_TEXT, className="alerts-page-text"),
+        html.Button("Next →", id=ids.ALERTS_PAGE_NEXT, className="btn", disabled=True),
+    ], className="alerts-pager")  # fmt: skip
 
 
 def history_table(events: Sequence[Mapping], timezone: str) -> html.Table | html.P:
@@ -215,7 +229,7 @@ def alerts_layout(selected: int | None = None, can_act: bool = False, can_silenc
         html.Div([html.H1("Alerts"), html.Div(id=ids.ALERTS_COUNTS, className="alerts-counts")],
                  className="page-head"),
         html.Div([
-            html.Section([html.H2("Open alerts"), grid], className="panel alerts-open"),
+            html.Section([html.H2("Open alerts"), pager(), grid], className="panel alerts-open"),
             html.Section([_actions() if can_act else _read_only("act on alerts"), html.Div(id=ids.ALERTS_DETAIL)],
                          className="panel alerts-side"),
         ], className="alerts-row"),
@@ -224,6 +238,7 @@ def alerts_layout(selected: int | None = None, can_act: bool = False, can_silenc
         html.Section([html.H2("Dead-lettered webhook deliveries"), html.Div(id=ids.ALERTS_DEAD)], className="panel"),
         html.Section([html.H2("Rules"), html.Div(id=ids.ALERTS_RULES)], className="panel"),
         dcc.Store(id=ids.ALERTS_SELECTED, data=selected),
+        dcc.Store(id=ids.ALERTS_PAGE, data=0),
         dcc.Store(id=ids.ALERTS_CHANGED, data=0),
         dcc.Interval(id=ids.ALERTS_TICK, interval=REFRESH_MS),
     ], className="alerts-console")  # fmt: skip

@@ -152,3 +152,26 @@ def test_a_rule_opens_at_most_its_cap_of_alerts_then_one_summary_alert_counts_th
     assert store.apply([silent("wg-new")]) == 1
     assert count(db, "SELECT count(*) FROM alerts WHERE subject = 'wg-new'") == 1
     conn.close()
+
+
+def test_the_console_reads_open_alerts_one_page_at_a_time_and_never_past_the_last(db, test_settings):
+    from datetime import UTC, datetime
+
+    from alerts.evaluate import Condition
+    from alerts.service import AlertConsole
+    from alerts.store import AlertStore
+
+    conn = bootstrap.db_connection(test_settings)
+    now = datetime.now(UTC)
+    AlertStore(conn, [], "https://ioc.example.org").apply(
+        [Condition("r", f"d-{i}", True, 1.0, None, "critical" if i % 10 == 0 else "info", "s", {}, now)
+         for i in range(250)])  # fmt: skip
+    console = AlertConsole(lambda: bootstrap.db_connection(test_settings))
+    pages = [console.open_alerts(p, 100) for p in range(3)]
+    assert [len(p.rows) for p in pages] == [100, 100, 50]
+    assert len({r["id"] for p in pages for r in p.rows}) == 250  # no alert twice, none skipped
+    assert pages[0].counts == {"critical": 25, "info": 225} and pages[0].total == 250
+    assert {r["severity"] for r in pages[0].rows[:25]} == {"critical"}
+    past = console.open_alerts(99, 100)
+    assert past.page == 2 and len(past.rows) == 50
+    conn.close()

@@ -40,8 +40,15 @@ def test_grid_rows_carry_what_an_officer_scans_in_city_time():
 
 
 def test_severity_counts_show_every_severity_even_at_zero():
-    shown = text(view.severity_counts([alert(), alert(severity="info")]))
-    assert shown == "critical  1 warning  0 info  1"
+    shown = text(view.severity_counts({"critical": 1, "info": 12_000}))
+    assert shown == "critical  1 warning  0 info  12,000"
+
+
+def test_the_page_text_says_which_alerts_of_how_many_the_grid_shows():
+    assert view.page_text(0, 100, 100, 2345) == (
+        "Showing 1–100 of 2,345 open alerts, most severe then newest first.")
+    assert view.page_text(23, 100, 45, 2345).startswith("Showing 2,301–2,345 of 2,345")
+    assert view.page_text(0, 100, 0, 0) == "No open alerts."
 
 
 def test_detail_shows_who_acted_when_and_every_delivery_dead_ones_marked():
