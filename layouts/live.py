@@ -123,8 +123,12 @@ def alerts_list(alerts: Mapping | None, timezone: str, limit: int = 8) -> list:
 def status_counts(counts: Mapping[str, int] | None, colours: Mapping[str, str]) -> list:
     """``normal 1,812 · warning 40 · …`` with a coloured dot per status."""
     counts = counts or {}
-    return [html.Span([html.Span(className="legend-dot", style={"background": colours[s]}),
-                       f"{s} {counts.get(s, 0):,}"], className="legend-item") for s in colours]  # fmt: skip
+    items = [html.Span([html.Span(className="legend-dot", style={"background": colours[s]}),
+                        f"{s} {counts.get(s, 0):,}"], className="legend-item") for s in colours]  # fmt: skip
+    if counts.get("not_shown"):
+        items.append(html.Span(f"+ {counts['not_shown']:,} more devices not on the map (over IOC_LIVE_MAX_SENSORS)",
+                               className="legend-item legend-not-shown"))  # fmt: skip
+    return items
 
 
 def sites_table(sites: Sequence[Mapping] | None) -> html.Table | html.P:

@@ -43,7 +43,7 @@ class SnapshotBuilder:
                  timezone: str, min_interval_s: float, max_age_s: float,
                  clock: Callable[[], float] = time.time,
                  district_centres: Mapping[str, tuple[float, float]] | None = None,
-                 alert_lease_key: str | None = None) -> None:  # fmt: skip
+                 alert_lease_key: str | None = None, max_sensors: int = 50_000) -> None:  # fmt: skip
         self.client, self.keys, self.timezone = client, keys, timezone
         self.district_centres = dict(district_centres or {})
         self.alert_lease_key = alert_lease_key  # held while an alert evaluator runs (alerts/worker.py)
@@ -52,6 +52,7 @@ class SnapshotBuilder:
         self._conn: psycopg.Connection | None = None
         self._clock = clock
         self._settle = client.register_script(_SETTLE_LOCK)
+        self.max_sensors = max_sensors  # devices carried for the maps (IOC_LIVE_MAX_SENSORS)
 
     def due(self, now_ms: int) -> tuple[bool, int | None]:
         """Whether the stored snapshot is behind ingest or too old; and the commit a rebuild would reflect."""
@@ -81,7 +82,7 @@ class SnapshotBuilder:
         if self._conn is None or self._conn.closed:
             self._conn = self._connect_db()
         try:
-            return read_city(self._conn, Windows.at(now, self.timezone))
+            return read_city(self._conn, Windows.at(now, self.timezone), self.max_sensors)
         except psycopg.OperationalError:
             self._conn.close()  # reconnect on the next build
             raise

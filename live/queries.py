@@ -44,6 +44,7 @@ class CityFacts:
     """Raw answers of the snapshot queries, before any judgement or formatting."""
 
     windows: Windows
+    sensors_total: int = 0  # devices in current state; more than carried in ``sensors`` past the bound
     # device_id, metric, kind, district, lat, lon, value, unit, ts_ms (epoch milliseconds), by device and metric
     sensors: list[tuple] = field(default_factory=list)
     devices_seen_yesterday: int = 0
@@ -63,12 +64,12 @@ class CityFacts:
     alerts_by_severity: dict[str, int] = field(default_factory=dict)
 
 
-def read_city(conn: psycopg.Connection, windows: Windows) -> CityFacts:
-    """Run every snapshot query in one read-only transaction."""
+def read_city(conn: psycopg.Connection, windows: Windows, max_sensors: int = 50_000) -> CityFacts:
+    """Run every snapshot query in one read-only transaction; at most ``max_sensors`` devices are carried."""
     facts = CityFacts(windows=windows)
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SET TRANSACTION READ ONLY")
-        _sensors(cur, facts)
+        _sensors(cur, facts, max_sensors)
         _readings_rate(cur, facts)
         _complaints(cur, facts)
         _datacenters(cur, facts)
@@ -76,13 +77,23 @@ def read_city(conn: psycopg.Connection, windows: Windows) -> CityFacts:
     return facts
 
 
-def _sensors(cur: psycopg.Cursor, facts: CityFacts) -> None:
+def _sensors(cur: psycopg.Cursor, facts: CityFacts, max_sensors: int) -> None:
     # Epoch milliseconds and the order come from PostgreSQL: in Python they were most of a 50,000-sensor build.
+    # Bounded by rows (a device has a few metrics); past the bound the last, maybe partial, device is dropped and
+    # the devices are counted, so a producer inventing ids cannot make every viewer's snapshot huge.
+    limit = max_sensors * METRICS_PER_DEVICE
     cur.execute("""
         SELECT device_id, metric, kind, district, lat, lon, value, unit, (extract(epoch FROM ts) * 1000)::int8
-        FROM sensor_latest ORDER BY device_id, metric
-    """)
-    facts.sensors = cur.fetchall()
+        FROM sensor_latest ORDER BY device_id, metric LIMIT %(limit)s
+    """, {"limit": limit})  # fmt: skip
+    rows = cur.fetchall()
+    if len(rows) < limit:
+        facts.sensors = rows
+        facts.sensors_total = len({row[0] for row in rows})
+    else:
+        facts.sensors = _first_devices(rows, max_sensors)
+        cur.execute("SELECT count(*) FROM (SELECT DISTINCT device_id FROM sensor_latest) d")
+        facts.sensors_total = cur.fetchone()[0]
     # One short probe of the (device, metric, time) index per device and metric known now, instead of a scan of
     # yesterday's chunk; probing by device alone would walk all of the device's day in that index.
     cur.execute("""
@@ -91,6 +102,25 @@ def _sensors(cur: psycopg.Cursor, facts: CityFacts) -> None:
                       AND r.ts > %(at)s - interval '10 minutes' AND r.ts <= %(at)s)
     """, {"at": facts.windows.same_time_yesterday})  # fmt: skip
     facts.devices_seen_yesterday = cur.fetchone()[0]
+
+
+METRICS_PER_DEVICE = 4  # rows read per device carried: the city's devices report one to three metrics
+
+
+def _first_devices(rows: list[tuple], devices: int) -> list[tuple]:
+    """The rows (ordered by device) of the first ``devices`` devices, none of them cut short."""
+    kept: list[tuple] = []
+    seen = 0
+    last = None
+    for row in rows:
+        if row[0] != last:
+            seen, last = seen + 1, row[0]
+            if seen > devices:
+                break
+        kept.append(row)
+    if len(kept) == len(rows):  # the rows ran out inside the last device: it may be incomplete
+        kept = [row for row in kept if row[0] != last]
+    return kept
 
 
 def _readings_rate(cur: psycopg.Cursor, facts: CityFacts) -> None:

@@ -155,12 +155,15 @@ def assemble(facts: CityFacts, district_centres: Mapping[str, tuple[float, float
     latest = max(sensors, key=lambda s: (s["ts_ms"], s["id"]), default=None)
     newest = [s["ts_ms"] for s in sensors] + [s["ts_ms"] for s in sites] + [ms(facts.complaints_newest) or 0]
     counts = Counter(s["status"] for s in sensors)
+    # Past IOC_LIVE_MAX_SENSORS the maps show the first devices by id; the legend says how many are not shown.
+    not_shown = max(0, facts.sensors_total - len(sensors))
     doc = {
         "built_ms": ms(facts.windows.now),
         "newest_ms": max(newest, default=0) or None,
         "kpis": kpis,
         "sensors": sensors,
-        "sensor_counts": {status: counts.get(status, 0) for status in sorted(SEVERITY, key=SEVERITY.get)},
+        "sensor_counts": {status: counts.get(status, 0) for status in sorted(SEVERITY, key=SEVERITY.get)}
+        | ({"not_shown": not_shown} if not_shown else {}),
         "latest_reading": latest,
         "sites": sites,
         "alerts": {"available": alerts_available, "items": alerts},

@@ -34,6 +34,7 @@ STEPS: tuple[tuple[timedelta, timedelta], ...] = (
 )
 LONG_STEP = timedelta(hours=6)
 QUEUE_LIMIT = 5000
+SENSORS_LIMIT = 50_000  # device-metric rows; the live snapshot's own bound is IOC_LIVE_MAX_SENSORS
 
 
 def rollup_grain(span: timedelta) -> Grain:
@@ -72,18 +73,21 @@ class DashboardQueries:
             return cur.fetchall()
 
     # --- sensors -------------------------------------------------------------------------------------
-    def sensor_latest(self, kinds: Sequence[str] | None = None, districts: Sequence[str] | None = None) -> list[dict]:
-        """Every sensor's latest value per metric (device_id, metric, kind, unit, value, ts, lat, lon, district)."""
+    def sensor_latest(self, kinds: Sequence[str] | None = None, districts: Sequence[str] | None = None,
+                      limit: int = SENSORS_LIMIT) -> list[dict]:  # fmt: skip
+        """Sensors' latest value per metric (device_id, metric, kind, unit, value, ts, lat, lon, district), at
+        most ``limit`` rows by device id (the map reads this only until the live snapshot exists)."""
         return self._rows(
             "SELECT device_id, metric, kind, unit, value, ts, lat, lon, district FROM sensor_latest "
             "WHERE (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s)) "
-            "AND (%(districts)s::text[] IS NULL OR district = ANY(%(districts)s))",
-            {"kinds": _array(kinds), "districts": _array(districts)},
+            "AND (%(districts)s::text[] IS NULL OR district = ANY(%(districts)s)) "
+            "ORDER BY device_id, metric LIMIT %(limit)s",
+            {"kinds": _array(kinds), "districts": _array(districts), "limit": limit},
         )
 
     def sensor_metrics(self) -> list[dict]:
         """The (kind, metric, unit) triples sensors currently report, for pickers."""
-        return self._rows("SELECT DISTINCT kind, metric, unit FROM sensor_latest ORDER BY kind, metric", {})
+        return self._rows("SELECT DISTINCT kind, metric, unit FROM sensor_latest ORDER BY kind, metric LIMIT 500", {})
 
     def device_readings(self, device_id: str, since: datetime, until: datetime) -> list[dict]:
         """One device's raw readings (ts, metric, unit, value) in [since, until).

@@ -175,3 +175,28 @@ def test_the_console_reads_open_alerts_one_page_at_a_time_and_never_past_the_las
     past = console.open_alerts(99, 100)
     assert past.page == 2 and len(past.rows) == 50
     conn.close()
+
+
+def test_the_live_snapshot_carries_at_most_its_bound_of_devices_and_counts_the_rest(db, test_settings):
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from live.queries import Windows, read_city
+    from live.snapshot import assemble
+
+    db.execute("INSERT INTO sensor_latest (device_id, metric, kind, unit, value, ts, lat, lon, district)"
+               " SELECT 'd-' || lpad(i::text, 4, '0'), m, 'air_quality', 'ug/m3', 10, now(), 22.54, 114.06, 'futian'"
+               " FROM generate_series(1, 300) i, unnest(ARRAY['pm10', 'pm25']) m")  # fmt: skip
+    db.commit()
+    conn = bootstrap.db_connection(test_settings)
+    facts = read_city(conn, Windows.at(datetime.now(UTC), "Asia/Shanghai"), max_sensors=100)
+    assert len(facts.sensors) == 200 and facts.sensors_total == 300  # whole devices: both metrics of each
+    doc = assemble(facts)
+    assert [s["id"] for s in doc["sensors"]][-1] == "d-0100" and len(doc["sensors"]) == 100
+    assert doc["sensor_counts"]["not_shown"] == 200
+    small = len(orjson.dumps(doc))
+    unbounded = assemble(read_city(conn, Windows.at(datetime.now(UTC), "Asia/Shanghai"), max_sensors=1000))
+    assert "not_shown" not in unbounded["sensor_counts"] and len(unbounded["sensors"]) == 300
+    assert small < len(orjson.dumps(unbounded)) / 2
+    conn.close()
