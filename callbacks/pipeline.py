@@ -20,4 +20,7 @@ def register(app: Dash, services) -> None:
         status = services.pipeline_status()
         age = status["last_commit_age_s"]
         said = "no commit yet" if age is None else f"last commit {age:.0f} s ago"
+        forgotten = status.get("forgotten_devices", 0)
+        if forgotten:
+            said += f" · {forgotten:,} device readings left current state (silent past IOC_DEVICE_FORGET_AFTER_HOURS)"
         return pipeline_table(status["streams"]), f"Updated {time.strftime('%H:%M:%S')} · {said}"

@@ -19,12 +19,16 @@ def pipeline_layout() -> html.Div:
     ])  # fmt: skip
 
 
+COLUMNS = ("stream", "length", "lag", "pending", "parsed", "rejected", "too_many_new")
+
+
 def pipeline_table(rows: list[dict]) -> html.Table:
-    """One row per stream: length, lag, pending, parsed, rejected."""
-    head = ["stream", "entries kept", "waiting (lag)", "in flight (pending)", "stored", "rejected"]
+    """One row per stream: length, lag, pending, parsed, rejected, and of those rejected, how many were of new
+    ids past the per-minute cap (a runaway producer shows here first)."""
+    head = ["stream", "entries kept", "waiting (lag)", "in flight (pending)", "stored", "rejected",
+            "of which new ids over the cap"]  # fmt: skip
     return html.Table([
         html.Thead(html.Tr([html.Th(h) for h in head])),
-        html.Tbody([html.Tr([html.Td(f"{row[k]:,}" if isinstance(row[k], int) else row[k])
-                             for k in ("stream", "length", "lag", "pending", "parsed", "rejected")])
-                    for row in rows]),
+        html.Tbody([html.Tr([html.Td(f"{row.get(k, 0):,}" if isinstance(row.get(k, 0), int) else row[k])
+                             for k in COLUMNS]) for row in rows]),
     ], className="data-table")  # fmt: skip

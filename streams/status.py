@@ -17,9 +17,12 @@ def assemble_status(streams: dict[str, str], infos: dict[str, dict], stats: dict
             "stream": stream, "length": info.get("length", 0), "lag": info.get("lag", 0),
             "pending": info.get("pending", 0), "parsed": counters.get(f"{stream}:parsed", 0),
             "rejected": counters.get(f"{stream}:rejected", 0),
+            # entries of new device ids, sites or request ids past the per-minute cap (streams/admission.py)
+            "too_many_new": counters.get(f"{stream}:rejected:too_many_new", 0),
         })  # fmt: skip
     last = counters.get("last_commit_ms")
-    return {"streams": rows, "last_commit_age_s": None if last is None else max(0.0, (now_ms - last) / 1000)}
+    return {"streams": rows, "last_commit_age_s": None if last is None else max(0.0, (now_ms - last) / 1000),
+            "forgotten_devices": counters.get("forgotten_devices", 0)}
 
 
 def pipeline_status(client: redis.Redis, streams: dict[str, str], group: str) -> dict:

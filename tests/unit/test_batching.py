@@ -65,6 +65,6 @@ def test_pipeline_status_rows_per_stream():
         4000,
     )
     assert status["streams"] == [
-        {"stream": "city:iot", "length": 10, "lag": 2, "pending": 3, "parsed": 7, "rejected": 1}
+        {"stream": "city:iot", "length": 10, "lag": 2, "pending": 3, "parsed": 7, "rejected": 1, "too_many_new": 0}
     ]
     assert status["last_commit_age_s"] == 3.0
