@@ -20,7 +20,7 @@ import psycopg
 import redis
 from psycopg import sql
 
-from settings import Settings
+from settings import DatabaseAccount, RedisAccount, Settings
 from storage.db import TIMESCALE_SCHEMA, connect
 from storage.policies import Retention
 from streams.consumer import IngestConfig, IngestWorker
@@ -42,17 +42,33 @@ if TYPE_CHECKING:  # the dashboard's parts are imported where they are built, so
     from storage.dashboard_queries import DashboardQueries
 
 
-def redis_client(settings: Settings) -> redis.Redis:
-    """Redis for the streams; bytes in and out, since the parsers check the encoding themselves."""
+def redis_client(settings: Settings, account: RedisAccount | None = None) -> redis.Redis:
+    """Redis for the streams, as ``account``'s user (None: IOC_REDIS_URL); bytes in and out, since the parsers
+    check the encoding themselves."""
+    url = settings.redis_url_for(account) if account else settings.redis_url
     return redis.Redis.from_url(
-        settings.redis_url, decode_responses=False, socket_connect_timeout=5, socket_keepalive=True,
-        health_check_interval=30,
+        url, decode_responses=False, socket_connect_timeout=5, socket_keepalive=True, health_check_interval=30,
     )  # fmt: skip
 
 
-def db_connection(settings: Settings) -> psycopg.Connection:
-    """A new connection working in the IOC schema."""
-    return connect(settings.database_url, settings.db_schema)
+def db_connection(settings: Settings, account: DatabaseAccount | None = None) -> psycopg.Connection:
+    """A new connection working in the IOC schema, as ``account``'s role (None: IOC_DATABASE_URL)."""
+    return connect(settings.database_url_for(account) if account else settings.database_url, settings.db_schema)
+
+
+def database_role_passwords(settings: Settings) -> dict[str, str | None]:
+    """PostgreSQL role → the password in its process's own URL (IOC_<ACCOUNT>_DATABASE_URL), None if unset."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from storage import roles
+
+    accounts: dict[str, DatabaseAccount] = {roles.INGEST: "ingest", roles.ALERTS: "alerts",
+                                            roles.DASHBOARD: "dashboard"}  # fmt: skip
+    passwords: dict[str, str | None] = {}
+    for role, account in accounts.items():
+        own = getattr(settings, f"{account}_database_url").get_secret_value()
+        passwords[role] = str(conninfo_to_dict(own).get("password") or "") or None if own else None
+    return passwords
 
 
 @lru_cache(maxsize=4)
@@ -127,7 +143,8 @@ def dashboard_pool(settings: Settings) -> ConnectionPool:
                      (timezone, str(DASHBOARD_STATEMENT_TIMEOUT_MS)))  # fmt: skip
 
     return ConnectionPool(
-        settings.database_url, min_size=1, max_size=DASHBOARD_POOL_MAX, open=False, configure=configure,
+        settings.database_url_for("dashboard"), min_size=1, max_size=DASHBOARD_POOL_MAX, open=False,
+        configure=configure,
         kwargs={"autocommit": True, "connect_timeout": 5}, name="ioc-dashboard",
     )  # fmt: skip
 
@@ -175,7 +192,7 @@ class DashboardServices:
     @property
     def redis(self) -> redis.Redis:
         if self._redis is None:
-            self._redis = redis_client(self.settings)
+            self._redis = redis_client(self.settings, "dashboard")
         return self._redis
 
     @property
@@ -233,7 +250,7 @@ class DashboardServices:
         if self._alerts is None:
             from alerts.service import AlertConsole
 
-            self._alerts = AlertConsole(lambda: db_connection(self.settings))
+            self._alerts = AlertConsole(lambda: db_connection(self.settings, "dashboard"))
         return self._alerts
 
     def health(self) -> dict[str, bool]:
@@ -242,7 +259,7 @@ class DashboardServices:
         with contextlib.suppress(redis.RedisError):
             status["redis"] = bool(self.redis.ping())
         try:
-            with db_connection(self.settings) as conn:
+            with db_connection(self.settings, "dashboard") as conn:
                 status["database"] = conn.execute("SELECT 1").fetchone() == (1,)
         except psycopg.Error:
             pass
@@ -275,7 +292,7 @@ class DashboardServices:
 
 def live_redis_client(settings: Settings) -> redis.Redis:
     """Redis for the live snapshot: short timeouts, so a viewer never waits long on an outage."""
-    return redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=2,
+    return redis.Redis.from_url(settings.redis_url_for("dashboard"), socket_connect_timeout=1, socket_timeout=2,
                                 health_check_interval=30)
 
 
@@ -285,7 +302,7 @@ def live_builder(settings: Settings) -> BuilderThread:
     from live.store import LiveKeys
 
     builder = SnapshotBuilder(
-        live_redis_client(settings), lambda: db_connection(settings), LiveKeys(settings.consumer_group),
+        live_redis_client(settings), lambda: db_connection(settings, "dashboard"), LiveKeys(settings.consumer_group),
         settings.city_timezone, settings.live_rebuild_min_s, settings.live_rebuild_max_s,
         district_centres=district_centres(settings), alert_lease_key=f"{settings.alert_consumer_group}:leader",
         max_sensors=settings.live_max_sensors,
@@ -337,7 +354,8 @@ def alert_limits(settings: Settings) -> ActionLimits:
 def ingest_worker(settings: Settings, consumer: str | None = None) -> IngestWorker:
     """An ingest worker wired to the configured Redis and database."""
     return IngestWorker(
-        redis_client(settings), lambda: db_connection(settings), ingest_config(settings), parse_context(settings),
+        redis_client(settings, "ingest"), lambda: db_connection(settings, "ingest"), ingest_config(settings),
+        parse_context(settings),
         consumer or default_consumer_name(),
     )  # fmt: skip
 
@@ -381,19 +399,25 @@ def alert_evaluator(settings: Settings):
                              tick_s=settings.alert_tick_s, batch=settings.ingest_batch,
                              db_retry_max_s=settings.db_retry_max_s, linger_ms=settings.alert_linger_ms,
                              limits=limits)  # fmt: skip
-    return EvaluatorWorker(redis_client(settings), lambda: db_connection(settings),
+    return EvaluatorWorker(redis_client(settings, "alerts"), lambda: db_connection(settings, "alerts"),
                            lambda conn: alert_store(settings, conn), alert_rules(settings), config,
                            parse_context(settings))  # fmt: skip
 
 
 def alert_sender(settings: Settings):
-    """The webhook sender; refuses at once (``ReceiverRefused``) a receiver whose host is not allowed."""
+    """The webhook sender; refuses at once (``ReceiverRefused``) a receiver whose host is not allowed or that has
+    no signing secret (IOC_ALERT_RECEIVER_SECRETS: only this process needs them)."""
     from alerts.retry import RetryPolicy
     from alerts.sender import Sender
+    from alerts.webhooks import ReceiverRefused
 
+    try:
+        receivers = settings.signing_receivers()
+    except ValueError as missing:
+        raise ReceiverRefused(str(missing)) from None
     policy = RetryPolicy(base_s=settings.alert_retry_base_s, max_delay_s=settings.alert_retry_max_delay_s,
                          give_up_after_s=settings.alert_retry_for_s)  # fmt: skip
-    return Sender(lambda: db_connection(settings), settings.db_schema, {r.name: r for r in settings.alert_receivers},
+    return Sender(lambda: db_connection(settings, "alerts"), settings.db_schema, {r.name: r for r in receivers},
                   settings.alert_webhook_allowed_hosts, policy, settings.alert_webhook_timeout_s,
                   settings.alert_sender_threads, per_receiver=settings.alert_sender_per_receiver)  # fmt: skip
 # --- end alerts ----------------------------------------------------------------------------------------------

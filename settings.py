@@ -30,21 +30,35 @@ class WebhookReceiver(BaseModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$", description="Short id, recorded on each outbox row.")
     url: str = Field(pattern=r"^https?://", description="http(s) URL; its host must be on the allow-list.")
-    secret: SecretStr = Field(description="`whsec_` + base64 of 24-64 random bytes (the Standard Webhooks format).")
+    # Optional here: only the webhook sender signs, and it takes the secret from IOC_ALERT_RECEIVER_SECRETS (or,
+    # as before that setting existed, from here). The dashboard and the evaluator need names and URLs only.
+    secret: SecretStr | None = Field(
+        None, description="`whsec_` + base64 of 24-64 random bytes (the Standard Webhooks format)."
+    )
 
     @field_validator("secret")
     @classmethod
-    def _check_secret(cls, value: SecretStr) -> SecretStr:
-        raw = value.get_secret_value()
-        if not raw.startswith("whsec_"):
-            raise ValueError("a receiver secret starts with 'whsec_' (Standard Webhooks)")
-        try:
-            key = base64.b64decode(raw.removeprefix("whsec_"), validate=True)
-        except binascii.Error:
-            raise ValueError("a receiver secret is 'whsec_' + base64; the rest is not base64") from None
-        if not 24 <= len(key) <= 64:
-            raise ValueError(f"a receiver secret holds 24-64 bytes (the spec's bounds), this one {len(key)}")
-        return value
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else check_signing_secret(value)
+
+
+def check_signing_secret(value: SecretStr) -> SecretStr:
+    """Refuse a webhook signing secret that is not `whsec_` + base64 of 24-64 bytes (never echoing it)."""
+    raw = value.get_secret_value()
+    if not raw.startswith("whsec_"):
+        raise ValueError("a receiver secret starts with 'whsec_' (Standard Webhooks)")
+    try:
+        key = base64.b64decode(raw.removeprefix("whsec_"), validate=True)
+    except binascii.Error:
+        raise ValueError("a receiver secret is 'whsec_' + base64; the rest is not base64") from None
+    if not 24 <= len(key) <= 64:
+        raise ValueError(f"a receiver secret holds 24-64 bytes (the spec's bounds), this one {len(key)}")
+    return value
+
+
+# The accounts a process can connect as (docs/SECURITY.md): Redis users and PostgreSQL roles of the same names.
+RedisAccount = Literal["producer", "ingest", "alerts", "dashboard"]
+DatabaseAccount = Literal["ingest", "alerts", "dashboard"]
 
 
 class Settings(BaseSettings):
@@ -60,6 +74,35 @@ class Settings(BaseSettings):
         description="TimescaleDB (PostgreSQL with the timescaledb extension).",
     )
     db_schema: str = Field("ioc", description="PostgreSQL schema holding the IOC tables.")
+    # --- accounts: each process connects as its own Redis user and PostgreSQL role (docs/SECURITY.md) ------------
+    # Empty: the process uses IOC_REDIS_URL / IOC_DATABASE_URL. One environment (a .env, scripts/run.sh) can hold
+    # them all, each process picks its own; `ioc services up` and `ioc migrate` take the accounts' passwords from them.
+    producer_redis_url: SecretStr = Field(
+        SecretStr(""), description="Redis account of producers (`ioc simulate`), user `ioc_producer`: XADD to the "
+        "city streams only. Empty: IOC_REDIS_URL.",
+    )
+    ingest_redis_url: SecretStr = Field(
+        SecretStr(""), description="Redis account of `ioc ingest`, user `ioc_ingest`. Empty: IOC_REDIS_URL."
+    )
+    alerts_redis_url: SecretStr = Field(
+        SecretStr(""), description="Redis account of `ioc alerts run` (the evaluator), user `ioc_alerts`. "
+        "Empty: IOC_REDIS_URL.",
+    )
+    dashboard_redis_url: SecretStr = Field(
+        SecretStr(""), description="Redis account of the dashboard (`ioc serve`, `app:server`), user "
+        "`ioc_dashboard`. Empty: IOC_REDIS_URL.",
+    )
+    ingest_database_url: SecretStr = Field(
+        SecretStr(""), description="PostgreSQL account of `ioc ingest`, role `ioc_ingest`. Empty: IOC_DATABASE_URL."
+    )
+    alerts_database_url: SecretStr = Field(
+        SecretStr(""), description="PostgreSQL account of `ioc alerts run` (evaluator and webhook sender), role "
+        "`ioc_alerts`. Empty: IOC_DATABASE_URL.",
+    )
+    dashboard_database_url: SecretStr = Field(
+        SecretStr(""), description="PostgreSQL account of the dashboard and of `ioc users` / `ioc displays`, role "
+        "`ioc_dashboard`. Empty: IOC_DATABASE_URL.",
+    )
     chroot_dir: Path = Field(
         Path("/var/cache/ioc/timescaledb-trixie"),
         description="Where `ioc services up` keeps the Debian trixie chroot with TimescaleDB (root only).",
@@ -266,7 +309,12 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8050", description="Public address of the dashboard; webhooks link to `<this>/alerts/<id>`."
     )
     alert_receivers: Annotated[tuple[WebhookReceiver, ...], NoDecode] = Field(
-        (), description='Webhook receivers as JSON: `[{"name": "ops", "url": "https://…", "secret": "whsec_…"}]`.'
+        (), description='Webhook receivers as JSON: `[{"name": "ops", "url": "https://…"}]`; their signing secrets '
+        'go in IOC_ALERT_RECEIVER_SECRETS (a `"secret"` here is still accepted).',
+    )
+    alert_receiver_secrets: dict[str, SecretStr] = Field(
+        {}, description='Signing secrets of the receivers as JSON, `{"ops": "whsec_…"}`: needed only by the webhook '
+        "sender (`ioc alerts run` without `--no-send`), never by the dashboard or the evaluator.",
     )
     alert_webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         (), description="Hosts receivers may point at, comma-separated (`*.example.org` for subdomains); "
@@ -300,6 +348,23 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(json.loads(value)) if value.strip() else ()
         return value
+
+    @field_validator("alert_receiver_secrets")
+    @classmethod
+    def _check_receiver_secrets(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, secret in value.items():
+            try:
+                check_signing_secret(secret)
+            except ValueError as bad:
+                raise ValueError(f"receiver {name!r}: {bad}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _secrets_name_receivers(self) -> Settings:
+        unknown = sorted(set(self.alert_receiver_secrets) - {r.name for r in self.alert_receivers})
+        if unknown and self.alert_receivers:
+            raise ValueError(f"IOC_ALERT_RECEIVER_SECRETS names receivers not in IOC_ALERT_RECEIVERS: {unknown}")
+        return self
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -352,13 +417,50 @@ class Settings(BaseSettings):
         """Every setting as ``ioc config`` prints it: passwords in URLs and receivers' secrets masked."""
         shown: dict[str, object] = {}
         for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr) and name.endswith("_url"):
+                value = value.get_secret_value()  # an account's URL: its user and host help, its password not
             shown[name] = mask_url_password(value) if isinstance(value, str) and "://" in value else value
         return shown
+
+    def revealed_json(self) -> str:
+        """The settings as JSON with every secret in clear: only for handing to this process's own children
+        (``model_dump_json`` would send them the masks)."""
+        return json.dumps(_reveal(self.model_dump()), default=str)
+
+    def redis_url_for(self, account: RedisAccount) -> str:
+        """The Redis URL ``account``'s process connects with: its own (IOC_<ACCOUNT>_REDIS_URL), else IOC_REDIS_URL."""
+        own: SecretStr = getattr(self, f"{account}_redis_url")
+        return own.get_secret_value() or self.redis_url
+
+    def database_url_for(self, account: DatabaseAccount) -> str:
+        """The PostgreSQL URL of ``account``'s process: IOC_<ACCOUNT>_DATABASE_URL, else IOC_DATABASE_URL."""
+        own: SecretStr = getattr(self, f"{account}_database_url")
+        return own.get_secret_value() or self.database_url
+
+    def signing_receivers(self) -> tuple[WebhookReceiver, ...]:
+        """The receivers with their signing secrets (for the webhook sender); ValueError names any without one."""
+        signed = tuple(r.model_copy(update={"secret": self.alert_receiver_secrets.get(r.name, r.secret)})
+                       for r in self.alert_receivers)  # fmt: skip
+        missing = [r.name for r in signed if r.secret is None]
+        if missing:
+            raise ValueError(f"no signing secret for receivers {missing}: set them in IOC_ALERT_RECEIVER_SECRETS "
+                             '(`{"name": "whsec_…"}`) in the environment of the webhook sender')
+        return signed
 
     @property
     def streams(self) -> dict[str, str]:
         """Kind of event → stream name."""
         return {"iot": self.stream_iot, "complaints": self.stream_complaints, "datacenter": self.stream_datacenter}
+
+
+def _reveal(value: object) -> object:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_reveal(v) for v in value]
+    return value
 
 
 def mask_url_password(url: str) -> str:

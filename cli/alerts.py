@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from settings import load_settings
+from settings import load_settings, mask_url_password
 
 
 @click.group()
@@ -53,5 +53,9 @@ def rules() -> None:
         what = rule.function or rule.metric or f"silent {rule.silent_for_s:g} s"
         watches = f"{rule.source}/{rule.subject}"
         click.echo(f"  {rule.id:<28} {rule.type:<10} {rule.severity:<9} {watches:<20} {what}")
-    names = ", ".join(f"{r.name} ({r.url})" for r in settings.alert_receivers) or "none (alerts are recorded only)"
+    # Never a secret: only whether this process could sign for each receiver (the sender's environment needs it).
+    signing = {r.name for r in settings.alert_receivers if r.secret or r.name in settings.alert_receiver_secrets}
+    names = ", ".join(f"{r.name} ({mask_url_password(r.url)}; signing secret "
+                      f"{'set' if r.name in signing else 'not set'} here)"
+                      for r in settings.alert_receivers) or "none (alerts are recorded only)"  # fmt: skip
     click.echo(f"receivers: {names}")

@@ -25,7 +25,7 @@ def _commands():
     from auth.principal import cli_principal
 
     settings = load_settings()
-    return bootstrap.access_commands(settings, lambda: bootstrap.db_connection(settings)), cli_principal(
+    return bootstrap.access_commands(settings, lambda: bootstrap.db_connection(settings, "dashboard")), cli_principal(
         getpass.getuser()), settings  # fmt: skip
 
 
@@ -49,7 +49,7 @@ def _accounts_exist(settings) -> bool:
     import bootstrap
     from auth import store
 
-    with bootstrap.db_connection(settings) as conn:
+    with bootstrap.db_connection(settings, "dashboard") as conn:
         return store.count_users(conn) > 0
 
 

@@ -20,6 +20,7 @@ import redis
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from infra import redis_acl
 from infra.services_plan import (
     Plan,
     Probes,
@@ -30,7 +31,8 @@ from infra.services_plan import (
     postgres_address,
     redis_address,
 )
-from settings import REPO_ROOT, Settings
+from settings import REPO_ROOT, Settings, mask_url_password
+from storage import roles
 
 CHROOT_SCRIPT = Path(__file__).with_name("timescaledb_chroot.sh")
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -182,14 +184,41 @@ def up(settings: Settings, say: Say) -> Plan:
     if plan.problem:
         raise ServicesError(plan.problem)
     _start(plan, settings, say)
-    wait_until(lambda: redis_answers(settings.redis_url), f"Redis at {settings.redis_url}")
-    wait_until(lambda: postgres_answers(settings.database_url)[1], f"TimescaleDB at {settings.database_url}")
-    say(f"Redis        {settings.redis_url}  ({plan.redis})")
-    say(f"TimescaleDB  {settings.database_url}  ({plan.postgres})")
+    wait_until(lambda: redis_answers(settings.redis_url), f"Redis at {mask_url_password(settings.redis_url)}")
+    wait_until(lambda: postgres_answers(settings.database_url)[1],
+               f"TimescaleDB at {mask_url_password(settings.database_url)}")
+    say(f"Redis        {mask_url_password(settings.redis_url)}  ({plan.redis})")
+    say(f"TimescaleDB  {mask_url_password(settings.database_url)}  ({plan.postgres})")
     dbname = postgres_address(settings.database_url)[2]
-    for name in dict.fromkeys([dbname, postgres_address(database_url_for_tests(settings.database_url))[2]]):
+    databases = list(dict.fromkeys([dbname, postgres_address(database_url_for_tests(settings.database_url))[2]]))
+    for name in databases:
         say(f"  database {name}: timescaledb {ensure_database(settings.database_url, name)}")
+    ensure_accounts(settings, databases, say)
     return plan
+
+
+def ensure_accounts(settings: Settings, databases: list[str], say: Say) -> None:
+    """The Redis users and PostgreSQL roles of docs/SECURITY.md, as docker-compose.yml has them (idempotent).
+
+    Passwords come from the accounts' own URLs (IOC_<ACCOUNT>_REDIS_URL, IOC_<ACCOUNT>_DATABASE_URL); an account
+    without one takes none, which a development Redis and the chroot's PostgreSQL (trust on loopback) accept.
+    The default Redis user is left as it is: the tests and the development URLs use it."""
+    passwords = {redis_acl.USERS[a]: redis_acl.account_password(settings, a) for a in redis_acl.USERS}
+    try:
+        with redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=5) as client:
+            users = redis_acl.apply_acl(client, settings, passwords)
+        say(f"  Redis users: {', '.join(users)}")
+    except redis.ResponseError as error:  # NOPERM: IOC_REDIS_URL's user may not manage users
+        say(f"  Redis users not set up ({error}): run `ioc services up` with an administrator's IOC_REDIS_URL")
+    import bootstrap  # the accounts' passwords, from the settings (composition root)
+
+    for name in databases:
+        with psycopg.connect(_maintenance_conninfo(settings.database_url, name), autocommit=True) as conn:
+            if not roles.may_manage_roles(conn):
+                say("  PostgreSQL roles not set up: IOC_DATABASE_URL's user may not create roles")
+                return
+            roles.ensure_roles(conn, bootstrap.database_role_passwords(settings))
+    say(f"  PostgreSQL roles: {', '.join(roles.GROUP_ROLES + roles.LOGIN_ROLES)} (privileges: `ioc migrate`)")
 
 
 # --- status and down ----------------------------------------------------------------------------------------
@@ -213,9 +242,9 @@ def redis_status(settings: Settings) -> tuple[bool, str]:
         with redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2) as client:
             info = client.info("server")
     except (redis.RedisError, OSError) as error:
-        return False, f"Redis        {settings.redis_url}: not answering ({error})"
+        return False, f"Redis        {mask_url_password(settings.redis_url)}: not answering ({error})"
     origin = _origin(int(info["process_id"]), settings.redis_url, settings)
-    return True, f"Redis        {settings.redis_url}: Redis {info['redis_version']}, {origin}"
+    return True, f"Redis        {mask_url_password(settings.redis_url)}: Redis {info['redis_version']}, {origin}"
 
 
 def database_status(settings: Settings, database_url: str) -> tuple[bool, str]:
@@ -233,10 +262,11 @@ def database_status(settings: Settings, database_url: str) -> tuple[bool, str]:
             # While connected: the backend process ends with the connection, and with it /proc/PID.
             origin = _origin(int(pid), settings.database_url, settings)
     except psycopg.Error as error:
-        return False, f"TimescaleDB  {database_url}: not answering ({' '.join(str(error).split())})"
+        return False, f"TimescaleDB  {mask_url_password(database_url)}: not answering ({' '.join(str(error).split())})"
+    shown = mask_url_password(database_url)
     if not version:
-        return False, f"TimescaleDB  {database_url}: PostgreSQL {server} without the timescaledb extension"
-    return True, f"TimescaleDB  {database_url}: {version} (license {licence}), PostgreSQL {server}, {origin}"
+        return False, f"TimescaleDB  {shown}: PostgreSQL {server} without the timescaledb extension"
+    return True, f"TimescaleDB  {shown}: {version} (license {licence}), PostgreSQL {server}, {origin}"
 
 
 def status(settings: Settings) -> tuple[bool, list[str]]:

@@ -11,11 +11,14 @@ Docker and the chroot only help for a local address: nothing here can make a rem
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from settings import mask_url_password
 
 LOCAL_HOSTS = frozenset({"", "127.0.0.1", "localhost", "::1"})
 REMOTE_ADVICE = "A remote address is not this machine's to start: make it answer there, or use a local address."
@@ -95,7 +98,8 @@ def plan_up(redis_url: str, database_url: str, probes: Probes) -> Plan:
     """Decide where Redis and TimescaleDB come from, or explain in one message why they cannot."""
     if probes.postgres and not probes.timescaledb:
         problem = (
-            f"PostgreSQL answers at IOC_DATABASE_URL={database_url} but has no timescaledb extension available. "
+            f"PostgreSQL answers at IOC_DATABASE_URL={mask_url_password(database_url)} but has no timescaledb "
+            "extension available. "
             "Install TimescaleDB there, or point IOC_DATABASE_URL at a free local port (the default is 5433) "
             "and run `ioc services up` again."
         )
@@ -103,9 +107,9 @@ def plan_up(redis_url: str, database_url: str, probes: Probes) -> Plan:
     redis_local = redis_address(redis_url)[0] in LOCAL_HOSTS
     pg_local = postgres_address(database_url)[0] in LOCAL_HOSTS
     plan = Plan(_source_for(probes.redis, redis_local, probes), _source_for(probes.postgres, pg_local, probes))
-    missing = [(f"Redis at IOC_REDIS_URL={redis_url}", redis_local)] if plan.redis is None else []
+    missing = [(f"Redis at IOC_REDIS_URL={mask_url_password(redis_url)}", redis_local)] if plan.redis is None else []
     if plan.postgres is None:
-        missing.append((f"PostgreSQL with TimescaleDB at IOC_DATABASE_URL={database_url}", pg_local))
+        missing.append((f"PostgreSQL with TimescaleDB at IOC_DATABASE_URL={mask_url_password(database_url)}", pg_local))
     if not missing:
         return plan
     advice = [REMOTE_ADVICE] if any(not local for _, local in missing) else []
@@ -115,10 +119,20 @@ def plan_up(redis_url: str, database_url: str, probes: Probes) -> Plan:
     return Plan(plan.redis, plan.postgres, problem)
 
 
+# The accounts' passwords docker-compose.yml requires. `ioc services up` starts only Redis and TimescaleDB from it
+# and sets the Redis users itself right after (infra/redis_acl.py), so these only let the file interpolate.
+ACCOUNT_PASSWORD_VARIABLES = (
+    "DB_INGEST_PASSWORD", "DB_ALERTS_PASSWORD", "DB_DASHBOARD_PASSWORD", "REDIS_PRODUCER_PASSWORD",
+    "REDIS_INGEST_PASSWORD", "REDIS_ALERTS_PASSWORD", "REDIS_DASHBOARD_PASSWORD",
+)  # fmt: skip
+UNSET_BY_SERVICES_UP = "replaced-by-ioc-services-up"
+
+
 def compose_environment(redis_url: str, database_url: str) -> dict[str, str]:
     """Variables docker-compose.yml interpolates, so the containers answer at the configured URLs."""
     params = conninfo_to_dict(database_url)
     password = str(params.get("password") or "")
+    redis_password = redis_address(redis_url)[2]
     return {
         "TIMESCALEDB_PORT": str(postgres_address(database_url)[1]),
         "REDIS_PORT": str(redis_address(redis_url)[1]),
@@ -126,4 +140,9 @@ def compose_environment(redis_url: str, database_url: str) -> dict[str, str]:
         "POSTGRES_PASSWORD": password,
         # A development URL without a password can only work with trust; production sets a password.
         "POSTGRES_HOST_AUTH_METHOD": "scram-sha-256" if password else "trust",
+        # IOC_REDIS_URL is the administrator here (it sets the users up): the default user, open without a
+        # password only when the URL has none, as the chroot's and the machine's development Redis are.
+        "REDIS_DEFAULT_USER": "on " + (f"#{hashlib.sha256(redis_password.encode()).hexdigest()}" if redis_password
+                                       else "nopass") + " ~* &* +@all",  # fmt: skip
+        **dict.fromkeys(ACCOUNT_PASSWORD_VARIABLES, UNSET_BY_SERVICES_UP),
     }

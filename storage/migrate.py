@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 
 import psycopg
 from psycopg import sql
 
-from storage import policies
+from storage import policies, roles
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,22 @@ def pending(applied: set[int], migrations: list[Migration]) -> list[Migration]:
     return [m for m in migrations if m.version not in applied]
 
 
-def migrate(database_url: str, schema: str, retention: policies.Retention) -> list[str]:
-    """Bring ``schema`` up to date; returns the names of the migrations applied now."""
+def migrate(database_url: str, schema: str, retention: policies.Retention,
+            passwords: Mapping[str, str | None] | None = None) -> list[str]:  # fmt: skip
+    """Bring ``schema`` up to date; returns the names of the migrations applied now.
+
+    Connected as an administrator, it first creates the IOC's roles (``storage.roles``; ``passwords``: role →
+    password, None keeps the role's own). Migrations run as the schema's owner, and every role's privileges are
+    set afresh at the end."""
     applied_now: list[str] = []
     with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        if passwords is not None and roles.may_manage_roles(conn):
+            roles.ensure_roles(conn, passwords)
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(schema),))
+            owner = roles.become_owner(conn, schema)
+            log.debug("migrating schema %s as %s", schema, owner)
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
             conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema)))
             conn.execute(
@@ -67,6 +77,7 @@ def migrate(database_url: str, schema: str, retention: policies.Retention) -> li
                 )
                 applied_now.append(f"{migration.version:04d}_{migration.name}")
             policies.apply(conn, retention)
+            roles.grant(conn, schema)
     return applied_now
 
 

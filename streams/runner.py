@@ -62,7 +62,7 @@ def run_workers(settings: Settings, workers: int, consumer_prefix: str | None = 
         run_worker(settings, f"{consumer_prefix}-0" if consumer_prefix else None)
         return
     ctx = mp.get_context("spawn")
-    payload = settings.model_dump_json()
+    payload = settings.revealed_json()  # the accounts' URLs are secrets: the children need them whole
     should_stop = _stop_on_signals()
 
     def start(index: int) -> mp.process.BaseProcess:
