@@ -203,6 +203,21 @@ class Settings(BaseSettings):
     sim_backfill_readings_per_s: float = Field(
         20.0, gt=0, description="Sensor readings per simulated second when back-filling history (`--backfill-days`)."
     )
+    backfill_days: float = Field(
+        7.0, ge=0, le=366,
+        description="Days of simulated history `scripts/run.sh` writes into TimescaleDB before going live "
+        "(`ioc simulate backfill`), only where the database has none; 0 turns it off.",
+    )
+    backfill_interval_s: float = Field(
+        600.0, gt=0,
+        description="In back-filled history each sensor metric reports once per this many seconds (live: every "
+        "few seconds), so a week fits in about a minute.",
+    )
+    backfill_live_rate_min: float = Field(
+        60.0, ge=0,
+        description="Minutes of back-filled history from 24 h 10 min ago written at the live reading rate, so "
+        "during the first hour 'readings / min' compares like with like against the same time yesterday.",
+    )
     sim_incidents: bool = Field(
         True, description="Play the seeded incident schedule (river flood, air-quality spike, DC cooling failure)."
     )

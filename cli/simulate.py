@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
@@ -17,7 +18,7 @@ from simulator.incidents import KINDS, parse_trigger
 if TYPE_CHECKING:
     import redis
 
-    from simulator.engine import CitySimulation
+    from simulator.engine import CitySimulation, SimConfig
 
 log = logging.getLogger(__name__)
 # A triggered incident without a live phase is placed this long before the end of the backfill.
@@ -36,6 +37,18 @@ def _progress_every(seconds: float) -> Callable[[int, int], None]:
     return report
 
 
+def sim_config(settings: Settings, malformed_rate: float = 0.0) -> SimConfig:
+    """The simulated city the settings describe (the live run and the back-fill build the same one)."""
+    from simulator.engine import SimConfig
+
+    return SimConfig(
+        seed=settings.sim_seed, sensors=settings.sim_sensors, readings_per_s=settings.sim_readings_per_s,
+        complaints_per_hour=settings.sim_complaints_per_hour, datacenter_sites=settings.sim_datacenter_sites,
+        malformed_rate=malformed_rate, max_field_bytes=settings.max_field_bytes,
+        scheduled_incidents=settings.sim_incidents,
+    )  # fmt: skip
+
+
 def _check_incident(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
     for value in values:
         try:
@@ -45,7 +58,7 @@ def _check_incident(_ctx: click.Context, _param: click.Parameter, values: tuple[
     return values
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option(
     "--rate",
     type=click.FloatRange(min=0, min_open=True),
@@ -111,7 +124,9 @@ def _check_incident(_ctx: click.Context, _param: click.Parameter, values: tuple[
     help="Share of entries to spoil on purpose (missing field, NaN, position in Hong Kong, unknown "
     "status, over-long field) to show the dead-letter stream at work.",
 )
+@click.pass_context
 def simulate(
+    ctx: click.Context,
     rate: float | None,
     sensors: int | None,
     complaints_per_hour: float | None,
@@ -125,9 +140,13 @@ def simulate(
     scheduled_incidents: bool | None,
     malformed_rate: float,
 ) -> None:
-    """Publish simulated sensor readings, complaints and data-centre samples to the city streams."""
+    """Publish simulated sensor readings, complaints and data-centre samples to the city streams.
+
+    `ioc simulate backfill` instead writes days of simulated history straight into TimescaleDB."""
+    if ctx.invoked_subcommand is not None:
+        return
     import bootstrap
-    from simulator.engine import CitySimulation, SimConfig
+    from simulator.engine import CitySimulation
 
     overrides = {
         "sim_readings_per_s": rate,
@@ -139,12 +158,7 @@ def simulate(
         "sim_incidents": scheduled_incidents,
     }
     settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    sim = CitySimulation(bootstrap.city_map(settings), SimConfig(
-        seed=settings.sim_seed, sensors=settings.sim_sensors, readings_per_s=settings.sim_readings_per_s,
-        complaints_per_hour=settings.sim_complaints_per_hour, datacenter_sites=settings.sim_datacenter_sites,
-        malformed_rate=malformed_rate, max_field_bytes=settings.max_field_bytes,
-        scheduled_incidents=settings.sim_incidents,
-    ))  # fmt: skip
+    sim = CitySimulation(bootstrap.city_map(settings), sim_config(settings, malformed_rate))
     now_ms = int(time.time() * 1000)
     for text in incident:
         try:
@@ -199,3 +213,65 @@ def _publish(
         )
         written += run_live(sim, client, settings.streams, live_from, duration_s, stop)
     return written
+
+
+@simulate.command()
+@click.option(
+    "--days",
+    type=click.FloatRange(0, 366),
+    default=None,
+    help="Days of history to have (IOC_BACKFILL_DAYS, default 7); 0 does nothing.",
+)
+@click.option(
+    "--interval-s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Each sensor metric reports once per this many seconds in the history (IOC_BACKFILL_INTERVAL_S, 600).",
+)
+@click.option(
+    "--live-rate-min",
+    type=click.FloatRange(0),
+    default=None,
+    help="Minutes from 24 h 10 min ago written at the live rate (IOC_BACKFILL_LIVE_RATE_MIN, 60).",
+)
+def backfill(days: float | None, interval_s: float | None, live_rate_min: float | None) -> None:
+    """Write simulated history straight into TimescaleDB, where the database has none (idempotent).
+
+    Fills the gap between the newest stored reading and now, at most --days long, through the ingest's own
+    writer (raw rows, current state and rollups); a second run finds the history and returns at once."""
+    import bootstrap
+    from simulator.backfill import backfill_database
+    from simulator.engine import CitySimulation
+    from simulator.history import SAMPLE_INTERVAL_S, coarse_rate, stretches
+
+    overrides = {"backfill_days": days, "backfill_interval_s": interval_s, "backfill_live_rate_min": live_rate_min}
+    settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    if settings.backfill_days == 0:
+        click.echo("backfill: off (IOC_BACKFILL_DAYS=0)")
+        return
+    config = dataclasses.replace(sim_config(settings), datacenter_interval_s=SAMPLE_INTERVAL_S)
+    sim = CitySimulation(bootstrap.city_map(settings), config)
+    coarse = coarse_rate(len(sim.channels), settings.backfill_interval_s)
+    live_rate_ms = int(settings.backfill_live_rate_min * 60_000)
+
+    def plan(start_ms: int, end_ms: int, now_ms: int) -> list:
+        return stretches(start_ms, end_ms, now_ms, coarse, settings.sim_readings_per_s, live_rate_ms)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    begin = time.monotonic()
+    conn = bootstrap.db_connection(settings)
+    try:
+        filled = backfill_database(sim, conn, bootstrap.parse_context(settings), settings.backfill_days, plan,
+                                   stop=stop, progress=_progress_every(5.0))  # fmt: skip
+    finally:
+        conn.close()
+    if filled is None:
+        click.echo(f"backfill: history already reaches now in schema {settings.db_schema}; nothing to do")
+        return
+    took = time.monotonic() - begin
+    click.echo(
+        f"backfill: {(filled.end_ms - filled.start_ms) / 86_400_000:.2f} days, {filled.readings:,} readings, "
+        f"{filled.complaints:,} complaint events, {filled.samples:,} data-centre samples in {took:.1f} s"
+        + (" (stopped early)" if stop.is_set() else "")
+    )

@@ -58,21 +58,29 @@ def _coefficients(kind: str, rng: random.Random) -> tuple[float, float, float]:
     a is the free-flow speed, typical PM2.5 or peak load; b the daytime noise or mean water level.
     """
     if kind == "traffic":
-        free_flow = rng.choice([45.0, 55.0, 60.0, 80.0, 90.0])  # arterials to expressways
+        free_flow = rng.choice([50.0, 55.0, 60.0, 80.0, 90.0])  # arterials to expressways
         return free_flow * rng.uniform(0.9, 1.1), 0.0, free_flow * 0.12
     if kind == "air_quality":
         typical = rng.uniform(14.0, 28.0)  # Shenzhen's annual PM2.5 is about 18–20 ug/m3
         return typical, 0.0, typical * 0.15
     if kind == "noise":
-        return 1.0, rng.uniform(56.0, 70.0), 3.0
+        # Daytime levels of streets and squares: only the loudest touch the 70 dB(A) limit, mostly in rush hours.
+        return 1.0, rng.uniform(55.0, 69.0), 3.0
     if kind == "water_level":
-        return rng.uniform(0.2, 0.9), rng.uniform(1.0, 3.5), 0.04
+        # Tidal amplitude and mean level above the gauge datum: even a spring high tide stays under 2.0 m.
+        return rng.uniform(0.15, 0.5), rng.uniform(0.5, 1.2), 0.04
     return rng.uniform(5.0, 60.0), 0.0, 0.8  # power: feeder / substation peak, MW
 
 
+# The flood warning and danger levels above the gauge datum: the city's bands for river gauges
+# (`live/thresholds.py`). An ordinary tide never reaches the first; a flood passes both.
+WATER_WARNING_M = 2.0
+WATER_DANGER_M = 2.8
+
+
 def warning_level_m(channel: Channel) -> float:
-    """A gauge's flood warning level: 1.5 m above its mean water level."""
-    return channel.b + 1.5
+    """A gauge's flood warning level (the same for every gauge: levels are measured above a common datum)."""
+    return WATER_WARNING_M
 
 
 def _place(city: CityMap, district: str, rng: random.Random) -> tuple[str, str]:

@@ -66,6 +66,7 @@ class CitySimulation:
         }
         self.incidents = IncidentPlan(seed, targets, scheduled=config.scheduled_incidents)
         self._carry = 0.0
+        self._next_channel = 0  # channels report in turn, as a polled fleet does: each once per len(channels) readings
 
     def trigger(self, text: str, start_ms: int) -> Incident:
         """Start ``NAME[:TARGET]`` (flood, air, cooling) at ``start_ms``; returns the incident."""
@@ -79,22 +80,35 @@ class CitySimulation:
 
         Keep windows short (seconds): day shapes and incident intensities are evaluated once per window.
         """
+        readings, others = self.window_values(start_ms, end_ms, readings_per_s)
+        events = self._format(readings)
+        events.extend(others)
+        if self.config.malformed_rate > 0:
+            events = self._spoil(events)
+        return events
+
+    def window_values(
+        self, start_ms: int, end_ms: int, readings_per_s: float | None = None
+    ) -> tuple[list[tuple[int, int, float]], list[Event]]:
+        """The window's readings as numbers, ``(channel index, ts ms, value)``, and its other events as fields.
+
+        What ``window`` formats; a back-fill that writes straight to the database skips the strings."""
         mid = (start_ms + end_ms) // 2
         active = self.incidents.active(start_ms, end_ms)
         rate = self.config.readings_per_s if readings_per_s is None else readings_per_s
-        events = self._readings(start_ms, end_ms, rate, active)
+        readings = self._readings(start_ms, end_ms, rate, active)
         for incident in active:
             if incident.kind in incidents.COMPLAINTS:
                 category, per_hour = incidents.COMPLAINTS[incident.kind]
                 district = self._incident_district(incident)
                 self.complaints.surge(start_ms, end_ms, per_hour * incident.intensity(mid), category, district)
-        events.extend(("complaints", fields) for fields in self.complaints.advance(start_ms, end_ms))
-        events.extend(self._samples(start_ms, end_ms, active))
-        if self.config.malformed_rate > 0:
-            events = self._spoil(events)
-        return events
+        others: list[Event] = [("complaints", fields) for fields in self.complaints.advance(start_ms, end_ms)]
+        others.extend(self._samples(start_ms, end_ms, active))
+        return readings, others
 
-    def _readings(self, start_ms: int, end_ms: int, rate: float, active: list[Incident]) -> list[Event]:
+    def _readings(
+        self, start_ms: int, end_ms: int, rate: float, active: list[Incident]
+    ) -> list[tuple[int, int, float]]:
         self._carry += rate * (end_ms - start_ms) / 1000.0
         count = int(self._carry)
         self._carry -= count
@@ -104,18 +118,29 @@ class CitySimulation:
         factor = factors(mid, day_haze(self.config.seed, mid))
         overrides = self._overrides(mid, active)
         hot, rnd, span, n_channels = self._hot, self._rng_iot.random, end_ms - start_ms, len(self._hot)
-        out: list[Event] = []
+        first = self._next_channel
+        self._next_channel = (first + count) % n_channels
+        out: list[tuple[int, int, float]] = []
         append = out.append
         for i in range(count):
-            index = int(rnd() * n_channels)
-            fields, model, a, b, jitter, lowest, fmt, iso_ts = hot[index]
+            index = (first + i) % n_channels
+            _, model, a, b, jitter, lowest, _, _ = hot[index]
             value = a * factor[model] + b + jitter * (rnd() - 0.5)
             if overrides and index in overrides:
                 weight, peak = overrides[index]
                 value = (1.0 - weight) * value + weight * peak
             if value < lowest:
                 value = lowest
-            ms = start_ms + i * span // count
+            append((index, start_ms + i * span // count, value))
+        return out
+
+    def _format(self, readings: list[tuple[int, int, float]]) -> list[Event]:
+        """Readings as stream fields: the device's fixed fields, the value at its precision, ``ts`` in its style."""
+        hot = self._hot
+        out: list[Event] = []
+        append = out.append
+        for index, ms, value in readings:
+            fields, _, _, _, _, _, fmt, iso_ts = hot[index]
             reading = fields.copy()
             reading["value"] = fmt % value
             reading["ts"] = iso_local(ms) if iso_ts else str(ms)

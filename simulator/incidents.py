@@ -20,7 +20,7 @@ FLOOD, AIR, COOLING = "flood", "air", "cooling"
 KINDS = (FLOOD, AIR, COOLING)
 
 # Thresholds the incidents cross (and that alert rules may use).
-FLOOD_OVER_WARNING_M = 0.4  # the peak stands this far above the gauge's warning level
+FLOOD_OVER_WARNING_M = 1.0  # the peak stands this far above the warning level: past the danger level too
 PM25_HEAVY = 150.0  # ug/m3: "heavy pollution" band of China's AQI (HJ 633-2012)
 AIR_PEAK = {"pm25": 210.0, "pm10": 330.0}
 PUE_ALARM = 1.5

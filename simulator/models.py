@@ -35,7 +35,7 @@ def traffic_speed_factor(hour: float, weekend: bool) -> float:
     if weekend:
         congestion = 0.25 * bump(hour, 11.5, 2.0) + 0.3 * bump(hour, 17.5, 2.0)
     else:
-        congestion = 0.5 * bump(hour, 8.0, 0.8) + 0.55 * bump(hour, 18.0, 0.9) + 0.15 * bump(hour, 13.0, 3.0)
+        congestion = 0.5 * bump(hour, 8.0, 0.8) + 0.5 * bump(hour, 18.0, 0.9) + 0.15 * bump(hour, 13.0, 3.0)
     return max(0.3, 1.0 - congestion)
 
 

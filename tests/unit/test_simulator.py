@@ -13,7 +13,7 @@ import pytest
 from simulator import incidents
 from simulator.clock import HOUR_MS, day_start_ms, local_day, local_hour
 from simulator.complaints import CATEGORIES, life_cycle, satisfied_share
-from simulator.devices import KINDS, warning_level_m
+from simulator.devices import KINDS, WATER_DANGER_M, warning_level_m
 from simulator.engine import CitySimulation, SimConfig
 from streams.complaints import parse_complaint
 from streams.datacenter import parse_power_sample
@@ -129,14 +129,14 @@ def _incident_run(city, text: str, hours: float = 3.0, **changes):
     return sim, incident, events
 
 
-def test_flood_rises_past_the_warning_level_within_30_minutes(city):
+def test_flood_rises_past_the_warning_and_danger_levels_within_30_minutes(city):
     sim, flood, events = _incident_run(city, "flood")
     gauge = next(c for c in sim.channels if c.device_id == flood.target)
     levels = [(ts_ms(f["ts"]), float(f["value"])) for k, f in events if f.get("device_id") == flood.target]
-    assert max(v for ms, v in levels if ms < flood.start_ms + 15 * 60_000) < warning_level_m(gauge)
+    assert max(v for ms, v in levels if ms < flood.start_ms + 5 * 60_000) < warning_level_m(gauge)
     assert min(
         v for ms, v in levels if flood.start_ms + 35 * 60_000 < ms < flood.start_ms + 85 * 60_000
-    ) > warning_level_m(gauge)
+    ) > WATER_DANGER_M
     assert any(f.get("category") == "waterlogging" for k, f in events)
 
 
