@@ -50,8 +50,10 @@ def number(value: float | None, decimals: int = 0) -> str:
 
 def trend(spec: KpiSpec, value: float | None, yesterday: float | None) -> tuple[str, str]:
     """(text, css class) comparing ``value`` with the same time yesterday."""
-    if value is None or yesterday is None:
-        return "no figure for yesterday", "trend-flat"
+    if value is None:
+        return "no figure yet", "trend-flat"
+    if yesterday is None:
+        return "nothing recorded yesterday to compare", "trend-flat"
     change = value - yesterday
     unit = " pt" if spec.unit == "%" else f" {spec.unit}" if spec.unit else ""
     if spec.delta == "abs":

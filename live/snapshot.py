@@ -52,6 +52,8 @@ def complaint_kpis(facts: CityFacts) -> dict[str, dict]:
     """Complaints today, open, resolved within SLA, median time to close, satisfaction: now and yesterday."""
     opened = {True: 0, False: 0}
     rated = {True: [0, 0], False: [0, 0]}
+    # Without a single complaint event by this time yesterday, yesterday's counts are unknown rather than 0.
+    recorded = any(not is_today for _, is_today, *_ in facts.complaint_events)
     for status, is_today, events, sat_n, satisfied_n in facts.complaint_events:
         if status == "open":
             opened[is_today] += int(events)
@@ -67,8 +69,8 @@ def complaint_kpis(facts: CityFacts) -> dict[str, dict]:
         return None if median_s is None else float(median_s) / 3600
 
     return {
-        "complaints_today": {"value": opened[True], "yesterday": opened[False]},
-        "complaints_open": {"value": facts.open_now, "yesterday": facts.open_yesterday},
+        "complaints_today": {"value": opened[True], "yesterday": opened[False] if recorded else None},
+        "complaints_open": {"value": facts.open_now, "yesterday": facts.open_yesterday if recorded else None},
         "sla_share_pct": {"value": sla(True), "yesterday": sla(False)},
         "median_close_h": {"value": median_h(True), "yesterday": median_h(False)},
         "satisfaction_pct": {"value": ratio(100.0 * rated[True][1], rated[True][0]),
@@ -96,10 +98,15 @@ def sensor_kpis(facts: CityFacts, sensors: list[dict]) -> dict[str, dict]:
     """Devices online (not stale) and readings per minute, each with the same time yesterday."""
     online = sum(1 for s in sensors if s["status"] != "stale")
     per_min = RATE_WINDOW.total_seconds() / 60
+    # No reading at all at this time yesterday means the city was not being recorded then (a first run), not
+    # that every device was offline: there is no figure to compare with.
+    recorded = facts.readings_yesterday > 0
     return {
         "devices_online_pct": {"value": ratio(100.0 * online, len(sensors)),
-                               "yesterday": ratio(100.0 * facts.devices_seen_yesterday, len(sensors))},
-        "readings_per_min": {"value": facts.readings_now / per_min, "yesterday": facts.readings_yesterday / per_min},
+                               "yesterday": ratio(100.0 * facts.devices_seen_yesterday, len(sensors))
+                               if recorded else None},
+        "readings_per_min": {"value": facts.readings_now / per_min,
+                             "yesterday": facts.readings_yesterday / per_min if recorded else None},
     }  # fmt: skip
 
 

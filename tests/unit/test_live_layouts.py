@@ -25,7 +25,9 @@ def text(component) -> str:
     ("readings_per_min", 900, 1000, "▼ 10 % vs yesterday", "trend-flat"),
     ("complaints_today", 5, 0, "▲ from 0 vs yesterday", "trend-flat"),
     ("devices_online_pct", 97.0, 97.04, "= same time yesterday", "trend-flat"),
-    ("median_close_h", 3.0, None, "no figure for yesterday", "trend-flat"),
+    ("median_close_h", 3.0, None, "nothing recorded yesterday to compare", "trend-flat"),
+    ("devices_online_pct", 100.0, None, "nothing recorded yesterday to compare", "trend-flat"),
+    ("sla_share_pct", None, 90.0, "no figure yet", "trend-flat"),
 ])  # fmt: skip
 def test_trend_says_direction_size_and_whether_it_is_good(key, value, yesterday, said, css):
     assert trend(KPIS[key], value, yesterday) == (said, css)

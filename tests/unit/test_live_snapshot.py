@@ -49,12 +49,22 @@ def test_a_device_takes_its_worst_metric_and_devices_online_counts_non_stale():
     doc = assemble(facts(sensors=[reading("aq-1", "pm10", "air_quality", 300),
                                   reading("aq-1", "pm25", "air_quality", 20),
                                   reading("tr-1", "speed_kmh", "traffic", 50, age_s=3600)],
-                         devices_seen_yesterday=1))  # fmt: skip
+                         devices_seen_yesterday=1, readings_yesterday=40))  # fmt: skip
     by_id = {s["id"]: s for s in doc["sensors"]}
     assert by_id["aq-1"]["status"] == CRITICAL and by_id["tr-1"]["status"] == STALE
     assert doc["kpis"]["devices_online_pct"] == {"value": 50.0, "yesterday": 50.0}
     assert doc["sensor_counts"] == {NORMAL: 0, WARNING: 0, CRITICAL: 1, STALE: 1}
     assert doc["newest_ms"] == int((NOW - timedelta(seconds=10)).timestamp() * 1000)
+
+
+def test_a_first_run_has_no_figure_for_yesterday_rather_than_zero():
+    doc = assemble(facts(sensors=[reading("aq-1", "pm25", "air_quality", 20)],
+                         complaint_events=[("open", True, 3, 0, 0)], open_now=3))  # fmt: skip
+    kpis = doc["kpis"]
+    assert kpis["devices_online_pct"] == {"value": 100.0, "yesterday": None}
+    assert kpis["readings_per_min"]["yesterday"] is None
+    assert kpis["complaints_today"] == {"value": 3, "yesterday": None}
+    assert kpis["complaints_open"] == {"value": 3, "yesterday": None}
 
 
 def test_pue_is_energy_weighted_never_a_mean_of_ratios():
