@@ -34,7 +34,9 @@ def dead_letter(
         b"dlq_id": entry_id,
         b"dlq_at_ms": str(at_ms).encode(),
     }
-    room = LETTER_MAX_BYTES - MARKS_BYTES - sum(len(k) + len(v) for k, v in about.items())
+    room = LETTER_MAX_BYTES - MARKS_BYTES - sum(map(len, about)) - sum(map(len, about.values()))
+    if sum(map(len, fields)) + sum(map(len, fields.values())) <= NAME_KEEP_BYTES and fields.keys().isdisjoint(about):
+        return {**fields, **about}  # the common case, checked in C: a malformed entry of ordinary size, whole
     kept: dict[bytes, bytes] = {}
     dropped_fields = dropped_bytes = 0
     for key, value in fields.items():
@@ -54,3 +56,4 @@ def dead_letter(
         kept[b"dlq_dropped_fields"] = str(dropped_fields).encode()
         kept[b"dlq_dropped_bytes"] = str(dropped_bytes).encode()
     return kept
+
