@@ -81,6 +81,8 @@ class EvaluatorWorker:
         readings = reading_filter(self.rules)
         self._unwanted = {"iot": readings.unwanted} if readings is not None else {}
         self._next_tick = 0.0
+        self._refused_said = 0  # records of new subjects past the cap, as last logged
+        self._next_refused_log = 0.0
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         """Evaluate while leader, until ``should_stop()``; the lease is released on the way out."""
@@ -113,6 +115,19 @@ class EvaluatorWorker:
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.config.tick_s
             self._apply(self.evaluator.tick(self.clock()))
+            self._say_refused()
+
+    def _say_refused(self) -> None:
+        """Once a minute at most, say that rules left records of new subjects unjudged (a flood of new ids)."""
+        if time.monotonic() < self._next_refused_log:
+            return
+        refused = self.evaluator.refused_new()
+        total = sum(refused.values())
+        if total > self._refused_said:
+            self._next_refused_log = time.monotonic() + 60
+            log.warning("alerts: %d records of new subjects not judged so far (over the cap of new subjects a "
+                        "minute, IOC_INGEST_NEW_*), by rule: %s", total, refused)  # fmt: skip
+            self._refused_said = total
 
     def ensure_groups(self) -> None:
         """Create the group on every stream at its end: alerts are about what happens from now on."""
