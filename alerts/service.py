@@ -15,7 +15,6 @@ import psycopg
 from alerts import console
 from auth import store as accounts
 
-
 # However a client pages, the console never reads past this many open alerts (page x page size).
 MAX_OFFSET = 100_000
 

@@ -103,7 +103,8 @@ class AlertStore:
         alert = cur.fetchone()
         if alert is None:
             cur.execute("UPDATE alerts SET value = value + 1, summary = %s, updated_at = %s WHERE rule_id = %s"
-                        " AND subject = %s AND status <> 'resolved'", (summary, c.at, c.rule_id, HELD_BACK))  # fmt: skip
+                        " AND subject = %s AND status <> 'resolved'",
+                        (summary, c.at, c.rule_id, HELD_BACK))  # fmt: skip
             return 0
         details = {"value": 1, "summary": summary, "held_back": c.subject, **({"silence_id": muted} if muted else {})}
         return self._record(cur, alert, Action.FIRED, EVALUATOR, None, details, c.at, silences)

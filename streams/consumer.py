@@ -152,8 +152,8 @@ class IngestWorker:
             new = [i for i in unknown if i not in found]
             if not new:
                 continue
-            stream = self.config.streams[kind]
-            granted = self._call_redis(lambda k=kind, s=stream, n=len(new): cap.grant(self.client, k, s, n))
+            stream, asked = self.config.streams[kind], len(new)
+            granted = self._call_redis(lambda k=kind, s=stream, n=asked: cap.grant(self.client, k, s, n))
             known_here = set(map(attrgetter(IDENTITY[kind]), records)).difference(new)
             kept, over, admitted = split_new(records, kind, known_here, granted)
             cap.remember(kind, admitted)

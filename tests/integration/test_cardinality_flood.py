@@ -119,8 +119,10 @@ def test_a_flood_of_new_device_ids_is_dead_lettered_and_leaves_every_bound_held(
         stop(alerting)
 
     minutes = last_minute - first_minute + 1
-    print(f"flood {FLOOD}: admitted {admitted()} in {minutes} min, refused {refused()}, ingest RSS {before}->{middle}->{after} KiB,"
-          f" cap keys {cap_bytes} B, stream {stream_bytes} B, open alerts {open_alerts}")  # figures for the docs
+    # The figures for docs/BENCHMARKS.md (shown with pytest -s).
+    print(f"flood {FLOOD}: admitted {admitted()} in {minutes} min, refused {refused()},"
+          f" ingest RSS {before}->{middle}->{after} KiB, cap keys {cap_bytes} B, stream {stream_bytes} B,"
+          f" open alerts {open_alerts}")  # fmt: skip
     letters = rds.xrevrange(s.stream_deadletter, count=100)
     assert {f[b"dlq_code"] for _, f in letters} == {b"too_many_new"}
     assert admitted() <= CAP * minutes, f"{admitted()} new devices admitted in {minutes} minute(s)"

@@ -121,8 +121,12 @@ def test_forget_drops_only_what_is_older_than_the_horizon():
 
 
 def test_a_stream_silence_rule_never_forgets_its_stream():
-    rules = parse_rules(tomllib.loads('[[rule]]\nid = "feed"\ntype = "no_data"\nseverity = "warning"\n'
-                                      'summary = "s"\nsource = "complaints"\nsubject = "stream"\nsilent_for = "5m"\n'))
+    rules = parse_rules(
+        tomllib.loads(
+            '[[rule]]\nid = "feed"\ntype = "no_data"\nseverity = "warning"\n'
+            'summary = "s"\nsource = "complaints"\nsubject = "stream"\nsilent_for = "5m"\n'
+        )
+    )
     ev = Evaluator(rules, started=T0, limits=SubjectLimits({}, forget_after_s=3600))
     assert ev.forget(T0 + 10 * DAY) == 0
     assert [c.firing for c in ev.tick(T0 + 10 * DAY)] == [True]
