@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 
 from auth import audit
 from auth.addresses import client_address, is_trusted, parse_networks
+from auth.callback_body import body_problem
 from auth.principal import Principal
 from auth.roles import Permission
 from auth.sessions import Refusal, SessionCheck
@@ -146,13 +147,19 @@ class Gate:
         if not principal.may(needed):
             self._record_denial(principal, needed, path)
             return _refuse(403, "forbidden", f"Your role ({principal.role}) may not do this ({needed}).")
+        if path == "/_dash-update-component":
+            body = flask.request.get_json()  # werkzeug kept what _permission parsed
+            problem = body_problem(body, self.app.callback_map[body["output"]])
+            if problem:
+                log.warning("refused a callback request for %.200s: %s", body["output"], problem)
+                return _refuse(400, "bad_request", f"Refused: {problem}.")
         return None
 
     def _permission(self, path: str) -> Permission | None:
         if path == "/_dash-update-component":
             try:  # not silent=True: werkzeug caches the two kinds apart, and Dash would parse the body again
                 body = flask.request.get_json()
-            except HTTPException:
+            except (HTTPException, RecursionError):  # RecursionError: a body of 500,000 nested brackets
                 return None
             output = body.get("output") if isinstance(body, Mapping) else None
             if not isinstance(output, str):

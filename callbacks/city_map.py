@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, no_update
 import bootstrap
 from auth.roles import Permission
 from auth.web import requires
+from callbacks import choices
 from layouts import city_map, ids
 
 HISTORY_SPAN = timedelta(hours=24)
@@ -82,8 +83,8 @@ def register(app: Dash, services) -> None:
                   Output(ids.MAP_FILTER_KIND, "options"), Input(ids.MAP_TICK, "n_intervals"),
                   Input(ids.MAP_FILTER_KIND, "value"), Input(ids.MAP_FILTER_DISTRICT, "value"))  # fmt: skip
     @requires(Permission.VIEW_DASHBOARDS)
-    def refresh_sensors(_n: int | None, kinds: list[str] | None, districts: list[str] | None):
-        encoded, counts, every = sensors.get(services, tuple(sorted(kinds or ())), tuple(sorted(districts or ())))
+    def refresh_sensors(_n: int | None, kinds: object, districts: object):
+        encoded, counts, every = sensors.get(services, choices.several(kinds), choices.several(districts))
         return encoded, city_map.counts_line(counts), city_map.kind_options(every)
 
     @app.callback(Output(ids.MAP_LAYER_ALERTS, "data"), Output(ids.MAP_ALERTS_SEEN, "data"),

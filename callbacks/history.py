@@ -9,19 +9,20 @@ from dash import Dash, Input, Output, State, no_update
 import bootstrap
 from auth.roles import Permission
 from auth.web import requires
+from callbacks import choices
 from layouts import city_map, history, ids
 from layouts.time_range import window
 
 
-def _rows(queries, mode: str, metric: str | None, districts: list[str] | None, device: str | None,
-          choice: str | None) -> list[dict]:  # fmt: skip
+def _rows(queries, mode: object, metric: object, districts: object, device: object, choice: object) -> list[dict]:
+    metric = choices.one(metric)
     if not metric:
         return []
-    since, until = window(choice, datetime.now(UTC))
+    since, until = window(choices.one(choice), datetime.now(UTC))
     if mode == "device":
-        device = (device or "").strip()
+        device = (choices.one(device) or "").strip()
         return history.labelled(queries.device_series(device, metric, since, until), device) if device else []
-    return history.labelled(queries.district_series(metric, since, until, districts))
+    return history.labelled(queries.district_series(metric, since, until, list(choices.several(districts)) or None))
 
 
 def register(app: Dash, services) -> None:
@@ -41,7 +42,9 @@ def register(app: Dash, services) -> None:
     @requires(Permission.VIEW_DASHBOARDS)
     def draw(mode: str, metric: str | None, districts: list[str] | None, device: str | None, choice: str | None):
         rows = _rows(services.queries, mode, metric, districts, device, choice)
-        return history.series_figure(rows, metric), mode == "device", mode != "device"
+        since, until = window(choices.one(choice), datetime.now(UTC))
+        first = services.queries.first_minute("sensor") if rows else None
+        return history.series_figure(rows, metric, since, until, first), mode == "device", mode != "device"
 
     @app.callback(Output(ids.HISTORY_DOWNLOAD, "data"), Input(ids.HISTORY_EXPORT, "n_clicks"),
                   State(ids.HISTORY_MODE, "value"), State(ids.HISTORY_METRIC, "value"),
@@ -50,9 +53,10 @@ def register(app: Dash, services) -> None:
     @requires(Permission.VIEW_DASHBOARDS)
     def export(_clicks: int | None, mode: str, metric: str | None, districts: list[str] | None, device: str | None,
                choice: str | None):  # fmt: skip
+        metric, device, choice = choices.one(metric), choices.one(device), choices.one(choice)
         if not metric:
             return no_update
         rows = _rows(services.queries, mode, metric, districts, device, choice)
-        target = (device or "device") if mode == "device" else "-".join(sorted(districts or ())) or "all-districts"
+        target = (device or "device") if mode == "device" else "-".join(choices.several(districts)) or "all-districts"
         name = history.export_filename(metric, target, choice or "24h", datetime.now(UTC))
         return {"content": history.series_csv(rows), "filename": name, "type": "text/csv"}

@@ -9,6 +9,12 @@ from collections.abc import Mapping
 import requests
 
 
+def declared_outputs(key: str) -> list[dict] | dict:
+    """What the browser sends as ``outputs`` for the callback with this output key (a list when it has several)."""
+    outputs = _outputs(key)
+    return outputs if key.startswith("..") else outputs[0]
+
+
 def _outputs(key: str) -> list[dict]:
     """``..a.children...b.data@x..`` → ``[{"id": "a", "property": "children"}, {"id": "b", "property": "data@x"}]``."""
     parts = key[2:-2].split("...") if key.startswith("..") else [key]
@@ -46,8 +52,7 @@ class DashCallbacks:
             return [values.get(_name(i)) if "ALL" in str(i["id"]) else {**i, "value": values.get(_name(i))}
                     for i in items]  # fmt: skip
 
-        outputs = _outputs(dep["output"])
-        return {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
+        return {"output": dep["output"], "outputs": declared_outputs(dep["output"]),
                 "inputs": fill(dep["inputs"]), "state": fill(dep["state"]), "changedPropIds": [triggered]}  # fmt: skip
 
 

@@ -3,13 +3,14 @@ non-finite numbers; every answer tells the browser what it may load and that no 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 import requests
 
 from settings import Settings
-from tests.integration.dash_http import DashCallbacks
+from tests.integration.dash_http import DashCallbacks, declared_outputs
 from tests.isolation import isolated
 from tests.served import ACCOUNTS, Served, add_accounts, free_port
 
@@ -62,7 +63,8 @@ def test_an_oversized_body_is_refused_unread_and_the_server_keeps_serving(server
 def test_a_post_that_is_not_json_or_names_no_callback_is_refused(server, operator):
     json_type = {"Content-Type": "application/json"}
     for body, headers in ((b"output=alerts-rules.children", {"Content-Type": "text/plain"}), (b"{not json", json_type),
-                          (b'{"output": 5}', json_type), (b'{"output": "no-such-callback.children"}', json_type)):
+                          (b'{"output": 5}', json_type), (b'{"output": "no-such-callback.children"}', json_type),
+        (b"[" * 500_000, json_type)):
         reply = operator.post(server.url + "/_dash-update-component", data=body, headers=headers, timeout=10)
         assert reply.status_code == 403 and reply.json()["error"] == "forbidden", body
     assert operator.get(server.url + "/healthz", timeout=10).status_code == 200
@@ -75,3 +77,46 @@ def test_a_wall_asked_for_a_non_finite_interval_gets_a_sensible_one(server, oper
         reply = operator.post(server.url + "/_dash-update-component", json=body, timeout=10)
         assert reply.status_code == 200, (interval, reply.text[:200])
         assert 5_000 <= reply.json()["response"]["wall-rotate"]["interval"] <= 3_600_000
+
+
+HOSTILE_VALUES = (None, -1, 1e308, True, "x" * 5_000, "<img src=x onerror=alert(1)>", {"a": [1]}, [1, [2]])
+
+
+@pytest.fixture
+def admin(server) -> requests.Session:
+    client = requests.Session()
+    account = ACCOUNTS["admin"]
+    reply = client.post(server.url + "/login", data={"username": account.username, "password": account.password},
+                        allow_redirects=False, timeout=20)  # fmt: skip
+    assert reply.status_code == 303
+    return client
+
+
+def _hostile_bodies(dependency: dict) -> Iterator[dict]:
+    """Bodies for one callback: the envelope bent out of shape, then each input and state given each hostile value."""
+    output = dependency["output"]
+    items = [*dependency["inputs"], *dependency["state"]]
+    outputs = declared_outputs(output)
+    yield {"output": output, "outputs": {"id": "x", "property": "y"}, "inputs": [], "state": []}
+    yield {"output": output}
+    yield {"output": output, "inputs": "x", "state": 5, "changedPropIds": "x"}
+    yield {"output": output, "inputs": [None] * 3, "state": [[{}]], "outputs": 1, "changedPropIds": [5]}
+    yield {"output": output, "inputs": [], "state": [], "outputs": [], "changedPropIds": []}
+    for position in range(len(items)):
+        for value in HOSTILE_VALUES:
+            filled = [{**item, "value": value if n == position else None} for n, item in enumerate(items)]
+            yield {"output": output, "outputs": outputs,
+                   "inputs": filled[: len(dependency["inputs"])], "state": filled[len(dependency["inputs"]):],
+                   "changedPropIds": [f"{items[position]['id']}.{items[position]['property']}"]}  # fmt: skip
+
+
+def test_no_callback_answers_a_crafted_body_with_a_server_error(server, admin):
+    dependencies = DashCallbacks(admin, server.url).dependencies
+    failures = []
+    for dependency in dependencies:
+        for body in _hostile_bodies(dependency):
+            reply = admin.post(server.url + "/_dash-update-component", json=body, timeout=20)
+            if reply.status_code >= 500:
+                failures.append((dependency["output"], json.dumps(body)[:160], reply.status_code))
+    assert not failures, f"{len(failures)} server errors:\n" + "\n".join(map(str, failures))
+    assert admin.get(server.url + "/healthz", timeout=10).status_code == 200
