@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from playwright.sync_api import expect
 
 import bootstrap
 from alerts import console
@@ -24,6 +25,10 @@ from tests.integration.alerting import Receiver, with_receivers, write_rules
 from tests.integration.conftest import wait_until
 from tests.isolation import isolated
 from tests.served import REPO, Account, Served, add_accounts, child_env, free_port, http_status  # noqa: F401
+
+# Playwright's 5 s default is a guess about a quiet machine; CI's may be busy, and every expect is a wait for a
+# condition, not a claim about speed, so it waits as long as the page may honestly take.
+expect.set_options(timeout=30_000)
 
 pytestmark = pytest.mark.e2e
 
