@@ -20,5 +20,7 @@ def register(app: Dash, services) -> None:
     def refresh(choice: str | None, _n: int | None):
         since, until = window(choice, datetime.now(UTC))
         rows = services.queries.datacenter_series(since, until)
-        return (datacenters.pue_summary(services.queries.datacenter_pue(since, until)), datacenters.pue_figure(rows),
-                datacenters.power_figure(rows), datacenters.inlet_figure(rows))  # fmt: skip
+        span = datacenters.Span(since, until, services.queries.first_minute("datacenter"))
+        return (datacenters.pue_summary(services.queries.datacenter_pue(since, until)),
+                datacenters.pue_figure(rows, span=span), datacenters.power_figure(rows, span),
+                datacenters.inlet_figure(rows, span))  # fmt: skip

@@ -7,11 +7,13 @@ the query from the rollups' sums; the builders only draw it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from layouts import ids
+from layouts import chart_time, ids
 from layouts.figure_theme import FIGURE_THEME
 from layouts.time_range import range_picker
 
@@ -27,44 +29,60 @@ def _by_site(rows: Sequence[Mapping]) -> dict[str, list[Mapping]]:
     return dict(sorted(sites.items()))
 
 
-def _style(fig: go.Figure, title: str, y_title: str) -> go.Figure:
+@dataclass(frozen=True)
+class Span:
+    """The range a chart shows, and when its data began (None: no data at all)."""
+
+    since: datetime
+    until: datetime
+    first: datetime | None = None
+
+
+def _style(fig: go.Figure, title: str, y_title: str, rows: Sequence[Mapping], span: Span | None) -> go.Figure:
+    if span is not None and rows:
+        title = chart_time.titled(title, chart_time.collecting_note(span.first, span.since, span.until))
+    if not rows:
+        title = f"{title}: no data in this range"
     fig.update_layout(title=title, margin=MARGIN, height=340, **FIGURE_THEME, yaxis_title=y_title,
                       legend={"orientation": "h", "y": -0.15})  # fmt: skip
+    if span is not None:
+        chart_time.span_axis(fig, span.since, span.until, chart_time.zone_of([r["bucket"] for r in rows]))
     return fig
 
 
-def pue_figure(rows: Sequence[Mapping], target: float = PUE_TARGET) -> go.Figure:
+def pue_figure(rows: Sequence[Mapping], target: float = PUE_TARGET, span: Span | None = None) -> go.Figure:
     """A line of energy-weighted PUE per site, and the target as a dashed line."""
     fig = go.Figure()
     for site, points in _by_site(rows).items():
-        fig.add_scatter(x=[p["bucket"] for p in points], y=[p["pue"] for p in points], name=site, mode="lines")
+        fig.add_scatter(x=[p["bucket"] for p in points], y=[p["pue"] for p in points], name=site,
+                        mode=chart_time.line_mode(len(points)))  # fmt: skip
     fig.add_hline(y=target, line_dash="dash", line_color="#d7263d", annotation_text=f"target {target}",
                   annotation_position="top left")  # fmt: skip
-    return _style(fig, "PUE per site (energy-weighted per bucket)", "PUE")
+    return _style(fig, "PUE per site (energy-weighted per bucket)", "PUE", rows, span)
 
 
-def power_figure(rows: Sequence[Mapping]) -> go.Figure:
+def power_figure(rows: Sequence[Mapping], span: Span | None = None) -> go.Figure:
     """Mean facility power (solid) and IT power (dotted) per site."""
     fig = go.Figure()
     for site, points in _by_site(rows).items():
-        x = [p["bucket"] for p in points]
-        fig.add_scatter(x=x, y=[p["facility_kw"] for p in points], name=f"{site} facility", mode="lines",
+        x, mode = [p["bucket"] for p in points], chart_time.line_mode(len(points))
+        fig.add_scatter(x=x, y=[p["facility_kw"] for p in points], name=f"{site} facility", mode=mode,
                         legendgroup=site)  # fmt: skip
-        fig.add_scatter(x=x, y=[p["it_kw"] for p in points], name=f"{site} IT", mode="lines", legendgroup=site,
+        fig.add_scatter(x=x, y=[p["it_kw"] for p in points], name=f"{site} IT", mode=mode, legendgroup=site,
                         line={"dash": "dot"})  # fmt: skip
-    return _style(fig, "Facility vs IT power", "kW")
+    return _style(fig, "Facility vs IT power", "kW", rows, span)
 
 
-def inlet_figure(rows: Sequence[Mapping]) -> go.Figure:
+def inlet_figure(rows: Sequence[Mapping], span: Span | None = None) -> go.Figure:
     """Mean server inlet temperature per site, with each bucket's highest as a dotted line."""
     fig = go.Figure()
     for site, points in _by_site(rows).items():
-        x = [p["bucket"] for p in points]
-        fig.add_scatter(x=x, y=[p["inlet_temp_c"] for p in points], name=f"{site} mean", mode="lines",
+        x, mode = [p["bucket"] for p in points], chart_time.line_mode(len(points))
+        fig.add_scatter(x=x, y=[p["inlet_temp_c"] for p in points], name=f"{site} mean", mode=mode,
                         legendgroup=site)  # fmt: skip
-        fig.add_scatter(x=x, y=[p["inlet_temp_max"] for p in points], name=f"{site} max", mode="lines",
+        fig.add_scatter(x=x, y=[p["inlet_temp_max"] for p in points], name=f"{site} max", mode=mode,
                         legendgroup=site, line={"dash": "dot"})  # fmt: skip
-    return _style(fig, "Server inlet temperature", "°C")
+    return _style(fig, "Server inlet temperature", "°C", rows, span)
 
 
 def pue_summary(pue_by_site: Mapping[str, float | None], target: float = PUE_TARGET) -> html.Table:

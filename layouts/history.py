@@ -10,7 +10,7 @@ from datetime import datetime
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from layouts import ids
+from layouts import chart_time, ids
 from layouts.figure_theme import FIGURE_THEME
 from layouts.time_range import range_picker
 
@@ -32,18 +32,32 @@ def labelled(rows: Sequence[Mapping], series: str | None = None) -> list[dict]:
     return [dict(r, series=series or r["district"]) for r in rows]
 
 
-def series_figure(rows: Sequence[Mapping], metric: str | None) -> go.Figure:
-    """The mean per bucket, one line per series, with the bucket's low–high as hover detail."""
+def series_figure(
+    rows: Sequence[Mapping],
+    metric: str | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    first: datetime | None = None,
+) -> go.Figure:
+    """The mean per bucket, one line per series, with the bucket's low–high as hover detail.
+
+    With ``since``/``until`` the time axis spans the chosen range; ``first`` (when the data began) adds a
+    "collecting: … so far" note when that is inside the range."""
     fig = go.Figure()
     for name in sorted({r["series"] for r in rows}):
         points = [r for r in rows if r["series"] == name]
-        fig.add_scatter(x=[p["bucket"] for p in points], y=[p["mean"] for p in points], name=name, mode="lines",
+        fig.add_scatter(x=[p["bucket"] for p in points], y=[p["mean"] for p in points], name=name,
+                        mode=chart_time.line_mode(len(points)),
                         customdata=[[p["low"], p["high"], p["readings"]] for p in points],
                         hovertemplate="%{y:.2f} (low %{customdata[0]:.2f}, high %{customdata[1]:.2f}, "
                                       "%{customdata[2]} readings)<extra>%{fullData.name}</extra>")  # fmt: skip
     title = f"{metric}: mean per bucket" if rows else f"{metric or 'Choose a metric'}: no data in this range"
+    if rows and since is not None and until is not None:
+        title = chart_time.titled(title, chart_time.collecting_note(first, since, until))
     fig.update_layout(title=title, showlegend=True, margin={"l": 50, "r": 10, "t": 40, "b": 30}, height=460,
                       legend={"orientation": "h", "y": -0.15}, **FIGURE_THEME)  # fmt: skip
+    if since is not None and until is not None:
+        chart_time.span_axis(fig, since, until, chart_time.zone_of([r["bucket"] for r in rows]))
     return fig
 
 

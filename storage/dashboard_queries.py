@@ -72,6 +72,14 @@ class DashboardQueries:
             cur.execute(query, params)
             return cur.fetchall()
 
+    def first_minute(self, family: str) -> datetime | None:
+        """The oldest minute bucket of ``family`` (sensor, complaint, datacenter): when its data began, as far
+        as the minute rollups still remember. None when there is no data."""
+        query = sql.SQL("SELECT min(bucket) AS first FROM {}").format(
+            sql.Identifier(ROLLUP_TABLES[(family, "1m")])
+        )
+        return self._rows(query, {})[0]["first"]
+
     # --- sensors -------------------------------------------------------------------------------------
     def sensor_latest(self, kinds: Sequence[str] | None = None, districts: Sequence[str] | None = None,
                       limit: int = SENSORS_LIMIT) -> list[dict]:  # fmt: skip
