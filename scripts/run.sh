@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's run command: the whole IOC on this machine, fed by the simulated city.
-# Services up, migrations, then ingest (2 workers), alerting, the simulator and the dashboard together until Ctrl-C or
+# Services up, migrations, history (once), then ingest (2 workers), alerting, the simulator and the dashboard together until Ctrl-C or
 # until one of them exits; then all of them are stopped. Safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,6 +21,11 @@ if (exec 3<>"/dev/tcp/${host_port%:*}/${host_port##*:}") 2>/dev/null; then
     echo "something already answers at $url (another scripts/run.sh?); stop it first" >&2
     exit 1
 fi
+
+# A believable first look: days of simulated history straight into TimescaleDB (IOC_BACKFILL_DAYS, default 7;
+# 0 = none), so every chart and "vs yesterday" has data from the first page view. Only what is missing is
+# written: a second run finds the history and goes on at once.
+.venv/bin/ioc simulate backfill
 
 pids=()
 stop_all() {
