@@ -213,11 +213,15 @@ def test_the_dashboard_and_the_evaluator_work_on_their_own_accounts(accounts):
         update={"redis_url": "redis://127.0.0.1:9/0", "database_url": "postgresql://nobody@127.0.0.1:9/none"}
     )
     services = bootstrap.DashboardServices(dashboard_settings)
-    assert services.health() == {"redis": True, "database": True}
-    assert [row["stream"] for row in services.pipeline_status()["streams"]] == list(settings.streams.values())
-    builder = bootstrap.live_builder(dashboard_settings).builder
-    assert builder.step() == 1  # lock, Lua settle, snapshot hash; the city read as the dashboard role
-    assert services.access.limiter.allow("192.0.2.1")
+    try:
+        assert services.health() == {"redis": True, "database": True}
+        assert [row["stream"] for row in services.pipeline_status()["streams"]] == list(settings.streams.values())
+        builder = bootstrap.live_builder(dashboard_settings).builder
+        assert builder.step() == 1  # lock, Lua settle, snapshot hash; the city read as the dashboard role
+        builder.close()
+        assert services.access.limiter.allow("192.0.2.1")
+    finally:
+        services.pool.close()
 
     alerts_settings = as_account(settings, urls, "alerts").model_copy(
         update={"redis_url": "redis://127.0.0.1:9/0", "database_url": "postgresql://nobody@127.0.0.1:9/none"}
@@ -225,12 +229,20 @@ def test_the_dashboard_and_the_evaluator_work_on_their_own_accounts(accounts):
     evaluator = bootstrap.alert_evaluator(alerts_settings)
     evaluator.ensure_groups()
     assert evaluator._lead()
-    evaluator._become_leader()  # its memory, read as ioc_alerts
-    evaluator.step()
-    evaluator.client.eval("return redis.call('del', KEYS[1])", 1, evaluator.config.lease_key)
-    with pytest.raises(NOPERM):
-        evaluator.client.delete(settings.stream_iot)
-    services.stop()
+    producer = bootstrap.redis_client(as_account(settings, urls, "producer"), "producer")
+    producer.xadd(settings.stream_iot, events.reading("aq-1"))
+    try:
+        evaluator._become_leader()  # its memory, read as ioc_alerts
+        evaluator.step()  # reads the reading, evaluates, acknowledges
+        groups = bootstrap.redis_client(settings).xinfo_groups(settings.stream_iot)
+        assert [(g["name"], g["pending"], g["entries-read"]) for g in groups] == [
+            (settings.alert_consumer_group.encode(), 0, 1)]  # fmt: skip
+        with pytest.raises(NOPERM):
+            evaluator.client.delete(settings.stream_iot)
+    finally:
+        evaluator.client.eval("return redis.call('del', KEYS[1])", 1, evaluator.config.lease_key)
+        if evaluator._store is not None:
+            evaluator._store.conn.close()
 
 
 # --- PostgreSQL roles --------------------------------------------------------------------------------------------
