@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from settings import Settings, load_settings
+from settings import Settings, load_settings, mask_url_password
 from simulator.incidents import KINDS, parse_trigger
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ def simulate(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        written = _publish(sim, settings, bootstrap.redis_client(settings), now_ms, backfill_days, no_live,
+        written = _publish(sim, settings, bootstrap.redis_client(settings, "producer"), now_ms, backfill_days, no_live,
                            duration_s, stop)  # fmt: skip
     except KeyboardInterrupt:
         stop.set()
@@ -209,7 +209,7 @@ def _publish(
     if not no_live:
         click.echo(
             f"live: {settings.sim_readings_per_s:g} readings/s from {settings.sim_sensors} sensors "
-            f"to {settings.redis_url}; Ctrl-C stops"
+            f"to {mask_url_password(settings.redis_url_for('producer'))}; Ctrl-C stops"
         )
         written += run_live(sim, client, settings.streams, live_from, duration_s, stop)
     return written
@@ -226,13 +226,14 @@ def _publish(
     "--interval-s",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Each sensor metric reports once per this many seconds in the history (IOC_BACKFILL_INTERVAL_S, 600).",
+    help="Each sensor metric reports once per this many seconds in the last two days of history, three times "
+    "less often before (IOC_BACKFILL_INTERVAL_S, 600).",
 )
 @click.option(
     "--live-rate-min",
     type=click.FloatRange(0),
     default=None,
-    help="Minutes from 24 h 10 min ago written at the live rate (IOC_BACKFILL_LIVE_RATE_MIN, 60).",
+    help="Minutes from 24 h ago (plus the 10 before) written at the live rate (IOC_BACKFILL_LIVE_RATE_MIN, 30).",
 )
 def backfill(days: float | None, interval_s: float | None, live_rate_min: float | None) -> None:
     """Write simulated history straight into TimescaleDB, where the database has none (idempotent).
@@ -260,7 +261,7 @@ def backfill(days: float | None, interval_s: float | None, live_rate_min: float 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     begin = time.monotonic()
-    conn = bootstrap.db_connection(settings)
+    conn = bootstrap.db_connection(settings, "ingest")  # history written as ingest writes it (its role suffices)
     try:
         filled = backfill_database(sim, conn, bootstrap.parse_context(settings), settings.backfill_days, plan,
                                    stop=stop, progress=_progress_every(5.0))  # fmt: skip

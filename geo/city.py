@@ -67,6 +67,7 @@ class CityMap:
                 self._names[_name_key(name)] = d.id
         self._cache: dict[tuple[float, float], str | None] = {}
         self._cache_size = cache_size
+        self._boxes: dict[int, tuple[float, ...]] = {}
 
     @classmethod
     def from_geojson(cls, path: Path | str, *, snap_m: float = 1000.0, cache_size: int = 100_000) -> CityMap:
@@ -132,8 +133,15 @@ class CityMap:
 
     def random_point_in(self, district_id: str, rng: random.Random) -> tuple[float, float]:
         """A uniformly random ``(lon, lat)`` strictly inside the district, drawn from ``rng`` (deterministic)."""
-        geometry = self._geometries[self._by_id[district_id]]
-        west, south, east, north = geometry.bounds
+        index = self._by_id[district_id]
+        geometry = self._geometries[index]
+        box = self._boxes.get(index)
+        if box is None:
+            # A district's outline has thousands of vertices: its box is computed, and the polygon prepared for
+            # point tests, once (the simulator draws a point per complaint; this was most of its time).
+            shapely.prepare(geometry)
+            box = self._boxes[index] = tuple(float(b) for b in geometry.bounds)
+        west, south, east, north = box
         while True:  # the districts fill a fair share of their boxes, so a handful of tries suffice
             lon, lat = rng.uniform(west, east), rng.uniform(south, north)
             if shapely.contains_xy(geometry, lon, lat):

@@ -3,9 +3,11 @@ engine's events become the storage ``Batch`` the ingest's own writer commits.
 
 The live simulator reports every sensor metric every few seconds; a week of that is ~120 million readings,
 far more than a first run can wait for. The past is therefore sampled coarser: every metric once per
-``interval_s`` (each in turn, so every device is seen in every interval). One stretch is the exception: the
-hour from 24 h 10 min before now is written at the live rate, because the overview compares the last minutes'
-readings with the same minutes yesterday, and a coarse yesterday would read as "▲ 7,000 % vs yesterday".
+``interval_s`` over the last two days (each in turn, so every device is seen in every interval, and "devices
+online" at this time yesterday is true), and once per three intervals before that, where only the week's hourly
+charts look. One stretch is the exception: the minutes from 24 h 10 min before now are written at the live rate,
+because the overview compares the last minutes' readings with the same minutes yesterday, and a coarse
+yesterday would read as "▲ 5,000 % vs yesterday".
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from streams.iot import SensorReading
 MINUTE_MS = 60_000
 # The overview's "devices online yesterday" looks 10 minutes back from the same time yesterday.
 YESTERDAY_LEAD_MS = 10 * MINUTE_MS
+# Before the last two days (only the week's hourly charts show them) metrics report three times less often.
+RECENT_MS = 2 * DAY_MS
+OLD_SPARSER = 3
 # Data centres sample every 10 s live; the history keeps one sample a minute per site (the charts' grain).
 SAMPLE_INTERVAL_S = 60.0
 
@@ -41,19 +46,21 @@ class Stretch:
 def stretches(
     start_ms: int, end_ms: int, now_ms: int, coarse_per_s: float, live_per_s: float, live_rate_ms: int
 ) -> list[Stretch]:
-    """The past ``[start_ms, end_ms)`` cut into coarse stretches around one at the live rate.
-
-    The live-rate stretch begins 24 h 10 min before ``now_ms`` and lasts ``live_rate_ms`` (0: none); it is
-    clipped to the period asked for."""
-    if live_rate_ms <= 0:
-        return [Stretch(start_ms, end_ms, coarse_per_s)] if start_ms < end_ms else []
+    """The past ``[start_ms, end_ms)`` cut into stretches: at a third of ``coarse_per_s`` before the last two
+    days, at ``coarse_per_s`` in them, and at ``live_per_s`` from 24 h 10 min before ``now_ms`` for
+    ``live_rate_ms`` more (0: no such stretch), each clipped to the period asked for."""
+    recent = now_ms - RECENT_MS
     dense_start = now_ms - DAY_MS - YESTERDAY_LEAD_MS
     dense_end = dense_start + YESTERDAY_LEAD_MS + live_rate_ms
-    cuts = sorted({start_ms, end_ms, *(t for t in (dense_start, dense_end) if start_ms < t < end_ms)})
-    return [
-        Stretch(a, b, live_per_s if dense_start <= a and b <= dense_end else coarse_per_s)
-        for a, b in zip(cuts, cuts[1:], strict=False)
-    ]
+    edges = (recent, dense_start, dense_end) if live_rate_ms > 0 else (recent,)
+    cuts = sorted({start_ms, end_ms, *(t for t in edges if start_ms < t < end_ms)})
+
+    def rate(a: int, b: int) -> float:
+        if live_rate_ms > 0 and dense_start <= a and b <= dense_end:
+            return live_per_s
+        return coarse_per_s if a >= recent else coarse_per_s / OLD_SPARSER
+
+    return [Stretch(a, b, rate(a, b)) for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
 def coarse_rate(channels: int, interval_s: float) -> float:

@@ -12,7 +12,16 @@ from live.thresholds import CRITICAL, WARNING, reading_status, worst
 from simulator.backfill import gap_to_fill
 from simulator.clock import DAY_MS, HOUR_MS, day_start_ms
 from simulator.engine import CitySimulation, SimConfig
-from simulator.history import YESTERDAY_LEAD_MS, ReadingMaker, Stretch, coarse_rate, stretches, to_batch
+from simulator.history import (
+    OLD_SPARSER,
+    RECENT_MS,
+    YESTERDAY_LEAD_MS,
+    ReadingMaker,
+    Stretch,
+    coarse_rate,
+    stretches,
+    to_batch,
+)
 from streams.iot import parse_reading
 
 MINUTE_MS = 60_000
@@ -65,22 +74,24 @@ def test_a_flood_turns_its_gauge_critical(city):
     assert Counter(statuses.values())[CRITICAL] == 1
 
 
-def test_history_is_coarse_except_the_hour_from_yesterday_at_this_time():
+def test_history_is_sparser_before_two_days_and_at_the_live_rate_from_yesterday_at_this_time():
     now = 100 * DAY_MS
     plan = stretches(now - 7 * DAY_MS, now, now, coarse_per_s=4.0, live_per_s=200.0, live_rate_ms=HOUR_MS)
     dense_start = now - DAY_MS - YESTERDAY_LEAD_MS
     assert plan == [
-        Stretch(now - 7 * DAY_MS, dense_start, 4.0),
+        Stretch(now - 7 * DAY_MS, now - RECENT_MS, 4.0 / OLD_SPARSER),
+        Stretch(now - RECENT_MS, dense_start, 4.0),
         Stretch(dense_start, dense_start + YESTERDAY_LEAD_MS + HOUR_MS, 200.0),
         Stretch(dense_start + YESTERDAY_LEAD_MS + HOUR_MS, now, 4.0),
     ]
     assert stretches(now - HOUR_MS, now, now, 4.0, 200.0, HOUR_MS) == [Stretch(now - HOUR_MS, now, 4.0)]
-    assert stretches(now - 7 * DAY_MS, now, now, 4.0, 200.0, 0) == [Stretch(now - 7 * DAY_MS, now, 4.0)]
+    assert stretches(now - RECENT_MS, now, now, 4.0, 200.0, 0) == [Stretch(now - RECENT_MS, now, 4.0)]
     # a gap that starts inside the dense hour keeps only the rest of it
     inside = dense_start + HOUR_MS // 2
     assert stretches(inside, now, now, 4.0, 200.0, HOUR_MS)[0] == Stretch(
         inside, dense_start + YESTERDAY_LEAD_MS + HOUR_MS, 200.0
     )
+    assert stretches(now, now, now, 4.0, 200.0, HOUR_MS) == []
     assert coarse_rate(2400, 600.0) == 4.0
 
 
