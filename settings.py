@@ -210,13 +210,13 @@ class Settings(BaseSettings):
     )
     backfill_interval_s: float = Field(
         600.0, gt=0,
-        description="In back-filled history each sensor metric reports once per this many seconds (live: every "
-        "few seconds), so a week fits in about a minute.",
+        description="In back-filled history each sensor metric reports once per this many seconds over the last "
+        "two days and three times less often before (live: every few seconds), so a week fits in about a minute.",
     )
     backfill_live_rate_min: float = Field(
-        60.0, ge=0,
-        description="Minutes of back-filled history from 24 h 10 min ago written at the live reading rate, so "
-        "during the first hour 'readings / min' compares like with like against the same time yesterday.",
+        30.0, ge=0,
+        description="Minutes of back-filled history from 24 h ago (plus the 10 before) written at the live reading "
+        "rate, so for that long after the first start 'readings / min' compares like with like with yesterday.",
     )
     sim_incidents: bool = Field(
         True, description="Play the seeded incident schedule (river flood, air-quality spike, DC cooling failure)."
