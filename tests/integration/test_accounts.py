@@ -351,3 +351,23 @@ def test_migrations_run_as_the_owner_and_no_process_role_owns_a_table(accounts, 
     schema_owner = db.execute("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = %s",
                               (settings.db_schema,)).fetchone()[0]  # fmt: skip
     assert schema_owner == roles.OWNER
+
+
+def test_the_simulators_history_backfill_needs_no_more_than_the_ingest_role(accounts):
+    from cli.simulate import sim_config
+    from simulator.backfill import backfill_database
+    from simulator.engine import CitySimulation
+    from simulator.history import coarse_rate, stretches
+
+    settings, _ = accounts
+    settings = settings.model_copy(update={"sim_sensors": 40})
+    sim = CitySimulation(bootstrap.city_map(settings), sim_config(settings))
+    coarse = coarse_rate(len(sim.channels), 1800.0)
+    conn = bootstrap.db_connection(as_account(settings, {}, "ingest"), "ingest")  # as `ioc simulate backfill`
+    try:
+        filled = backfill_database(sim, conn, bootstrap.parse_context(settings), 0.5,
+                                   lambda start, end, now: stretches(start, end, now, coarse, 2.0, 5 * 60_000),
+                                   wall_ms=lambda: 1_764_504_000_000)  # fmt: skip
+    finally:
+        conn.close()
+    assert filled is not None and filled.readings > 0
