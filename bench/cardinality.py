@@ -37,7 +37,9 @@ from bench.workload import city_workload  # noqa: E402
 from live.queries import Windows, read_city  # noqa: E402
 from live.snapshot import assemble  # noqa: E402
 from settings import Settings  # noqa: E402
+from storage.event_store import EventStore  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
+from streams.batching import parse_entries  # noqa: E402
 from tests.integration.processes import settings_env  # noqa: E402
 
 
@@ -49,8 +51,7 @@ def rss_kib(pid: int) -> int:
 
 
 def entries(fleet: list[dict], new_ids: int):
-    """The fleet's readings (each device first, so it is known), with ``new_ids`` readings of unseen devices
-    spread evenly among them."""
+    """The fleet's readings with ``new_ids`` readings of unseen devices spread evenly among them."""
     template = dict(fleet[0])
     every = max(1, new_ids // max(1, len(fleet)))
     n = 0
@@ -64,10 +65,23 @@ def entries(fleet: list[dict], new_ids: int):
         n += 1
 
 
-def run(base: Settings, fleet: list[dict], new_ids: int) -> dict:
+def seed(s: Settings, readings: list[dict]) -> None:
+    """Store one reading of each fleet device directly: the fleet is known before anything is streamed."""
+    ctx = bootstrap.parse_context(s)
+    now_ms = int(time.time() * 1000)  # entry ids say when Redis received an entry
+    entries = {"iot": [(f"{now_ms + i}-0".encode(), {k.encode(): v.encode() for k, v in r.items()})
+                       for i, r in enumerate(readings)]}  # fmt: skip
+    read = parse_entries(entries, ctx, redelivered=False)
+    assert not read.rejected, read.rejected[:1]
+    with bootstrap.db_connection(s) as conn:
+        EventStore(conn).write(read.batch)
+
+
+def run(base: Settings, known: list[dict], fleet: list[dict], new_ids: int) -> dict:
     s = fresh_settings(base, base.ingest_batch)
     client = bootstrap.redis_client(s)
     migrate(s.database_url, s.db_schema, bootstrap.retention(s))
+    seed(s, known)
     staged = s.stream_iot + ":staged"
     pipe = client.pipeline(transaction=False)
     for n, fields in enumerate(entries(fleet, new_ids), 1):
@@ -132,14 +146,16 @@ def main() -> None:
     args = parser.parse_args()
     base = Settings()
     fleet = city_workload(args.good, args.fleet, random.Random(7))["iot"]
-    # Each device of the fleet first, so all of it is known before the flood begins (and within the cap).
-    seen: dict[str, dict] = {}
+    # One reading of each device is stored before the run: the fleet is known, as in a running city. (Devices
+    # new during a flood compete with the invented ones for each minute's cap: docs/EVENTS.md.)
+    first: dict[str, dict] = {}
     for r in fleet:
-        seen.setdefault(r["device_id"], r)
-    fleet = list(seen.values()) + [r for r in fleet if seen.get(r["device_id"]) is not r]
-    alone = run(base, fleet, 0)
+        first.setdefault(r["device_id"], r)
+    known = list(first.values())
+    rest = [r for r in fleet if first[r["device_id"]] is not r]
+    alone = run(base, known, rest, 0)
     print("fleet alone:", json.dumps(alone))
-    flood = run(base, fleet, args.new_ids)
+    flood = run(base, known, rest, args.new_ids)
     print(f"fleet among {args.new_ids:,} new ids:", json.dumps(flood))
     assert alone["good_stored"] == flood["good_stored"] == len(fleet), (alone["good_stored"], flood["good_stored"])
     print(f"ratio {flood['seconds'] / alone['seconds']:.1f}x the time for {flood['entries'] / alone['entries']:.1f}x"
