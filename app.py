@@ -22,6 +22,7 @@ from auth.roles import Permission
 from auth.web import current_principal
 from callbacks import register_callbacks
 from layouts.shell import app_shell, not_allowed, page_permission
+from serving import compression
 from settings import Settings, load_settings
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     services = bootstrap.DashboardServices(settings)
     auth_web.install(app, services)
     security_headers.install(app, settings.map_tile_url)
+    compression.install(app.server, settings.compressed_static_cache_mb * 1_048_576)
     register_callbacks(app, services)
 
     @app.server.get("/geo/districts.geojson")

@@ -231,6 +231,10 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         1_048_576, ge=65_536, description="Largest request body the dashboard reads; larger ones get 413 unread."
     )
+    compressed_static_cache_mb: int = Field(
+        32, ge=0, le=1024,
+        description="Memory per dashboard worker for compressed JavaScript bundles and assets (0: compress each time).",
+    )  # fmt: skip
     live_refresh_ms: int = Field(
         1000,
         ge=200,

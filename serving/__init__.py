@@ -1,0 +1,1 @@
+"""How the dashboard's answers travel: compression of what the server sends."""
