@@ -84,12 +84,23 @@ def _outputs_problem(sent: object, key: str) -> str | None:
     if not isinstance(sent, list) or len(sent) != len(declared):
         return f"'outputs' does not list the callback's {len(declared)} outputs"
     for item, (component, prop) in zip(sent, declared, strict=True):
-        group = item if _is_pattern(component) and isinstance(item, list) else [item]
+        pattern = _is_pattern(component)
+        group = item if pattern and isinstance(item, list) else [item]
+        # The browser sends an allow_duplicate output's property without the key's "@<hash>".
+        properties = (prop, prop.partition("@")[0])
         if len(group) > MAX_PATTERN_ITEMS or not all(
-            isinstance(i, Mapping) and i.get("property") == prop for i in group
+            isinstance(i, Mapping) and i.get("property") in properties and _output_id_fits(i.get("id"), component)
+            for i in group
         ):
             return f"'outputs' has a bad item for {component}.{prop}"
     return None
+
+
+def _output_id_fits(sent: object, component: str) -> bool:
+    """A pattern output names one concrete component (no wildcards); any other output names its own id."""
+    if not _is_pattern(component):
+        return sent == component
+    return isinstance(sent, Mapping) and all(isinstance(v, str | int | float | bool) for v in sent.values())
 
 
 def _declared_outputs(key: str) -> list[tuple[str, str]]:

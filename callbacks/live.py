@@ -26,7 +26,8 @@ DATA_PARTS = (ids.LIVE_SENSORS, ids.LIVE_ALERT_MARKERS)  # map layers: their ``d
 
 def changed(seen: dict | None, digests: dict, part: str) -> bool:
     """Whether ``part`` differs from what this browser last drew."""
-    return ((seen or {}).get("digests") or {}).get(part) != digests.get(part)
+    drawn = (seen or {}).get("digests")
+    return not isinstance(drawn, dict) or drawn.get(part) != digests.get(part)
 
 
 class RenderCache:
@@ -67,7 +68,8 @@ def register(app: Dash, services) -> None:
         Input(ids.LIVE_TICK, "n_intervals"), State(ids.LIVE_SEEN, "data"),
     )  # fmt: skip
     @requires(Permission.WATCH_WALL)
-    def refresh(_n: int | None, seen: dict | None):
+    def refresh(_n: int | None, seen: object):
+        seen = seen if isinstance(seen, dict) else None  # the client's own store: any JSON a client chose
         snapshot = services.snapshot()
         doc = snapshot.doc if snapshot else {}
         clock = {"server_ms": int(time.time() * 1000), "newest_ms": doc.get("newest_ms"), "built": bool(doc),

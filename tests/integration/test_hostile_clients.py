@@ -97,6 +97,8 @@ def _hostile_bodies(dependency: dict) -> Iterator[dict]:
     output = dependency["output"]
     items = [*dependency["inputs"], *dependency["state"]]
     outputs = declared_outputs(output)
+    if isinstance(outputs, list):  # a wildcard output is the list of the components on the page: none here
+        outputs = [[] if isinstance(o["id"], dict) else o for o in outputs]
     yield {"output": output, "outputs": {"id": "x", "property": "y"}, "inputs": [], "state": []}
     yield {"output": output}
     yield {"output": output, "inputs": "x", "state": 5, "changedPropIds": "x"}

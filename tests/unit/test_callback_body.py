@@ -23,7 +23,7 @@ def _single(tick: object = 3, kinds: object = ("water_level",), **extra: object)
 def test_what_a_browser_sends_passes():
     assert body_problem(_single(), SINGLE) is None
     assert body_problem(_single(tick=None, kinds=()), SINGLE) is None
-    clicked = {"output": "..alerts-message.children...alerts-changed.data..",
+    clicked = {"output": "..alerts-message.children...alerts-changed.data@9827c7bd..",  # allow_duplicate
                "outputs": [{"id": "alerts-message", "property": "children"},
                            {"id": "alerts-changed", "property": "data"}],
                "inputs": [[{"id": {"action": "ack", "type": "alerts-action"}, "property": "n_clicks", "value": 1},
@@ -38,6 +38,7 @@ def test_a_body_of_another_shape_is_named():
     assert "'inputs'" in body_problem({**_single(), "inputs": []}, SINGLE)
     assert "'state'" in body_problem({**_single(), "state": [None]}, SINGLE)
     assert "'outputs'" in body_problem({**_single(), "outputs": [{"id": "a", "property": "b"}] * 2}, SINGLE)
+    assert "'outputs'" in body_problem({**_single(), "outputs": {"id": "other", "property": "data"}}, SINGLE)
     assert "'outputs'" in body_problem({k: v for k, v in _single().items() if k != "outputs"}, SINGLE)
     assert "changedPropIds" in body_problem({**_single(), "changedPropIds": [5]}, SINGLE)
     other_component = {**_single(), "inputs": [{"id": "wall-tick", "property": "n_intervals", "value": 1}]}
