@@ -60,13 +60,15 @@ def register(app: Dash, services) -> None:
     sensors = _EncodedSensors()
 
     @app.callback(Output(ids.MAP_LAYER_DISTRICTS, "data"), Output(ids.MAP_FILTER_DISTRICT, "options"),
-                  Output(ids.MAP_TILES, "children"), Input(ids.MAP_MAP, "id"))  # fmt: skip
+                  Output(ids.MAP_TILES, "children"), Output(ids.MAP_MAP, "viewport"),
+                  Input(ids.MAP_MAP, "id"))  # fmt: skip
     @requires(Permission.VIEW_DASHBOARDS)
     def load_outlines(_map_id: str):
         geojson = bootstrap.districts_geojson(services.settings)
         settings = services.settings
         return (geojson, city_map.district_options(geojson),
-                city_map.tile_layers(settings.map_tile_url, settings.map_tile_attribution))  # fmt: skip
+                city_map.tile_layers(settings.map_tile_url, settings.map_tile_attribution),
+                city_map.fit_city(geojson))  # fmt: skip
 
     @app.callback(Output(ids.MAP_LAYER_DENSITY, "data"), Output(ids.MAP_LAYER_DENSITY, "hideout"),
                   Output(ids.MAP_DENSITY_TABLE, "children"), Input(ids.MAP_TICK, "n_intervals"),

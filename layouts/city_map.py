@@ -33,6 +33,12 @@ CLUSTER_OPTIONS = {"radius": 60, "maxZoom": 17, "minPoints": 3}
 OUTLINE_STYLE = {"color": "#334155", "weight": 1.5, "fill": False}
 JS = "ioc.map."
 ALERT_COLOURS = {"critical": "#d7263d", "warning": "#f0a202", "info": "#3b82f6"}
+# Open complaints per district in fixed classes (lower bound, label, fill opacity): a district's shade means the
+# same on every day, and one request tints a district instead of filling it as the busiest.
+COMPLAINT_CLASSES = ((0, "none", 0.0), (1, "1–9", 0.12), (10, "10–49", 0.25), (50, "50–199", 0.4),
+                     (200, "200 or more", 0.55))  # fmt: skip
+COMPLAINT_COLOUR = "#c2410c"
+MAP_GROUND = "#dfe3e8"  # .leaflet-container in assets/ioc_pages.css
 
 
 def sensor_states(rows: Iterable[Mapping], now: datetime) -> list[dict]:
@@ -84,9 +90,53 @@ def status_counts(sensors: Iterable[Mapping]) -> dict[str, int]:
     return counts
 
 
+def complaint_class(open_requests: int) -> int:
+    """The class of a district's open requests: the last class whose lower bound the count reaches."""
+    return max(n for n, (low, _label, _opacity) in enumerate(COMPLAINT_CLASSES) if open_requests >= low)
+
+
 def density_hideout(open_by_district: Mapping[str, int]) -> dict:
-    """What the density layer's style function reads: open requests per district and the largest count."""
-    return {"open": dict(open_by_district), "max": max(open_by_district.values(), default=0)}
+    """What the density layer's style function reads: each district's class, and each class's fill."""
+    return {"classes": {d: complaint_class(n) for d, n in open_by_district.items()}, "colour": COMPLAINT_COLOUR,
+            "opacities": [opacity for _low, _label, opacity in COMPLAINT_CLASSES]}  # fmt: skip
+
+
+def density_legend() -> html.Div:
+    """The complaint layer's classes, in the fills the map uses."""
+    return html.Div([html.Span("Open complaints per district:")] + [
+        html.Span([html.Span(className="density-swatch", style={"background": _over_map(COMPLAINT_COLOUR, opacity)}),
+                   label], className="legend-item")
+        for low, label, opacity in COMPLAINT_CLASSES if low > 0
+    ], className="density-legend")  # fmt: skip
+
+
+def _over_map(colour: str, opacity: float, ground: str = MAP_GROUND) -> str:
+    """The colour a fill of ``opacity`` shows on the map's background (the legend sits on the dark page)."""
+    mixed = (round(int(colour[i : i + 2], 16) * opacity + int(ground[i : i + 2], 16) * (1 - opacity))
+             for i in (1, 3, 5))  # fmt: skip
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def city_bounds(geojson: Mapping) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` around every district outline: what the map fits to its box."""
+    lons, lats = [], []
+
+    def walk(coords: object) -> None:
+        if coords and isinstance(coords[0], int | float):
+            lons.append(coords[0])
+            lats.append(coords[1])
+        else:
+            for part in coords:
+                walk(part)
+
+    for feature in geojson["features"]:
+        walk(feature["geometry"]["coordinates"])
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+def fit_city(geojson: Mapping) -> dict:
+    """The map's viewport: the whole city filling the box, without an animation on first load."""
+    return {"bounds": city_bounds(geojson), "transition": "fitBounds", "options": {"animate": False, "padding": [6, 6]}}
 
 
 def district_options(geojson: Mapping) -> list[dict]:
@@ -159,7 +209,8 @@ def _legend() -> html.Div:
 
 def _map() -> dl.Map:
     colours = [STATUS_COLOURS[s] for s in STATUSES]
-    return dl.Map(id=ids.MAP_MAP, center=list(CENTER), zoom=ZOOM, style={"height": "72vh"},
+    # zoomSnap 0.1: fitting the city to the box at whole zoom levels left it filling about half of it.
+    return dl.Map(id=ids.MAP_MAP, center=list(CENTER), zoom=ZOOM, zoomSnap=0.1, style={"height": "72vh"},
                   children=[
         dl.LayerGroup(id=ids.MAP_TILES),
         dl.LayersControl([
@@ -170,6 +221,7 @@ def _map() -> dl.Map:
                        checked=True),
             dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_SENSORS, format="geobuf", cluster=True,
                                   superClusterOptions=CLUSTER_OPTIONS, pointToLayer={"variable": JS + "sensorPoint"},
+                                  clusterToLayer={"variable": JS + "clusterPoint"},
                                   hideout={"colours": colours}, zoomToBoundsOnClick=True),
                        name="Sensors", checked=True),
             dl.Overlay(alert_layer(ids.MAP_LAYER_ALERTS), name="Open alerts", checked=True),
@@ -186,6 +238,7 @@ def map_layout() -> html.Div:
             dcc.Dropdown(id=ids.MAP_FILTER_DISTRICT, multi=True, placeholder="All districts", className="filter"),
             _legend(),
         ], className="filters"),
+        density_legend(),
         html.P(id=ids.MAP_SENSOR_COUNT, className="muted"),
         html.Div([
             html.Div(_map(), className="map-main"),

@@ -1,5 +1,7 @@
 """The city map in a real browser: clustered sensors, district outlines, a sensor's history on click."""
 
+import re
+
 import pytest
 
 from tests.e2e.city_seed import seeded_city
@@ -10,8 +12,8 @@ pytestmark = pytest.mark.e2e
 def test_map_shows_clusters_and_outlines_and_opens_a_sensor_history(desktop, served, e2e_settings):
     seeded_city(e2e_settings)
     desktop.goto(served.url + "/map")
-    desktop.wait_for_selector(".marker-cluster")
-    assert desktop.locator(".marker-cluster").count() > 0
+    desktop.wait_for_selector(".status-cluster")
+    assert desktop.locator(".status-cluster").count() > 0
     assert desktop.locator(".leaflet-overlay-pane path").count() >= 9  # district outlines (and density fill)
     desktop.wait_for_selector("#map-sensor-count >> text=/sensors/")
     assert desktop.locator(".leaflet-tile").count() == 0  # no basemap unless IOC_MAP_TILE_URL is set
@@ -19,7 +21,7 @@ def test_map_shows_clusters_and_outlines_and_opens_a_sensor_history(desktop, ser
     for _ in range(12):  # each cluster click zooms in, until single sensors show
         if sensor.count():
             break
-        desktop.locator(".leaflet-marker-pane .marker-cluster").first.dispatch_event("click")
+        desktop.locator(".leaflet-marker-pane .leaflet-marker-icon").first.dispatch_event("click")
         desktop.wait_for_timeout(500)
     sensor.first.dispatch_event("click")
     desktop.wait_for_selector("#map-panel-title >> text=/^Sensor /")
@@ -36,4 +38,43 @@ def test_map_filters_by_kind(desktop, served, e2e_settings):
     desktop.locator("#map-filter-kind").click()
     desktop.locator(".Select-option, [role=option]").filter(has_text="noise").first.click()
     desktop.wait_for_function("(b) => document.querySelector('#map-sensor-count').innerText !== b", arg=before)
+    assert desktop.console.errors == []
+
+
+CLUSTERS = """() => Array.from(document.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon')).map(icon => ({
+    title: icon.title, status: (icon.querySelector('.status-cluster') || {className: ''}).className}))"""
+SINGLES = """(colours) => Array.from(document.querySelectorAll('path.leaflet-interactive[fill-opacity="0.9"]'))
+    .map(p => colours.indexOf(p.getAttribute('fill')))"""
+
+
+def test_at_city_zoom_every_cluster_shows_its_most_urgent_status_and_the_counts_add_up(desktop, served,
+                                                                                      e2e_settings):  # fmt: skip
+    from layouts.city_map import STATUS_COLOURS, STATUSES
+
+    seeded_city(e2e_settings)
+    desktop.goto(served.url + "/map")
+    desktop.wait_for_selector("#map-sensor-count >> text=/sensors/")
+    desktop.wait_for_selector(".status-cluster")
+    line = desktop.locator("#map-sensor-count").inner_text()  # "401 sensors · normal 340 · warning 0 · …"
+    expected = {status: int(re.search(rf"{status} ([\d,]+)", line)[1].replace(",", "")) for status in STATUSES}
+    assert expected["critical"] > 0
+    shown = dict.fromkeys(STATUSES, 0)
+    clusters = desktop.evaluate(CLUSTERS)
+    for cluster in clusters:
+        counts = {status: int(n.replace(",", "")) for status, n in re.findall(r"(\w+) ([\d,]+)", cluster["title"])}
+        for status, n in counts.items():
+            shown[status] += n
+        urgent = next(s for s in ("critical", "warning", "stale", "normal") if counts.get(s))
+        assert f"status-cluster-{urgent}" in cluster["status"], cluster  # one critical sensor makes it critical
+    for code in desktop.evaluate(SINGLES, [STATUS_COLOURS[s] for s in STATUSES]):
+        shown[STATUSES[code]] += 1
+    assert shown == expected
+    assert any("status-cluster-critical" in c["status"] for c in clusters)
+    # The city fills the map's box: the districts' outline spans most of its width or height.
+    box = desktop.locator("#map-map").bounding_box()
+    outline = desktop.evaluate("""() => { const r = {l: 1e9, t: 1e9, r: -1e9, b: -1e9};
+        document.querySelectorAll('.leaflet-overlay-pane path').forEach(p => { const b = p.getBoundingClientRect();
+            if (b.width) { r.l = Math.min(r.l, b.left); r.t = Math.min(r.t, b.top); r.r = Math.max(r.r, b.right);
+                           r.b = Math.max(r.b, b.bottom); } }); return r; }""")
+    assert (outline["r"] - outline["l"]) / box["width"] > 0.85 or (outline["b"] - outline["t"]) / box["height"] > 0.85
     assert desktop.console.errors == []

@@ -55,8 +55,18 @@ def test_counts_density_and_options():
     assert city_map.status_counts(sensors) == {"normal": 1, "warning": 0, "critical": 0, "stale": 2}
     assert city_map.kind_options(sensors) == [{"label": "noise", "value": "noise"},
                                               {"label": "traffic", "value": "traffic"}]
-    assert city_map.density_hideout({"futian": 4, "luohu": 9}) == {"open": {"futian": 4, "luohu": 9}, "max": 9}
-    assert city_map.density_hideout({})["max"] == 0
+    hideout = city_map.density_hideout({"futian": 1, "luohu": 9, "nanshan": 10, "baoan": 250, "yantian": 0})
+    assert hideout["classes"] == {"futian": 1, "luohu": 1, "nanshan": 2, "baoan": 4, "yantian": 0}
+    assert hideout["opacities"][0] == 0 and hideout["opacities"] == sorted(hideout["opacities"])
+    assert city_map.density_hideout({})["classes"] == {}
+
+
+def test_the_map_fits_every_district():
+    square = {"type": "Polygon", "coordinates": [[[114.0, 22.5], [114.2, 22.5], [114.2, 22.7], [114.0, 22.5]]]}
+    islands = {"type": "MultiPolygon", "coordinates": [[[[113.8, 22.4], [113.9, 22.4], [113.9, 22.45], [113.8, 22.4]]]]}
+    geojson = {"features": [{"geometry": square}, {"geometry": islands}]}
+    assert city_map.city_bounds(geojson) == [[22.4, 113.8], [22.7, 114.2]]
+    assert city_map.fit_city(geojson)["transition"] == "fitBounds"
 
 
 def test_district_options_come_from_our_geojson(settings):
