@@ -59,7 +59,7 @@ def measure(base: Settings, sensors: int, log: Path) -> dict:
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             started = time.perf_counter()
             page.goto(server.url + "/map")
-            page.wait_for_selector(".marker-cluster", timeout=120_000)
+            page.wait_for_selector(".status-cluster", timeout=120_000)
             first_clusters = time.perf_counter() - started
             frames = page.evaluate(FRAME_PROBE)
             browser.close()
