@@ -211,7 +211,7 @@ class Settings(BaseSettings):
     backfill_interval_s: float = Field(
         600.0, gt=0,
         description="In back-filled history each sensor metric reports once per this many seconds over the last "
-        "two days and three times less often before (live: every few seconds), so a week fits in about a minute.",
+        "two days and three times less often before (live: every few seconds): a week takes one to two minutes.",
     )
     backfill_live_rate_min: float = Field(
         30.0, ge=0,
