@@ -87,11 +87,12 @@ def _sensors(cur: psycopg.Cursor, facts: CityFacts, max_sensors: int) -> None:
         FROM sensor_latest ORDER BY device_id, metric LIMIT %(limit)s
     """, {"limit": limit})  # fmt: skip
     rows = cur.fetchall()
-    if len(rows) < limit:
-        facts.sensors = rows
-        facts.sensors_total = len({row[0] for row in rows})
+    read_all = len(rows) < limit
+    devices = len({row[0] for row in rows})
+    facts.sensors = rows if read_all and devices <= max_sensors else _first_devices(rows, max_sensors)
+    if read_all:
+        facts.sensors_total = devices
     else:
-        facts.sensors = _first_devices(rows, max_sensors)
         cur.execute("SELECT count(*) FROM (SELECT DISTINCT device_id FROM sensor_latest) d")
         facts.sensors_total = cur.fetchone()[0]
     # One short probe of the (device, metric, time) index per device and metric known now, instead of a scan of

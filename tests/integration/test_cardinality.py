@@ -200,3 +200,18 @@ def test_the_live_snapshot_carries_at_most_its_bound_of_devices_and_counts_the_r
     assert "not_shown" not in unbounded["sensor_counts"] and len(unbounded["sensors"]) == 300
     assert small < len(orjson.dumps(unbounded)) / 2
     conn.close()
+
+
+def test_the_snapshot_bound_counts_devices_whatever_their_number_of_metrics(db, test_settings):
+    from datetime import UTC, datetime
+
+    from live.queries import Windows, read_city
+
+    db.execute("INSERT INTO sensor_latest (device_id, metric, kind, unit, value, ts, lat, lon, district)"
+               " SELECT 'd-' || lpad(i::text, 4, '0'), 'pm25', 'air_quality', 'ug/m3', 10, now(), 22.54, 114.06,"
+               " 'futian' FROM generate_series(1, 150) i")  # fmt: skip
+    db.commit()
+    conn = bootstrap.db_connection(test_settings)
+    facts = read_city(conn, Windows.at(datetime.now(UTC), "Asia/Shanghai"), max_sensors=100)
+    conn.close()
+    assert len(facts.sensors) == 100 and facts.sensors_total == 150

@@ -49,3 +49,11 @@ def test_the_pipeline_page_shows_entries_over_the_cap_per_stream():
     assert status["streams"][0]["too_many_new"] == 6 and status["forgotten_devices"] == 3
     shown = text(pipeline_table(status["streams"]))
     assert "of which new ids over the cap" in shown and shown.endswith("7 6")
+
+
+def test_the_snapshot_keeps_whole_devices_up_to_its_bound():
+    from live.queries import _first_devices
+
+    rows = [(f"d-{d}", m) for d in range(5) for m in ("a", "b")]
+    assert _first_devices(rows, 2) == rows[:4]  # two devices, both metrics
+    assert _first_devices(rows[:5], 9) == rows[:4]  # rows cut inside d-2: it is left out, not shown half
