@@ -64,8 +64,9 @@ def flood(first: int, last: int):
 def test_a_flood_of_new_device_ids_is_dead_lettered_and_leaves_every_bound_held(rds, db, test_settings, tmp_path):
     rules = write_rules(tmp_path / "rules.toml", RULES)
     s = test_settings.model_copy(update={
-        "ingest_new_devices_per_min": CAP, "ingest_batch": BATCH, "alert_max_open_per_rule": MAX_OPEN, "alert_rules_file": rules,
-        "live_max_sensors": SNAPSHOT_SENSORS, "parse_cache_max_entries": 1000, "parse_cache_max_bytes": 1_048_576,
+        "ingest_new_devices_per_min": CAP, "ingest_batch": BATCH, "alert_max_open_per_rule": MAX_OPEN,
+        "alert_rules_file": rules, "live_max_sensors": SNAPSHOT_SENSORS, "parse_cache_max_entries": 1000,
+        "parse_cache_max_bytes": 1_048_576,
     })  # fmt: skip
     first_minute = int(time.time() // 60)
     ingest = start_ingest(s, log=tmp_path / "ingest.log")
