@@ -241,7 +241,7 @@ def backfill(days: float | None, interval_s: float | None, live_rate_min: float 
     Fills the gap between the newest stored reading and now, at most --days long, through the ingest's own
     writer (raw rows, current state and rollups); a second run finds the history and returns at once."""
     import bootstrap
-    from simulator.backfill import backfill_database
+    from simulator.backfill import backfill_database, gap_to_fill, newest_reading_ms
     from simulator.engine import CitySimulation
     from simulator.history import SAMPLE_INTERVAL_S, coarse_rate, stretches
 
@@ -250,21 +250,26 @@ def backfill(days: float | None, interval_s: float | None, live_rate_min: float 
     if settings.backfill_days == 0:
         click.echo("backfill: off (IOC_BACKFILL_DAYS=0)")
         return
-    config = dataclasses.replace(sim_config(settings), datacenter_interval_s=SAMPLE_INTERVAL_S)
-    sim = CitySimulation(bootstrap.city_map(settings), config)
-    coarse = coarse_rate(len(sim.channels), settings.backfill_interval_s)
-    live_rate_ms = int(settings.backfill_live_rate_min * 60_000)
-
-    def plan(start_ms: int, end_ms: int, now_ms: int) -> list:
-        return stretches(start_ms, end_ms, now_ms, coarse, settings.sim_readings_per_s, live_rate_ms)
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     begin = time.monotonic()
     conn = bootstrap.db_connection(settings, "ingest")  # history written as ingest writes it (its role suffices)
     try:
-        filled = backfill_database(sim, conn, bootstrap.parse_context(settings), settings.backfill_days, plan,
-                                   stop=stop, progress=_progress_every(5.0))  # fmt: skip
+        # Asked first, so that a run with history in place answers before loading the city (a second or two).
+        missing = gap_to_fill(newest_reading_ms(conn), int(time.time() * 1000), settings.backfill_days)
+        conn.commit()
+        filled = None
+        if missing is not None:
+            config = dataclasses.replace(sim_config(settings), datacenter_interval_s=SAMPLE_INTERVAL_S)
+            sim = CitySimulation(bootstrap.city_map(settings), config)
+            coarse = coarse_rate(len(sim.channels), settings.backfill_interval_s)
+            live_rate_ms = int(settings.backfill_live_rate_min * 60_000)
+
+            def plan(start_ms: int, end_ms: int, now_ms: int) -> list:
+                return stretches(start_ms, end_ms, now_ms, coarse, settings.sim_readings_per_s, live_rate_ms)
+
+            filled = backfill_database(sim, conn, bootstrap.parse_context(settings), settings.backfill_days, plan,
+                                       stop=stop, progress=_progress_every(5.0))  # fmt: skip
     finally:
         conn.close()
     if filled is None:
