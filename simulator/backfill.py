@@ -46,6 +46,7 @@ class Filled:
 
     @property
     def events(self) -> int:
+        """Rows written, all streams together."""
         return self.readings + self.complaints + self.samples
 
 
