@@ -116,3 +116,4 @@ def test_the_rules_in_force_are_listed_in_plain_words(settings):
     assert listed == [r.id for r in rules] and len(rules) >= 4
     lines = {r.type: describe_rule(r) for r in rules}
     assert "over" in lines["threshold"] and "nothing for" in lines["no_data"]
+    assert lines["rate"].startswith("level_m rising more than 0.3") and "None" not in " ".join(lines.values())
