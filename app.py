@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = settings.static_max_age_s
     # Dash's own requests are a few kilobytes; a body past this is refused (413) before anything parses it.
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # screen readers' language
     # A function: Dash calls it per page load, so the header shows this person's pages and name.
     app.layout = lambda: app_shell(current_principal())
     _guard_pages()

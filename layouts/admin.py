@@ -80,7 +80,7 @@ def receivers_table(receivers: Sequence[Mapping], health: Mapping[str, Mapping[s
 
 
 def _field(label: str, control, control_id: str) -> html.Div:
-    return html.Div([html.Label(label, htmlFor=control_id), control], className="form-field")
+    return html.Div([html.Label(label, htmlFor=control_id, id=f"{control_id}-label"), control], className="form-field")
 
 
 def _users_section() -> html.Section:

@@ -23,6 +23,8 @@ from live.thresholds import CRITICAL, NORMAL, STALE, WARNING, reading_status, wo
 
 STATUSES = (NORMAL, WARNING, CRITICAL, STALE)  # a feature's ``s`` is the index in this tuple
 STATUS_COLOURS = {NORMAL: "#2e9d5b", WARNING: "#f0a202", CRITICAL: "#d7263d", STALE: "#8a8f98"}
+# The same statuses as text on the dark page: lighter, so each reads at 4.5:1 or better (WCAG AA).
+STATUS_TEXT_COLOURS = {NORMAL: "#3fb950", WARNING: "#f0a202", CRITICAL: "#ff6b7d", STALE: "#aeb4bd"}
 CENTER, ZOOM = (22.62, 114.12), 10
 REFRESH_MS = 30_000
 # Open alerts come from the live snapshot (no query per viewer), so they can follow it closely: the first
@@ -189,7 +191,7 @@ def counts_line(counts: Mapping[str, int]) -> list:
     total = sum(counts.values())
     parts: list = [f"{total:,} sensors"]
     for status in STATUSES:
-        parts += [" · ", html.Span(f"{status} {counts.get(status, 0):,}", style={"color": STATUS_COLOURS[status]})]
+        parts += [" · ", html.Span(f"{status} {counts.get(status, 0):,}", style={"color": STATUS_TEXT_COLOURS[status]})]
     return parts
 
 

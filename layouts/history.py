@@ -83,6 +83,7 @@ def history_layout() -> html.Div:
     return html.Div([
         html.H1("History"),
         html.Div([
+            html.Span("Show history", id=f"{ids.HISTORY_MODE}-label", className="visually-hidden"),
             dcc.RadioItems(id=ids.HISTORY_MODE, options=[{"label": lbl, "value": v} for v, lbl in MODES],
                            value="district", inline=True),
             dcc.Dropdown(id=ids.HISTORY_METRIC, placeholder="Metric", clearable=False, className="filter"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from dash import dcc
+from dash import dcc, html
 
 RANGES: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
@@ -31,9 +31,10 @@ def step_label(step: timedelta) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"
 
 
-def range_picker(component_id: str, choices: Sequence[str] = tuple(RANGES), value: str = "24h") -> dcc.RadioItems:
-    """Inline radio buttons, one per range."""
-    return dcc.RadioItems(
-        id=component_id, options=[{"label": LABELS[c], "value": c} for c in choices], value=value, inline=True,
-        className="range-picker",
-    )  # fmt: skip
+def range_picker(component_id: str, choices: Sequence[str] = tuple(RANGES), value: str = "24h") -> html.Div:
+    """Inline radio buttons, one per range, named "Time range" for screen readers (assets/ioc_a11y.js)."""
+    return html.Div([
+        html.Span("Time range", id=f"{component_id}-label", className="visually-hidden"),
+        dcc.RadioItems(id=component_id, options=[{"label": LABELS[c], "value": c} for c in choices], value=value,
+                       inline=True, className="range-picker"),
+    ])  # fmt: skip

@@ -21,6 +21,15 @@ if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver || ! -d /usr/share/fo
     fi
 fi
 
+# axe-core, which the accessibility tests inject into every page: pinned in package-lock.json.
+if [[ ! -f node_modules/axe-core/axe.min.js || package-lock.json -nt node_modules/.package-lock.json ]]; then
+    if command -v npm >/dev/null; then
+        npm ci --no-audit --no-fund --silent >&2
+    else
+        echo "warning: npm is missing; the accessibility tests will be skipped" >&2
+    fi
+fi
+
 # Tests write only to the _test twin of the configured database, never to the one the dashboard shows.
 IOC_DATABASE_URL=$(.venv/bin/python -c 'from infra.services_plan import database_url_for_tests
 from settings import load_settings
