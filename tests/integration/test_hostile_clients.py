@@ -28,14 +28,18 @@ def server(tmp_path_factory) -> Iterator[Served]:
         served.stop()
 
 
-@pytest.fixture
-def operator(server) -> requests.Session:
+def _signed_in(server: Served, role: str) -> requests.Session:
     client = requests.Session()
-    account = ACCOUNTS["operator"]
+    account = ACCOUNTS[role]
     reply = client.post(server.url + "/login", data={"username": account.username, "password": account.password},
                         allow_redirects=False, timeout=20)  # fmt: skip
     assert reply.status_code == 303
     return client
+
+
+@pytest.fixture
+def operator(server) -> requests.Session:
+    return _signed_in(server, "operator")
 
 
 def test_every_answer_says_what_may_load_and_that_nobody_may_frame_it(server, operator):
@@ -84,12 +88,7 @@ HOSTILE_VALUES = (None, -1, 1e308, True, "x" * 5_000, "<img src=x onerror=alert(
 
 @pytest.fixture
 def admin(server) -> requests.Session:
-    client = requests.Session()
-    account = ACCOUNTS["admin"]
-    reply = client.post(server.url + "/login", data={"username": account.username, "password": account.password},
-                        allow_redirects=False, timeout=20)  # fmt: skip
-    assert reply.status_code == 303
-    return client
+    return _signed_in(server, "admin")
 
 
 def _hostile_bodies(dependency: dict) -> Iterator[dict]:
