@@ -11,14 +11,17 @@ Two measures, each against a baseline taken in the same run (the machine is shar
   with ``--bad`` malformed entries (every way of breaking the contract in turn: missing, not a number, NaN,
   outside the city, unknown district, bad or future time, bad word, not UTF-8, NUL, a field over its limit, an
   entry over its field budget). Rounds alternate the two; the ratio is mixed time ÷ good-only time.
-* **parse hot path**: the parser alone over a city-shaped batch of flat entries as Redis sends them (fresh bytes
+* **parse hot path**: the reading parser alone over city-shaped flat entries as Redis sends them (fresh bytes
   objects each pass, so no hash is cached), CPU time per reading, for this tree and for ``--baseline-tree`` (a
-  copy of an earlier commit, e.g. ``git archive <commit> | tar -x -C DIR``), alternating, in child processes.
+  copy of an earlier commit, e.g. ``git archive <commit> | tar -x -C DIR``): both parsers loaded in this one
+  process, taking turns pass by pass, so the machine's noise falls on both alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import json
 import random
 import signal
@@ -26,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,6 +41,7 @@ from bench.waiting import wait_for  # noqa: E402
 from bench.workload import city_workload  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
+from streams.runner import GC_YOUNG_THRESHOLD  # noqa: E402
 from tests.integration.processes import settings_env  # noqa: E402
 
 GOOD_SENSORS = 1000  # a fleet well under any cap on new devices, so only the malformed entries differ
@@ -109,41 +114,50 @@ def ingest_time(base: Settings, entries: list[dict], good: int, workers: int, tr
     return elapsed
 
 
-# Run in a child process with the code tree as its working directory: the parser of that tree, timed alone.
-PARSE_PROBE = """
-import gc, json, random, sys, time
-sys.path.insert(0, ".")
-import bootstrap
-from streams.runner import GC_YOUNG_THRESHOLD
-from bench.workload import city_workload
-from settings import Settings
-from streams.batching import parse_entries
-readings, sensors, passes, cold = {readings}, {sensors}, {passes}, {cold}
-ctx = bootstrap.parse_context(Settings())
-workload = city_workload(readings, sensors, random.Random(7), own_positions=cold)["iot"]
-rows = [[part for pair in f.items() for part in pair] for f in workload]
-ids = [b"%d-0" % (1764000000000 + i) for i in range(readings)]
-gc.freeze()  # as the workers do (streams/runner.py)
-gc.set_threshold(GC_YOUNG_THRESHOLD)
-best = float("inf")
-for _ in range(passes):
-    if cold:  # every pass meets every device as new, as at city scale
-        ctx = bootstrap.parse_context(Settings())
-    entries = [(i, [s.encode() for s in row]) for i, row in zip(ids, rows)]  # fresh bytes, as from Redis
-    started = time.process_time()
-    for at in range(0, readings, 10_000):
-        parse_entries({{"iot": entries[at:at + 10_000]}}, ctx, redelivered=False)
-    best = min(best, time.process_time() - started)
-print(json.dumps(best / readings * 1e6))
-"""
+def load_parser(tree: Path) -> tuple[Callable, Callable[[], object]]:
+    """``parse_reading`` and a maker of fresh parse contexts from the code in ``tree``, imported apart from any
+    other tree's (the project's modules are dropped from ``sys.modules`` before and after)."""
+    ours = {p.stem for p in tree.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+
+    def forget() -> None:
+        for name in [m for m in sys.modules if m.split(".")[0] in ours]:
+            del sys.modules[name]
+
+    forget()
+    sys.path.insert(0, str(tree))
+    try:
+        tree_bootstrap = importlib.import_module("bootstrap")
+        tree_settings = importlib.import_module("settings")
+        parse_reading = importlib.import_module("streams.iot").parse_reading
+    finally:
+        sys.path.remove(str(tree))
+        forget()
+    return parse_reading, lambda: tree_bootstrap.parse_context(tree_settings.Settings())
 
 
-def parse_us(tree: Path, readings: int, sensors: int, passes: int, cold: bool) -> float:
-    """Best CPU µs per reading of the parser in ``tree``; ``cold``: each device at a position of its own and
-    new to the parser on every pass (city scale), else the parser remembers the fleet from pass to pass."""
-    code = PARSE_PROBE.format(readings=readings, sensors=sensors, passes=passes, cold=cold)
-    out = subprocess.run([sys.executable, "-c", code], cwd=tree, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def parse_ab(trees: dict[str, Path], readings: int, sensors: int, passes: int, cold: bool) -> dict[str, list[float]]:
+    """CPU µs per reading of each tree's parser over the same flat entries (fresh bytes objects each pass, as
+    from Redis), the trees taking turns pass by pass in this one process; ``cold``: each device at a position of
+    its own and new to the parser every pass (city scale), else the parser remembers the fleet between passes."""
+    parsers = {name: load_parser(tree) for name, tree in trees.items()}
+    workload = city_workload(readings, sensors, random.Random(7), own_positions=cold)["iot"]
+    rows = [[part for pair in f.items() for part in pair] for f in workload]
+    entry_id = b"%d-0" % int(time.time() * 1000)  # the workload's readings are of the last hours: none in the future
+    contexts = {name: make() for name, (_, make) in parsers.items()}
+    gc.collect()
+    gc.freeze()  # as the workers do (streams/runner.py)
+    gc.set_threshold(GC_YOUNG_THRESHOLD)
+    spent: dict[str, list[float]] = {name: [] for name in trees}
+    for n in range(passes):
+        order = list(parsers.items()) if n % 2 == 0 else list(parsers.items())[::-1]
+        for name, (parse_reading, make) in order:
+            ctx = make() if cold else contexts[name]
+            entries = [[s.encode() for s in row] for row in rows]
+            started = time.process_time()
+            for fields in entries:
+                parse_reading(fields, entry_id, ctx)  # raises if a reading is refused: only the good path is timed
+            spent[name].append((time.process_time() - started) / readings * 1e6)
+    return spent
 
 
 def main() -> None:
@@ -154,6 +168,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--baseline-tree", type=Path, help="an earlier tree to compare the parser's hot path with")
     parser.add_argument("--parse-readings", type=int, default=200_000)
+    parser.add_argument("--parse-rounds", type=int, default=5, help="passes of each parser, taking turns (x2)")
     parser.add_argument("--skip-ingest", action="store_true", help="only the parse hot path")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
@@ -180,15 +195,16 @@ def main() -> None:
             figures[f"ingest_{name}"] = {"alone_s": alone[name], "among_bad_s": among[name], "ratio": ratio}
 
     shapes = ((50_000, False, "default (50,000 sensors)"), (args.parse_readings, True, "city scale (all new)"))
+    passes = 2 * args.parse_rounds
     for sensors, cold, label in shapes:
-        runs: dict[str, list[float]] = {name: [] for name in trees}
-        for _ in range(args.rounds):
-            for name, tree in trees.items():
-                runs[name].append(parse_us(tree, args.parse_readings, sensors, passes=3, cold=cold))
-        line = ", ".join(f"{name} {statistics.median(v):.2f} µs" for name, v in runs.items())
+        runs = parse_ab(trees, args.parse_readings, sensors, passes, cold)
+        line = ", ".join(f"{name} {statistics.median(v[1:]):.2f} µs" for name, v in runs.items())
         if "baseline" in runs:
-            line += f" (× {statistics.median(runs['this tree']) / statistics.median(runs['baseline']):.3f})"
-        print(f"parse, {label}, {args.parse_readings:,} readings, CPU per reading (median of {args.rounds}): {line}")
+            paired = [mine / theirs for mine, theirs in zip(runs["this tree"][1:], runs["baseline"][1:], strict=True)]
+            line += f"; this tree ÷ baseline, pass by pass: median {statistics.median(paired):.3f}"
+            line += f" (range {min(paired):.3f}-{max(paired):.3f})"
+        print(f"parse, {label}, {args.parse_readings:,} readings, CPU per reading (median of {passes - 1} passes "
+              f"after the first): {line}")  # fmt: skip
         figures[f"parse_us_{sensors}"] = runs
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

@@ -68,10 +68,15 @@ class ParseContext:
     # and every one of its values within ``max_field_bytes``.
     flat_items: int = field(init=False, compare=False, repr=False)
     fast_bytes: int = field(init=False, compare=False, repr=False)
+    # The cache's two tables themselves (the same dict objects for the cache's life), one attribute away.
+    layouts: dict = field(init=False, compare=False, repr=False)
+    answers: dict = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "flat_items", 2 * self.max_entry_fields)
         object.__setattr__(self, "fast_bytes", min(self.max_field_bytes, self.max_entry_bytes))
+        object.__setattr__(self, "layouts", self.cache.layouts)
+        object.__setattr__(self, "answers", self.cache.answers)
 
 
 def as_mapping(fields: Fields | FlatFields) -> Fields:
@@ -156,7 +161,7 @@ def optional_text(raw: bytes | None, name: str) -> str | None:
 
 def identifier(ctx: ParseContext, raw: bytes | None, name: str) -> str:
     """A required lower_snake_case word (kind, metric, category)."""
-    known = ctx.cache.answers.get(raw)
+    known = ctx.answers.get(raw)
     if known is not None:
         return known
     value = text(raw, name, 64)
@@ -209,7 +214,7 @@ def place(
 ) -> tuple[float, float, str]:
     """(lat, lon, district): a position inside the city, and its district (named, or derived from the position)."""
     key = ("place", raw_lat, raw_lon, raw_district, derive)
-    known = ctx.cache.answers.get(key)
+    known = ctx.answers.get(key)
     if known is None:
         known = locate(ctx, raw_lat, raw_lon, raw_district, derive=derive)
         # Only valid positions are remembered; their raw text is within the entry's budget.

@@ -90,12 +90,11 @@ def _parse_flat(fields: FlatFields, entry_id: bytes, ctx: ParseContext) -> Senso
     joined = b"".join(fields)
     if len(joined) > ctx.fast_bytes or b"\x00" in joined:
         return None
-    cache = ctx.cache
     names = tuple(fields[::2])
-    pick = cache.layouts.get(names)
+    pick = ctx.layouts.get(names)
     if pick is None:
         pick = _layout(names)
-        cache.remember_layout(names, pick, len(joined))
+        ctx.cache.remember_layout(names, pick, len(joined))
     if not pick:
         return None
     values = fields[1::2]
@@ -103,10 +102,10 @@ def _parse_flat(fields: FlatFields, entry_id: bytes, ctx: ParseContext) -> Senso
     raw = pick(values)
     try:
         device_part = raw[:DEVICE_PART]
-        device = cache.answers.get(device_part)
+        device = ctx.answers.get(device_part)
         if device is None:
             device = _device(ctx, *device_part)
-            cache.remember(device_part, device, len(joined))  # valid, and no more text than the entry's
+            ctx.cache.remember(device_part, device, len(joined))  # valid, and no more text than the entry's
         device_id, kind, metric, unit, lat, lon, district = device
         value = number(raw[DEVICE_PART], "value")
         ts = timestamp(raw[DEVICE_PART + 1], entry_id, ctx)

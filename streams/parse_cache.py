@@ -51,8 +51,14 @@ class ParseCache:
 
     def remember(self, key: Hashable, answer: object, text_bytes: int) -> None:
         """Remember a validated answer; ``text_bytes``: the raw text in the key and the answer, about."""
-        self._make_room(text_bytes)
-        self.answers[key] = answer
+        # At city scale nearly every reading is a new device: this runs per reading, so it is kept inline.
+        size = text_bytes + ANSWER_OVERHEAD
+        answers = self.answers
+        if len(answers) + len(self.layouts) >= self.max_entries or self.bytes + size > self.max_bytes:
+            self.clear()
+            self.clears += 1
+        self.bytes += size
+        answers[key] = answer
 
     def __len__(self) -> int:
         return len(self.layouts) + len(self.answers)
