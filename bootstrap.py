@@ -188,6 +188,7 @@ class DashboardServices:
         self._access: AccessService | None = None
         self._access_commands: AccessCommands | None = None
         self._alert_commands: AlertCommands | None = None
+        self._status_file = None
 
     @property
     def redis(self) -> redis.Redis:
@@ -238,6 +239,12 @@ class DashboardServices:
             self._alert_commands = AlertCommands(self.pool.connection, lambda conn: alert_store(self.settings, conn),
                                                  alert_limits(self.settings))  # fmt: skip
         return self._alert_commands
+
+    def status_bands(self):
+        """The status bands in force (``live.thresholds.StatusBands``), re-read when the rules file changes."""
+        if self._status_file is None:
+            self._status_file = status_file(self.settings)
+        return self._status_file.current()
 
     def alert_rules(self) -> list:
         """The rules in force, re-read only when the rules file changes."""
@@ -305,9 +312,23 @@ def live_builder(settings: Settings) -> BuilderThread:
         live_redis_client(settings), lambda: db_connection(settings, "dashboard"), LiveKeys(settings.consumer_group),
         settings.city_timezone, settings.live_rebuild_min_s, settings.live_rebuild_max_s,
         district_centres=district_centres(settings), alert_lease_key=f"{settings.alert_consumer_group}:leader",
-        max_sensors=settings.live_max_sensors,
+        max_sensors=settings.live_max_sensors, bands=status_file(settings).current,
     )  # fmt: skip
     return BuilderThread(builder)
+
+
+def status_file(settings: Settings):
+    """The status bands of IOC_ALERT_RULES_FILE, re-read when it changes (``alerts.bands.StatusFile``)."""
+    from alerts.bands import StatusFile
+
+    return StatusFile(settings.alert_rules_file)
+
+
+def status_bands(settings: Settings):
+    """The status bands of IOC_ALERT_RULES_FILE, read once (``live.thresholds.StatusBands``)."""
+    from alerts.rules import load_config
+
+    return load_config(settings.alert_rules_file).bands
 
 
 def access_policy(settings: Settings):

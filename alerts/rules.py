@@ -6,17 +6,21 @@ so an operator can fix the file in one go. The format is described in docs/ALERT
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from alerts.bands import band_rule_tables, parse_bands
 from alerts.rule_fields import RuleFields as _Fields
 from alerts.rule_fields import duration_s
+from live.thresholds import StatusBands
 
-__all__ = ["Rule", "RuleError", "duration_s", "load_rules", "parse_rules"]
+__all__ = ["AlertConfig", "Rule", "RuleError", "duration_s", "load_config", "load_rules", "parse_config",
+           "parse_rules"]
 
 SEVERITIES = ("critical", "warning", "info")
 OPS = (">", ">=", "<", "<=")
@@ -71,6 +75,7 @@ class Rule:
     silent_for_s: float = 600.0
     function: str | None = None
     sla_s: float = 0.0
+    band: str | None = None  # "kind/metric" when the rule is a status band's device alert (alerts/bands.py)
 
     def summarize(self, subject: str, value: float, threshold: float | None = None) -> str:
         """The summary with its fields filled in; an unknown placeholder stays visible instead of failing."""
@@ -87,22 +92,41 @@ class _Blank(dict):
         return "{" + key + "}"
 
 
+class AlertConfig(NamedTuple):
+    """The whole rules file: the rules (each band's device alert among them) and the status bands."""
+
+    rules: list[Rule]
+    bands: StatusBands
+
+
 def load_rules(path: Path) -> list[Rule]:
     """Read and validate the rules file; raises ``RuleError`` with every problem found."""
+    return load_config(path).rules
+
+
+def load_config(path: Path) -> AlertConfig:
+    """Read and validate the rules file, rules and bands; raises ``RuleError`` with every problem found."""
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RuleError(str(path), ["the rules file does not exist (IOC_ALERT_RULES_FILE)"]) from None
     except tomllib.TOMLDecodeError as bad:
         raise RuleError(str(path), [f"not valid TOML: {bad}"]) from None
-    return parse_rules(document, source=str(path))
+    return parse_config(document, source=str(path))
 
 
 def parse_rules(document: Mapping[str, Any], source: str = "rules") -> list[Rule]:
-    """Validate a parsed TOML document (``[defaults]`` + ``[[rule]]`` tables) into rules."""
+    """Validate a parsed TOML document into rules: its ``[[rule]]`` tables and each ``[[band]]``'s device alert."""
+    return parse_config(document, source).rules
+
+
+def parse_config(document: Mapping[str, Any], source: str = "rules") -> AlertConfig:
+    """Validate a parsed TOML document (``[defaults]``, ``[[rule]]``, ``[[band]]``, ``[stale_after]``)."""
     problems: list[str] = []
-    unknown = set(document) - {"defaults", "rule"}
-    problems += [f"unknown top-level table {name!r} (expected [defaults] and [[rule]])" for name in sorted(unknown)]
+    unknown = set(document) - {"defaults", "rule", "band", "stale_after"}
+    problems += [f"unknown top-level table {name!r} (expected [defaults], [[rule]], [[band]] and [stale_after])"
+                 for name in sorted(unknown)]  # fmt: skip
+    bands = parse_bands(document, problems)
     defaults = document.get("defaults", {})
     if not isinstance(defaults, Mapping):
         problems.append("[defaults] must be a table")
@@ -113,7 +137,8 @@ def parse_rules(document: Mapping[str, Any], source: str = "rules") -> list[Rule
         tables = []
     rules: list[Rule] = []
     seen: set[str] = set()
-    for index, table in enumerate(tables):
+    band_tables = band_rule_tables(document, bands)
+    for index, table in enumerate([*tables, *band_tables]):
         name = table.get("id") if isinstance(table, Mapping) and isinstance(table.get("id"), str) else f"#{index + 1}"
         rule_problems: list[str] = []
         if not isinstance(table, Mapping):
@@ -121,14 +146,17 @@ def parse_rules(document: Mapping[str, Any], source: str = "rules") -> list[Rule
             continue
         rule = _rule({**defaults, **table}, rule_problems, set(table))
         if name in seen:
-            rule_problems.append("field 'id': used by an earlier rule too; ids must be unique")
+            rule_problems.append("field 'id': used by an earlier rule too; ids must be unique (a band's alert "
+                                 "rule is named band_<kind>_<metric>)")  # fmt: skip
         seen.add(name)
         problems += [f"rule {name!r}: {p}" for p in rule_problems]
         if rule is not None and not rule_problems:
+            if index >= len(tables):  # a band's device alert: say which band, for the listings
+                rule = dataclasses.replace(rule, band=f"{table['match']['kind']}/{table['metric']}")
             rules.append(rule)
     if problems:
         raise RuleError(source, problems)
-    return rules
+    return AlertConfig(rules, bands)
 
 
 def _rule(table: Mapping[str, Any], problems: list[str], own_keys: set[str]) -> Rule | None:

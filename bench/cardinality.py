@@ -124,7 +124,8 @@ def run(base: Settings, known: list[dict], fleet: list[dict], new_ids: int) -> d
         stored_good = conn.execute("SELECT count(*) FROM sensor_readings WHERE NOT starts_with(device_id, 'rogue-')"
                                    ).fetchone()[0]  # fmt: skip
         devices = conn.execute("SELECT count(DISTINCT device_id) FROM sensor_latest").fetchone()[0]
-        doc = assemble(read_city(conn, Windows.at(datetime.now(UTC), s.city_timezone), s.live_max_sensors))
+        doc = assemble(read_city(conn, Windows.at(datetime.now(UTC), s.city_timezone), s.live_max_sensors),
+                       bootstrap.status_bands(s))
     figures = {
         "entries": total, "seconds": elapsed, "good_stored": stored_good,
         "too_many_new": stats.get(f"{s.stream_iot}:rejected:too_many_new", 0), "devices_in_state": devices,

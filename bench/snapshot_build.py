@@ -46,6 +46,7 @@ def measure(base: Settings, sensors: int, repeat: int) -> dict[str, float]:
     conn = bootstrap.db_connection(s)
     conn.autocommit = True
     centres = bootstrap.district_centres(s)
+    bands = bootstrap.status_bands(s)
     times: dict[str, list[float]] = {"query": [], "assemble": [], "json": [], "decode": []}
     try:
         conn.execute(FILL, {"n": sensors})
@@ -54,7 +55,7 @@ def measure(base: Settings, sensors: int, repeat: int) -> dict[str, float]:
             started = time.perf_counter()
             facts = read_city(conn, Windows.at(datetime.now(UTC), s.city_timezone))
             queried = time.perf_counter()
-            doc = assemble(facts, centres)
+            doc = assemble(facts, bands, centres)
             assembled = time.perf_counter()
             raw = encode(doc, 1)
             encoded = time.perf_counter()

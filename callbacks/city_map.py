@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from dash import Dash, Input, Output, State, no_update
 
 import bootstrap
+from alerts.store import HELD_BACK
 from auth.roles import Permission
 from auth.web import requires
 from callbacks import choices
 from layouts import city_map, ids
+from live.snapshot import latest_devices
 
 HISTORY_SPAN = timedelta(hours=24)
 SENSORS_TTL_S = 10.0  # viewers within this many seconds share one read and one encoding per filter
@@ -31,18 +33,21 @@ class _EncodedSensors:
         self._source: tuple = ()
         self._read_at = float("-inf")
         self._sensors: list[dict] = []
+        self._by_id: dict[str, dict] | None = None
         self._encoded: dict[tuple, tuple[str, dict]] = {}
+
+    def _replace(self, source: tuple, sensors: list[dict]) -> None:
+        self._source, self._sensors, self._by_id, self._encoded = source, sensors, None, {}
 
     def _refresh(self, services) -> None:
         snapshot = services.snapshot()
         if snapshot is not None and "sensors" in snapshot.doc:
             if self._source != ("snapshot", snapshot.version):
-                self._source, self._sensors, self._encoded = ("snapshot", snapshot.version), snapshot.doc["sensors"], {}
+                self._replace(("snapshot", snapshot.version), snapshot.doc["sensors"])
         elif time.monotonic() - self._read_at > SENSORS_TTL_S:
             self._read_at = time.monotonic()
             rows = services.queries.sensor_latest()
-            self._source, self._sensors, self._encoded = ("db", self._read_at), city_map.sensor_states(
-                rows, datetime.now(UTC)), {}
+            self._replace(("db", self._read_at), latest_devices(rows, datetime.now(UTC), services.status_bands()))
 
     def get(self, services, kinds: tuple, districts: tuple) -> tuple[str, dict, list[dict]]:
         """(geobuf data, counts per status) of the chosen sensors, and every sensor (for the kind options)."""
@@ -54,6 +59,14 @@ class _EncodedSensors:
                 self._encoded[key] = (city_map.to_geobuf(city_map.sensor_features(chosen)),
                                       city_map.status_counts(chosen))  # fmt: skip
             return *self._encoded[key], self._sensors
+
+    def sensor(self, services, device_id: str) -> dict | None:
+        """One sensor's entry (status and why), as the map shows it now."""
+        with self._lock:
+            self._refresh(services)
+            if self._by_id is None:
+                self._by_id = {s["id"]: s for s in self._sensors}
+            return self._by_id.get(device_id)
 
 
 def register(app: Dash, services) -> None:
@@ -104,13 +117,17 @@ def register(app: Dash, services) -> None:
         return city_map.alert_features(items), digest, interval
 
     @app.callback(Output(ids.MAP_HISTORY, "figure"), Output(ids.MAP_HISTORY, "style"),
-                  Output(ids.MAP_PANEL_TITLE, "children"), Input(ids.MAP_LAYER_SENSORS, "clickData"),
-                  prevent_initial_call=True)  # fmt: skip
+                  Output(ids.MAP_PANEL_TITLE, "children"), Output(ids.MAP_SENSOR_STATUS, "children"),
+                  Input(ids.MAP_LAYER_SENSORS, "clickData"), prevent_initial_call=True)  # fmt: skip
     @requires(Permission.VIEW_DASHBOARDS)
     def show_history(feature: dict | None):
         props = (feature or {}).get("properties") or {}
-        if props.get("cluster") or "id" not in props:
-            return no_update, no_update, no_update
+        device_id = props.get("id")
+        if props.get("cluster") or not isinstance(device_id, str):
+            return no_update, no_update, no_update, no_update
         now = datetime.now(UTC)
-        readings = services.queries.device_readings(props["id"], now - HISTORY_SPAN, now)
-        return city_map.device_history_figure(props["id"], readings), {}, f"Sensor {props['id']}"
+        readings = services.queries.device_readings(device_id, now - HISTORY_SPAN, now)
+        snapshot = services.snapshot()
+        alerts = ((snapshot.doc.get("alerts") or {}).get("items") or []) if snapshot else []
+        status = city_map.sensor_status(sensors.sensor(services, device_id), alerts, HELD_BACK)
+        return city_map.device_history_figure(device_id, readings), {}, f"Sensor {device_id}", status

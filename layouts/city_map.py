@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 
 import dash_leaflet as dl
 import geobuf
@@ -19,7 +18,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.figure_theme import FIGURE_THEME
-from live.thresholds import CRITICAL, NORMAL, STALE, WARNING, reading_status, worst
+from live.thresholds import CRITICAL, NORMAL, STALE, WARNING
 
 STATUSES = (NORMAL, WARNING, CRITICAL, STALE)  # a feature's ``s`` is the index in this tuple
 STATUS_COLOURS = {NORMAL: "#2e9d5b", WARNING: "#f0a202", CRITICAL: "#d7263d", STALE: "#8a8f98"}
@@ -41,25 +40,6 @@ COMPLAINT_CLASSES = ((0, "none", 0.0), (1, "1–9", 0.12), (10, "10–49", 0.25)
                      (200, "200 or more", 0.55))  # fmt: skip
 COMPLAINT_COLOUR = "#c2410c"
 MAP_GROUND = "#dfe3e8"  # .leaflet-container in assets/ioc_pages.css
-
-
-def sensor_states(rows: Iterable[Mapping], now: datetime) -> list[dict]:
-    """``sensor_latest`` rows (one per device and metric) → one entry per device with its worst status.
-
-    The entries have the shape of the live snapshot's ``sensors`` list (id, lat, lon, kind, district, status),
-    so the map draws either source the same way.
-    """
-    devices: dict[str, dict] = {}
-    for row in rows:
-        status = reading_status(row["kind"], row["metric"], row["value"], (now - row["ts"]).total_seconds())
-        entry = devices.setdefault(row["device_id"], {
-            "id": row["device_id"], "lat": row["lat"], "lon": row["lon"], "kind": row["kind"],
-            "district": row["district"], "statuses": [],
-        })  # fmt: skip
-        entry["statuses"].append(status)
-    for entry in devices.values():
-        entry["status"] = worst(entry.pop("statuses"))
-    return list(devices.values())
 
 
 def filter_sensors(sensors: Iterable[Mapping], kinds: Sequence[str] | None, districts: Sequence[str] | None) -> list:
@@ -186,6 +166,59 @@ def device_history_figure(device_id: str, readings: Sequence[Mapping]) -> go.Fig
     return fig
 
 
+def _span(seconds: float) -> str:
+    """A duration as an officer reads it: seconds under 90 s, minutes under 2 h, hours after."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def status_reason(sensor: Mapping | None) -> str:
+    """Why a sensor has its colour, in words: the band and level it crossed, or how long it has been silent.
+
+    ``sensor`` is an entry of the snapshot's ``sensors`` (its ``why`` says what the status bands found)."""
+    if sensor is None:
+        return "status unknown: this sensor is not in the live snapshot"
+    status, why = sensor.get("status"), sensor.get("why") or {}
+    if status == STALE and "silent_s" in why:
+        return f"stale: silent {_span(why['silent_s'])}, stale after {_span(why['stale_after_s'])}"
+    if status in (WARNING, CRITICAL) and why.get("band"):
+        sign = "≥" if why.get("op") == ">=" else "≤"
+        unit = f" {why['unit']}" if why.get("unit") else ""
+        return f"{status}: {why['metric']} {why['value']:g}{unit} {sign} {why['limit']:g} (band {why['band']})"
+    return "normal: no metric at a warning or critical level of its band"
+
+
+def sensor_alerts(sensor: Mapping | None, alerts: Iterable[Mapping], held_back_subject: str) -> list:
+    """The open alerts about a sensor, each a link to it in the console; the band rule's summary alert when its
+    cap held this sensor's alert back; or what opens one. Text only: summaries are data, never markup."""
+    if sensor is None:
+        return []
+    why = sensor.get("why") or {}
+    own = [a for a in alerts if a.get("subject") == sensor["id"] and isinstance(a.get("id"), int)]
+    if not own and why.get("rule"):
+        own = [a for a in alerts if a.get("rule") == why["rule"] and a.get("subject") == held_back_subject
+               and isinstance(a.get("id"), int)]  # fmt: skip
+    if own:
+        links = [dcc.Link(f"alert #{a['id']} ({a.get('severity')}): {a.get('summary') or a.get('rule')}",
+                          href=f"/alerts?alert={a['id']}") for a in own]  # fmt: skip
+        return [html.Ul([html.Li(link) for link in links], className="sensor-alerts")]
+    if why.get("alert_after_s") is not None:
+        return [html.P(f"No open alert yet: rule {why['rule']} opens one after {_span(why['alert_after_s'])} "
+                       f"at this level.", className="muted")]  # fmt: skip
+    return [html.P("No open alert about this sensor.", className="muted")]
+
+
+def sensor_status(sensor: Mapping | None, alerts: Iterable[Mapping], held_back_subject: str) -> list:
+    """The side panel's status of a clicked sensor: its reason line, in its status colour, and its alerts."""
+    status = (sensor or {}).get("status")
+    colour = STATUS_TEXT_COLOURS.get(status) if isinstance(status, str) else None
+    return [html.P(status_reason(sensor), className="sensor-reason", style={"color": colour} if colour else {}),
+            *sensor_alerts(sensor, alerts, held_back_subject)]  # fmt: skip
+
+
 def counts_line(counts: Mapping[str, int]) -> list:
     """The line above the map: sensors shown, then how many per status, in the status colours."""
     total = sum(counts.values())
@@ -246,6 +279,7 @@ def map_layout() -> html.Div:
             html.Div(_map(), className="map-main"),
             html.Aside([
                 html.H3("Click a sensor for its last 24 h", id=ids.MAP_PANEL_TITLE),
+                html.Div(id=ids.MAP_SENSOR_STATUS, className="sensor-status", **{"aria-live": "polite"}),
                 dcc.Graph(id=ids.MAP_HISTORY, config={"displaylogo": False}, style={"display": "none"}),
                 html.H3("Open complaints"),
                 html.Div(id=ids.MAP_DENSITY_TABLE),

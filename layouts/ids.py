@@ -19,6 +19,7 @@ MAP_FILTER_DISTRICT = "map-filter-district"
 MAP_SENSOR_COUNT = "map-sensor-count"
 MAP_PANEL_TITLE = "map-panel-title"
 MAP_HISTORY = "map-history"
+MAP_SENSOR_STATUS = "map-sensor-status"
 MAP_DENSITY_TABLE = "map-density-table"
 
 COMPLAINTS_TICK = "complaints-tick"

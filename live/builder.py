@@ -22,6 +22,7 @@ import redis
 from live.queries import Windows, read_city
 from live.snapshot import assemble
 from live.store import LiveKeys, build_marks, write_snapshot
+from live.thresholds import StatusBands
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ class SnapshotBuilder:
                  timezone: str, min_interval_s: float, max_age_s: float,
                  clock: Callable[[], float] = time.time,
                  district_centres: Mapping[str, tuple[float, float]] | None = None,
-                 alert_lease_key: str | None = None, max_sensors: int = 50_000) -> None:  # fmt: skip
+                 alert_lease_key: str | None = None, max_sensors: int = 50_000, *,
+                 bands: Callable[[], StatusBands]) -> None:  # fmt: skip
         self.client, self.keys, self.timezone = client, keys, timezone
         self.district_centres = dict(district_centres or {})
         self.alert_lease_key = alert_lease_key  # held while an alert evaluator runs (alerts/worker.py)
@@ -53,6 +55,7 @@ class SnapshotBuilder:
         self._clock = clock
         self._settle = client.register_script(_SETTLE_LOCK)
         self.max_sensors = max_sensors  # devices carried for the maps (IOC_LIVE_MAX_SENSORS)
+        self.bands = bands  # the status bands in force (alerts.bands.StatusFile.current: the rules file)
 
     def due(self, now_ms: int) -> tuple[bool, int | None]:
         """Whether the stored snapshot is behind ingest or too old; and the commit a rebuild would reflect."""
@@ -72,7 +75,7 @@ class SnapshotBuilder:
         try:
             facts = self._read(datetime.fromtimestamp(now_ms / 1000, UTC))
             running = bool(self.alert_lease_key and self.client.exists(self.alert_lease_key))
-            doc = assemble(facts, self.district_centres, alerting_running=running)
+            doc = assemble(facts, self.bands(), self.district_centres, alerting_running=running)
             return write_snapshot(self.client, self.keys, doc, commit, now_ms)
         finally:
             remaining = self.min_interval_ms - (int(self._clock() * 1000) - now_ms)

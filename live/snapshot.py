@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 import orjson
 
 from live.queries import RATE_WINDOW, CityFacts
-from live.thresholds import SEVERITY, reading_status, worst
+from live.thresholds import NORMAL, SEVERITY, STALE, StatusBands, Verdict
 
 PUE_BASELINE = 1.6
 ALERT_SEVERITIES = ("critical", "warning", "info")
@@ -31,21 +31,53 @@ def ratio(top: float | None, bottom: float | None) -> float | None:
     return None if top is None or not bottom else top / bottom
 
 
-def sensor_states(facts: CityFacts) -> list[dict]:
-    """One entry per device: position, kind, district, worst status over its metrics, its first metric's value."""
+def sensor_states(facts: CityFacts, bands: StatusBands) -> list[dict]:
+    """One entry per device: position, kind, district, worst status over its metrics, its first metric's value,
+    and (when not normal) ``why``: the verdict that made it so (``why_of``)."""
     now_ms = ms(facts.windows.now)
-    devices: dict[str, dict] = {}
     # sorted() is nearly free on rows the query already ordered, and keeps the result (and digests) stable.
-    for device_id, metric, kind, district, lat, lon, value, unit, ts_ms in sorted(facts.sensors):
-        status = reading_status(kind, metric, value, (now_ms - ts_ms) / 1000)
+    return judge_devices(sorted(facts.sensors), now_ms, bands)
+
+
+def judge_devices(rows: Iterable[tuple], now_ms: int, bands: StatusBands) -> list[dict]:
+    """``(device_id, metric, kind, district, lat, lon, value, unit, ts_ms)`` rows, one per device and metric,
+    judged by the status bands at ``now_ms``: one entry per device (see ``sensor_states``)."""
+    devices: dict[str, dict] = {}
+    worst_of: dict[str, tuple[Verdict, str | None]] = {}
+    for device_id, metric, kind, district, lat, lon, value, unit, ts_ms in rows:
+        verdict = bands.judge(kind, metric, value, (now_ms - ts_ms) / 1000)
         entry = devices.get(device_id)
         if entry is None:
             devices[device_id] = {"id": device_id, "lat": lat, "lon": lon, "kind": kind, "district": district,
-                                  "metric": metric, "value": value, "unit": unit, "ts_ms": ts_ms, "status": status}
+                                  "metric": metric, "value": value, "unit": unit, "ts_ms": ts_ms}
+            worst_of[device_id] = (verdict, unit)
         else:
-            entry["status"] = worst([entry["status"], status])
             entry["ts_ms"] = max(entry["ts_ms"], ts_ms)
+            if SEVERITY[verdict.status] > SEVERITY[worst_of[device_id][0].status]:
+                worst_of[device_id] = (verdict, unit)
+    for device_id, entry in devices.items():
+        verdict, unit = worst_of[device_id]
+        entry["status"] = verdict.status
+        if verdict.status != NORMAL:
+            entry["why"] = why_of(verdict, unit)
     return list(devices.values())
+
+
+def latest_devices(rows: Iterable[Mapping], now: datetime, bands: StatusBands) -> list[dict]:
+    """``sensor_latest`` rows (dicts: device_id, metric, kind, unit, value, ts, lat, lon, district), judged at
+    ``now``: the map's sensors before the first snapshot exists, in the snapshot's shape."""
+    return judge_devices(sorted((r["device_id"], r["metric"], r["kind"], r["district"], r["lat"], r["lon"], r["value"],
+                                 r["unit"], ms(r["ts"])) for r in rows), ms(now), bands)  # fmt: skip
+
+
+def why_of(verdict: Verdict, unit: str | None) -> dict:
+    """What made a device warning, critical or stale, as numbers (the map's panel words it): the metric, its
+    value and unit, the band, the comparison and level crossed, its alert rule; or the silence and the limit."""
+    if verdict.status == STALE:
+        return {"status": STALE, "silent_s": round(verdict.age_s), "stale_after_s": verdict.stale_after_s}
+    return {"status": verdict.status, "metric": verdict.metric, "value": verdict.value, "unit": unit,
+            "band": verdict.band, "op": verdict.op, "limit": verdict.limit, "rule": verdict.rule_id,
+            "alert_after_s": verdict.alert_after_s}
 
 
 def complaint_kpis(facts: CityFacts) -> dict[str, dict]:
@@ -143,15 +175,16 @@ def alert_items(facts: CityFacts, district_centres: Mapping[str, tuple[float, fl
     return items
 
 
-def assemble(facts: CityFacts, district_centres: Mapping[str, tuple[float, float]] | None = None,
+def assemble(facts: CityFacts, bands: StatusBands, district_centres: Mapping[str, tuple[float, float]] | None = None,
              alerting_running: bool = False) -> dict:  # fmt: skip
-    """The snapshot document (without its version, which the builder assigns when storing it).
+    """The snapshot document (without its version, which the builder assigns when storing it); each sensor's
+    status is judged by ``bands``, the status bands of the alert rules file (``live/thresholds.py``).
 
     Alerts are ``available`` once the alerting tables exist and an evaluator has run (an alert was ever
     recorded, or an evaluator holds its lease now: ``alerting_running``); until then the views say so rather
     than show a reassuring zero.
     """
-    sensors = sensor_states(facts)
+    sensors = sensor_states(facts, bands)
     sites = site_states(facts)
     alerts_available = facts.alerts_table and (facts.alerts_ever or alerting_running)
     alerts = alert_items(facts, district_centres or {}) if alerts_available else []

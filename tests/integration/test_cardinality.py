@@ -192,11 +192,12 @@ def test_the_live_snapshot_carries_at_most_its_bound_of_devices_and_counts_the_r
     conn = bootstrap.db_connection(test_settings)
     facts = read_city(conn, Windows.at(datetime.now(UTC), "Asia/Shanghai"), max_sensors=100)
     assert len(facts.sensors) == 200 and facts.sensors_total == 300  # whole devices: both metrics of each
-    doc = assemble(facts)
+    doc = assemble(facts, bootstrap.status_bands(test_settings))
     assert [s["id"] for s in doc["sensors"]][-1] == "d-0100" and len(doc["sensors"]) == 100
     assert doc["sensor_counts"]["not_shown"] == 200
     small = len(orjson.dumps(doc))
-    unbounded = assemble(read_city(conn, Windows.at(datetime.now(UTC), "Asia/Shanghai"), max_sensors=1000))
+    unbounded = assemble(read_city(conn, Windows.at(datetime.now(UTC), "Asia/Shanghai"), max_sensors=1000),
+                         bootstrap.status_bands(test_settings))
     assert "not_shown" not in unbounded["sensor_counts"] and len(unbounded["sensors"]) == 300
     assert small < len(orjson.dumps(unbounded)) / 2
     conn.close()

@@ -136,7 +136,8 @@ def test_a_flood_of_new_device_ids_is_dead_lettered_and_leaves_every_bound_held(
     assert open_alerts == MAX_OPEN + 1  # twenty devices' alerts and the summary, not one per device
 
     conn = bootstrap.db_connection(s)
-    doc = assemble(read_city(conn, Windows.at(datetime.now(UTC), s.city_timezone), s.live_max_sensors))
+    doc = assemble(read_city(conn, Windows.at(datetime.now(UTC), s.city_timezone), s.live_max_sensors),
+                       bootstrap.status_bands(s))
     conn.close()
     assert len(doc["sensors"]) <= SNAPSHOT_SENSORS
     assert doc["sensor_counts"].get("not_shown", 0) == KNOWN + admitted() - len(doc["sensors"])

@@ -19,7 +19,8 @@ def builder(
     settings, min_s: float = 1.0, max_s: float = 60.0, clock: Callable[[], float] = time.time
 ) -> SnapshotBuilder:
     return SnapshotBuilder(bootstrap.redis_client(settings), lambda: bootstrap.db_connection(settings),
-                           LiveKeys(settings.consumer_group), "Asia/Shanghai", min_s, max_s, clock)  # fmt: skip
+                           LiveKeys(settings.consumer_group), "Asia/Shanghai", min_s, max_s, clock,
+                           bands=lambda: bootstrap.status_bands(settings))  # fmt: skip
 
 
 def redis_ms(client: redis.Redis) -> int:

@@ -6,9 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import bootstrap
+from live import snapshot
 from live.queries import CityFacts, Windows
-from live.snapshot import assemble, energy_kpis
-from live.thresholds import CRITICAL, NORMAL, STALE, WARNING, reading_status, stale_after_s, worst
+from live.snapshot import energy_kpis
+from live.thresholds import CRITICAL, NORMAL, STALE, WARNING, worst
+from settings import Settings
+
+BANDS = bootstrap.status_bands(Settings())  # the shipped config/alert_rules.toml
+
+
+def assemble(city: CityFacts, **options) -> dict:
+    return snapshot.assemble(city, BANDS, **options)
 
 NOW = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)  # 14:30 in Shenzhen
 
@@ -28,14 +37,14 @@ def reading(device: str, metric: str, kind: str, value: float, age_s: float = 10
     ("power", "load_mw", 9e9, 10, NORMAL), ("noise", "laeq_db", 50, 301, STALE),
     ("air_quality", "pm25", 30, 14 * 60, NORMAL), ("unknown_kind", "x", 1, 11 * 60, STALE),
 ])  # fmt: skip
-def test_reading_status_follows_the_threshold_table(kind, metric, value, age_s, status):
-    assert reading_status(kind, metric, value, age_s) == status
+def test_the_shipped_bands_judge_readings(kind, metric, value, age_s, status):
+    assert BANDS.status(kind, metric, value, age_s) == status
 
 
 def test_worst_status_wins_and_stale_beats_critical():
     assert worst([NORMAL, WARNING]) == WARNING
     assert worst([CRITICAL, STALE, NORMAL]) == STALE
-    assert stale_after_s("traffic") == 300
+    assert BANDS.stale_after("traffic") == 300
 
 
 def test_windows_start_the_day_in_the_city_time_zone():

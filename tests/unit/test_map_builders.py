@@ -7,9 +7,13 @@ from pathlib import Path
 
 import geobuf
 
+import bootstrap
 from layouts import city_map
+from live.snapshot import latest_devices
+from settings import Settings
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+BANDS = bootstrap.status_bands(Settings())
 
 
 def row(device, metric, value, age_s=10, kind="air_quality", district="futian"):
@@ -18,10 +22,11 @@ def row(device, metric, value, age_s=10, kind="air_quality", district="futian"):
 
 
 def test_a_device_takes_the_worst_status_of_its_metrics_and_goes_stale_when_silent():
-    states = city_map.sensor_states([row("aq-1", "pm25", 20.0), row("aq-1", "pm10", 300.0),
-                                     row("aq-2", "pm25", 80.0), row("aq-3", "pm25", 20.0, age_s=3600)], NOW)
+    states = latest_devices([row("aq-1", "pm25", 20.0), row("aq-1", "pm10", 300.0), row("aq-2", "pm25", 80.0),
+                             row("aq-3", "pm25", 20.0, age_s=3600)], NOW, BANDS)  # fmt: skip
     assert {s["id"]: s["status"] for s in states} == {"aq-1": "critical", "aq-2": "warning", "aq-3": "stale"}
-    assert set(states[0]) == {"id", "lat", "lon", "kind", "district", "status"}  # the snapshot's shape
+    assert {"id", "lat", "lon", "kind", "district", "status"} <= set(states[0])  # the snapshot's shape
+    assert states[0]["why"]["band"] == "air_quality/pm10" and states[0]["why"]["limit"] == 250
 
 
 def test_filters_keep_the_chosen_kinds_and_districts_and_empty_means_all():

@@ -8,7 +8,9 @@ from datetime import date
 
 import pytest
 
-from live.thresholds import CRITICAL, WARNING, reading_status, worst
+import bootstrap
+from live.thresholds import CRITICAL, WARNING, worst
+from settings import Settings
 from simulator.backfill import gap_to_fill
 from simulator.clock import DAY_MS, HOUR_MS, day_start_ms
 from simulator.engine import CitySimulation, SimConfig
@@ -25,6 +27,7 @@ from simulator.history import (
 from streams.iot import parse_reading
 
 MINUTE_MS = 60_000
+BANDS = bootstrap.status_bands(Settings())  # the shipped status bands (config/alert_rules.toml)
 
 
 def make(city, sensors: int = 2000, incidents: bool = False) -> CitySimulation:
@@ -45,7 +48,7 @@ def status_shares(sim: CitySimulation, first_day: date, days: int, every_min: in
         by_device: dict[str, list[str]] = defaultdict(list)
         for index, _, value in values:
             channel = sim.channels[index]
-            by_device[channel.device_id].append(reading_status(channel.kind, channel.metric, value, 0.0))
+            by_device[channel.device_id].append(BANDS.status(channel.kind, channel.metric, value, 0.0))
         snapshot = Counter(worst(s) for s in by_device.values())
         total += snapshot
         worst_warning = max(worst_warning, snapshot[WARNING] / len(by_device))
@@ -68,7 +71,7 @@ def test_a_flood_turns_its_gauge_critical(city):
     flood = sim.trigger("flood", day_start_ms(date(2026, 7, 20)) + 14 * HOUR_MS)
     hold = flood.start_ms + 50 * MINUTE_MS
     values, _ = sim.window_values(hold, hold + 10_000, len(sim.channels) / 10)
-    statuses = {sim.channels[i].device_id: reading_status("water_level", sim.channels[i].metric, v, 0.0)
+    statuses = {sim.channels[i].device_id: BANDS.status("water_level", sim.channels[i].metric, v, 0.0)
                 for i, _, v in values if sim.channels[i].kind == "water_level"}  # fmt: skip
     assert statuses[flood.target] == CRITICAL
     assert Counter(statuses.values())[CRITICAL] == 1
