@@ -42,11 +42,11 @@ def parse_bands(document: Mapping[str, Any], problems: list[str]) -> StatusBands
             continue
         own: list[str] = []
         band = _band(table, own)
-        name = f"{table.get('kind')}/{table.get('metric')}"
-        if band is not None and (band.kind, band.metric) in seen:
+        key = (str(table.get("kind")), str(table.get("metric")))
+        name = "/".join(key)
+        if key in seen:
             own.append("an earlier band has the same kind and metric; one band per (kind, metric)")
-        if band is not None:
-            seen.add((band.kind, band.metric))
+        seen.add(key)
         problems += [f"band {name!r}: {p}" for p in own]
         if band is not None and not own:
             bands.append(band)

@@ -52,7 +52,16 @@ def rules() -> None:
     for rule in loaded:
         what = rule.function or rule.metric or f"silent {rule.silent_for_s:g} s"
         watches = f"{rule.source}/{rule.subject}"
-        click.echo(f"  {rule.id:<28} {rule.type:<10} {rule.severity:<9} {watches:<20} {what}")
+        kind = "band" if rule.band else rule.type
+        click.echo(f"  {rule.id:<28} {kind:<10} {rule.severity:<9} {watches:<20} {what}")
+    bands = bootstrap.status_bands(settings)
+    click.echo(f"status bands (the maps' colours; each opens its band_ rule's alerts above): {len(bands.bands)}")
+    for band in bands.bands.values():
+        sign = "≥" if band.above else "≤"
+        click.echo(f"  {band.name:<28} warning {sign} {band.warning:<8g} critical {sign} {band.critical:<8g} "
+                   f"alert at {band.alert_level} for {band.hold_s:g} s")
+    stale = ", ".join(f"{kind} {seconds / 60:g} min" for kind, seconds in sorted(bands.stale_after_s.items()))
+    click.echo(f"stale after: {stale or 'no kind listed'}; any other kind {bands.default_stale_after_s / 60:g} min")
     # Never a secret: only whether this process could sign for each receiver (the sender's environment needs it).
     signing = {r.name for r in settings.alert_receivers if r.secret or r.name in settings.alert_receiver_secrets}
     names = ", ".join(f"{r.name} ({mask_url_password(r.url)}; signing secret "

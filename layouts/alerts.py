@@ -146,6 +146,8 @@ def describe_rule(rule) -> str:
     """A rule's condition in a line an officer reads at a glance."""
     within = f" over {_duration(rule.window_s)}"
     hold = f" for {_duration(rule.for_s)}" if rule.for_s else ""
+    if getattr(rule, "band", None):  # a status band's device alert: the same level that colours the map
+        return f"latest {rule.metric} {rule.op} {rule.threshold:g} ({rule.severity} in band {rule.band}){hold}"
     if rule.type == "threshold":
         return f"{rule.reduce} {rule.metric} {rule.op} {rule.threshold:g}{within}{hold}"
     if rule.type == "rate":
@@ -157,7 +159,8 @@ def describe_rule(rule) -> str:
 
 def rules_table(rules: Sequence) -> html.Table:
     """The rules in force (config/alert_rules.toml), one line each."""
-    rows = [[r.id, html.Span(r.severity, className=f"sev sev-{r.severity}"), r.type, f"{r.source} per {r.subject}",
+    rows = [[r.id, html.Span(r.severity, className=f"sev sev-{r.severity}"), "band" if r.band else r.type,
+             f"{r.source} per {r.subject}",
              describe_rule(r), ", ".join(f"{k}={v}" for k, v in sorted(r.labels.items()))] for r in rules]  # fmt: skip
     return _table(["rule", "severity", "type", "watches", "fires when", "labels"], rows, class_name="alerts-rules")
 

@@ -114,6 +114,7 @@ def test_the_rules_in_force_are_listed_in_plain_words(settings):
     table = rules_table(rules)
     listed = [row.children[0].children for row in table.children[1].children]
     assert listed == [r.id for r in rules] and len(rules) >= 4
-    lines = {r.type: describe_rule(r) for r in rules}
+    lines = {"band" if r.band else r.type: describe_rule(r) for r in rules}
     assert "over" in lines["threshold"] and "nothing for" in lines["no_data"]
+    assert lines["band"] == "latest level_m >= 2.8 (critical in band water_level/level_m) for 2 min"
     assert lines["rate"].startswith("level_m rising more than 0.3") and "None" not in " ".join(lines.values())
