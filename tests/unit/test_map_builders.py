@@ -109,3 +109,42 @@ def test_the_map_layout_has_the_clustered_geobuf_sensor_layer():
     walk(layout)
     sensors = found["map-layer-sensors"]
     assert sensors.cluster is True and sensors.format == "geobuf" and sensors.superClusterOptions
+
+
+def _texts(component) -> list[str]:
+    """Every string inside a component tree, in order."""
+    if isinstance(component, str):
+        return [component]
+    if isinstance(component, list | tuple):
+        return [t for c in component for t in _texts(c)]
+    return _texts(getattr(component, "children", None) or [])
+
+
+def test_a_clicked_sensor_says_which_band_and_level_make_it_critical_and_links_its_alert():
+    sensor = latest_devices([row("aq-1", "pm25", 128.0)], NOW, BANDS)[0]
+    alerts = [{"id": 41, "rule": "band_air_quality_pm25", "subject": "aq-1", "severity": "critical",
+               "summary": "<b>pm25</b> at aq-1"}, {"id": 7, "rule": "other", "subject": "aq-2", "severity": "info"}]
+    panel = city_map.sensor_status(sensor, alerts, "(more subjects)")
+    assert panel[0].children == "critical: pm25 128 ug/m3 ≥ 115 (band air_quality/pm25)"
+    links = panel[1].children
+    assert [li.children.href for li in links] == ["/alerts?alert=41"]
+    assert links[0].children.children == "alert #41 (critical): <b>pm25</b> at aq-1"  # text, never markup
+
+
+def test_a_sensor_without_its_own_alert_links_the_bands_summary_alert_or_says_when_one_opens():
+    sensor = latest_devices([row("tr-1", "speed_kmh", 8.0, kind="traffic")], NOW, BANDS)[0]
+    capped = [{"id": 9, "rule": "band_traffic_speed_kmh", "subject": "(more subjects)", "severity": "critical"}]
+    assert city_map.sensor_status(sensor, capped, "(more subjects)")[1].children[0].children.href == "/alerts?alert=9"
+    waiting = " ".join(_texts(city_map.sensor_status(sensor, [], "(more subjects)")))
+    assert "critical: speed_kmh 8 ug/m3 ≤ 10 (band traffic/speed_kmh)" in waiting
+    assert "No open alert yet: rule band_traffic_speed_kmh opens one after 5 min at this level." in waiting
+    warning = latest_devices([row("aq-2", "pm25", 80.0)], NOW, BANDS)[0]
+    assert "No open alert about this sensor." in _texts(city_map.sensor_status(warning, [], "(more subjects)"))
+
+
+def test_a_silent_sensor_says_how_long_and_when_it_counts_as_stale():
+    sensor = latest_devices([row("aq-3", "pm25", 20.0, age_s=17 * 60)], NOW, BANDS)[0]
+    assert city_map.status_reason(sensor) == "stale: silent 17 min, stale after 15 min"
+    normal = latest_devices([row("aq-4", "pm25", 20.0)], NOW, BANDS)[0]
+    assert city_map.status_reason(normal).startswith("normal")
+    assert city_map.status_reason(None).startswith("status unknown")
