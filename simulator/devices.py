@@ -73,7 +73,8 @@ def _coefficients(kind: str, rng: random.Random) -> tuple[float, float, float]:
 
 
 # The flood warning and danger levels above the gauge datum: the city's bands for river gauges
-# (`live/thresholds.py`). An ordinary tide never reaches the first; a flood passes both.
+# (the water_level band of config/alert_rules.toml). An ordinary tide never reaches the first; a flood passes
+# both.
 WATER_WARNING_M = 2.0
 WATER_DANGER_M = 2.8
 
