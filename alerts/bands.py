@@ -132,7 +132,7 @@ class StatusFile:
         self.path = path
         self._mtime_ns: int | None = None
         self._said = ""  # the last problem logged, so a missing file is not logged on every build
-        self._bands = StatusBands(default_stale_after_s=DEFAULT_STALE_AFTER_S)
+        self._bands = StatusBands({}, {}, DEFAULT_STALE_AFTER_S)
 
     def current(self) -> StatusBands:
         """The bands in force."""

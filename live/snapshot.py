@@ -74,8 +74,8 @@ def why_of(verdict: Verdict, unit: str | None) -> dict:
     """What made a device warning, critical or stale, as numbers (the map's panel words it): the metric, its
     value and unit, the band, the comparison and level crossed, its alert rule; or the silence and the limit."""
     if verdict.status == STALE:
-        return {"status": STALE, "silent_s": round(verdict.age_s), "stale_after_s": verdict.stale_after_s}
-    return {"status": verdict.status, "metric": verdict.metric, "value": verdict.value, "unit": unit,
+        return {"silent_s": round(verdict.age_s), "stale_after_s": verdict.stale_after_s}
+    return {"metric": verdict.metric, "value": verdict.value, "unit": unit,
             "band": verdict.band, "op": verdict.op, "limit": verdict.limit, "rule": verdict.rule_id,
             "alert_after_s": verdict.alert_after_s}
 

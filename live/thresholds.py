@@ -10,7 +10,7 @@ a reading is judged against the band of its (kind, metric); a device's status is
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 NORMAL, WARNING, CRITICAL, STALE = "normal", "warning", "critical", "stale"
@@ -86,9 +86,9 @@ class Verdict(NamedTuple):
 class StatusBands:
     """Every band by (kind, metric), and minutes of silence after which a device of a kind is stale."""
 
-    bands: Mapping[tuple[str, str], Band] = field(default_factory=dict)
-    stale_after_s: Mapping[str, float] = field(default_factory=dict)
-    default_stale_after_s: float = 600.0
+    bands: Mapping[tuple[str, str], Band]
+    stale_after_s: Mapping[str, float]
+    default_stale_after_s: float
 
     @classmethod
     def of(cls, bands: Iterable[Band], stale_after_s: Mapping[str, float], default_stale_after_s: float) -> StatusBands:

@@ -85,10 +85,11 @@ def test_a_device_takes_its_worst_metric_and_says_why():
             ("tr-1", "speed_kmh", "traffic", "futian", 22.5, 114.0, 50.0, "km/h", now_ms - 840_000)]  # fmt: skip
     by_id = {s["id"]: s for s in judge_devices(rows, now_ms, config().bands)}
     assert by_id["aq-1"]["status"] == CRITICAL  # pm10 has no band in this file; pm25 is critical
-    assert by_id["aq-1"]["why"] | {} == {"status": CRITICAL, "metric": "pm25", "value": 128.0, "unit": "ug/m3",
-                                         "band": "air_quality/pm25", "op": ">=", "limit": 115.0,
-                                         "rule": "band_air_quality_pm25", "alert_after_s": 300.0}  # fmt: skip
-    assert by_id["tr-1"]["why"] == {"status": STALE, "silent_s": 840, "stale_after_s": 300.0}
+    assert by_id["aq-1"]["why"] == {"metric": "pm25", "value": 128.0, "unit": "ug/m3", "band": "air_quality/pm25",
+                                    "op": ">=", "limit": 115.0, "rule": "band_air_quality_pm25",
+                                    "alert_after_s": 300.0}  # fmt: skip
+    assert by_id["tr-1"]["why"] == {"silent_s": 840, "stale_after_s": 300.0}
+    assert by_id["tr-1"]["status"] == STALE
 
 
 def test_each_band_is_a_device_rule_at_its_alert_level():
