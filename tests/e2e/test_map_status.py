@@ -19,6 +19,7 @@ import bootstrap
 from live.store import LiveKeys, read_snapshot
 from settings import Settings
 from tests.e2e.conftest import settle
+from tests.e2e.test_accessibility import _violations
 from tests.integration.alerting import write_rules
 from tests.integration.conftest import wait_until
 
@@ -112,6 +113,7 @@ def test_clicking_a_critical_sensor_names_its_band_and_threshold_and_links_its_a
     expect(status.locator(".sensor-reason")).to_have_text("critical: pm25 987 ug/m3 ≥ 115 (band air_quality/pm25)")
     link = status.locator(f'a[href="/alerts?alert={alert}"]')
     expect(link).to_contain_text(f"alert #{alert} (critical)")
+    assert _violations(desktop) == []  # the panel's words and link pass WCAG 2 A/AA too (axe-core)
     link.click()
     expect(desktop).to_have_url(re.compile(rf"/alerts\?alert={alert}$"))
     assert desktop.console.errors == [], desktop.console.errors
