@@ -3,7 +3,7 @@
 //  - dcc.Dropdown puts keyboard focus on a hidden proxy <input aria-hidden="true" tabindex="0"> and takes its
 //    visible button out of the tab order (axe: aria-hidden-focus). The button, which opens the list on Enter or
 //    Space, becomes the tab stop; the proxy leaves the tab order.
-//  - dcc.RadioItems / dcc.Checklist wrap native inputs in <label role="option"> inside role="listbox" (axe:
+//  - dcc.RadioItems / dcc.Checklist (not the dropdown's own option list) wrap native inputs in <label role="option"> inside role="listbox" (axe:
 //    nested-interactive, aria-input-field-name). Native radios and checkboxes need no ARIA: the roles go, and
 //    the group is named by the element whose id is the group's id + "-label" (layouts/time_range.py).
 (function () {
@@ -16,16 +16,16 @@
             set(wrapper.querySelector(".dash-dropdown-focus-target"), "tabindex", "-1");
             set(wrapper.querySelector("button.dash-dropdown"), "tabindex", "0");
         });
-        root.querySelectorAll(".dash-options-list[role='listbox']").forEach(function (group) {
+        root.querySelectorAll(".dash-radioitems[role='listbox'], .dash-checklist[role='listbox']").forEach(function (group) {
             set(group, "role", group.classList.contains("dash-radioitems") ? "radiogroup" : "group");
             const label = group.id && document.getElementById(group.id + "-label");
             if (label && !group.hasAttribute("aria-labelledby")) { group.setAttribute("aria-labelledby", label.id); }
         });
-        root.querySelectorAll(".dash-options-list-option[role='option']").forEach(function (option) {
+        root.querySelectorAll(".dash-radioitems > [role='option'], .dash-checklist > [role='option']").forEach(function (option) {
             option.removeAttribute("role");
             option.removeAttribute("aria-selected");
         });
-        root.querySelectorAll(".dash-options-list-option[aria-selected]").forEach(function (option) {
+        root.querySelectorAll(".dash-radioitems > [aria-selected], .dash-checklist > [aria-selected]").forEach(function (option) {
             option.removeAttribute("aria-selected");  // React sets it again when the choice changes
         });
     }
