@@ -116,7 +116,7 @@ def register(app: Dash, services) -> None:
         items = ((snapshot.doc.get("alerts") or {}).get("items") or []) if snapshot else []
         return city_map.alert_features(items), digest, interval
 
-    @app.callback(Output(ids.MAP_HISTORY, "figure"), Output(ids.MAP_HISTORY, "style"),
+    @app.callback(Output(ids.MAP_HISTORY, "children"),
                   Output(ids.MAP_PANEL_TITLE, "children"), Output(ids.MAP_SENSOR_STATUS, "children"),
                   Input(ids.MAP_LAYER_SENSORS, "clickData"), prevent_initial_call=True)  # fmt: skip
     @requires(Permission.VIEW_DASHBOARDS)
@@ -124,10 +124,10 @@ def register(app: Dash, services) -> None:
         props = (feature or {}).get("properties") or {}
         device_id = props.get("id")
         if props.get("cluster") or not isinstance(device_id, str):
-            return no_update, no_update, no_update, no_update
+            return no_update, no_update, no_update
         now = datetime.now(UTC)
         readings = services.queries.device_readings(device_id, now - HISTORY_SPAN, now)
         snapshot = services.snapshot()
         alerts = ((snapshot.doc.get("alerts") or {}).get("items") or []) if snapshot else []
         status = city_map.sensor_status(sensors.sensor(services, device_id), alerts, HELD_BACK)
-        return city_map.device_history_figure(device_id, readings), {}, f"Sensor {device_id}", status
+        return city_map.history_graph(device_id, readings), f"Sensor {device_id}", status

@@ -153,6 +153,11 @@ def tile_layers(url: str, attribution: str) -> list:
     return [dl.TileLayer(url=url, attribution=attribution)] if url else []
 
 
+def history_graph(device_id: str, readings: Sequence[Mapping]) -> dcc.Graph:
+    """The clicked sensor's chart, as the component the side panel receives."""
+    return dcc.Graph(figure=device_history_figure(device_id, readings), config={"displaylogo": False})
+
+
 def device_history_figure(device_id: str, readings: Sequence[Mapping]) -> go.Figure:
     """A line per metric of one device's raw readings."""
     fig = go.Figure()
@@ -280,7 +285,9 @@ def map_layout() -> html.Div:
             html.Aside([
                 html.H3("Click a sensor for its last 24 h", id=ids.MAP_PANEL_TITLE),
                 html.Div(id=ids.MAP_SENSOR_STATUS, className="sensor-status", **{"aria-live": "polite"}),
-                dcc.Graph(id=ids.MAP_HISTORY, config={"displaylogo": False}, style={"display": "none"}),
+                # The chart arrives with the first click: a graph on the page makes Dash fetch and parse plotly.js
+                # (4.8 MB), which held the first clusters back by about two seconds.
+                html.Div(id=ids.MAP_HISTORY),
                 html.H3("Open complaints"),
                 html.Div(id=ids.MAP_DENSITY_TABLE),
             ], className="map-panel"),
