@@ -8,7 +8,6 @@ the map by; its clock is moved past the band's hold by the test, never waited fo
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator
 
@@ -20,23 +19,13 @@ from live.store import LiveKeys, read_snapshot
 from settings import Settings
 from tests.e2e.conftest import settle
 from tests.e2e.test_accessibility import _violations
-from tests.integration.alerting import write_rules
+from tests.integration.alerting import MovedClock, evaluator_on_clock, write_rules
 from tests.integration.conftest import wait_until
 
 pytestmark = pytest.mark.e2e
 
 # A spot of its own in Futian, so at the highest zoom the probe is the one sensor under the map's centre.
 PROBE = {"lat": "22.551713", "lon": "114.087329"}
-
-
-class MovedClock:
-    """The wall clock plus an offset the test sets."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +37,8 @@ def band_evaluator(e2e_settings: Settings, served, tmp_path_factory) -> Iterator
         "alert_rules_file": write_rules(tmp_path_factory.mktemp("bands") / "rules.toml", rules),
         "alert_consumer_group": f"{e2e_settings.consumer_group}-bands", "alert_tick_s": 0.2,
     })  # fmt: skip
-    clock, stop = MovedClock(), threading.Event()
-    worker = bootstrap.alert_evaluator(settings)
-    worker.clock = clock
-    worker.ensure_groups()
-    thread = threading.Thread(target=worker.run, args=(stop.is_set,), daemon=True)
-    thread.start()
-    yield settings, clock
-    stop.set()
-    thread.join(10)
+    with evaluator_on_clock(settings) as clock:
+        yield settings, clock
 
 
 def test_clicking_a_critical_sensor_names_its_band_and_threshold_and_links_its_alert(desktop, served, band_evaluator):

@@ -9,11 +9,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import bootstrap
 from settings import Settings, WebhookReceiver
 from tests.integration.processes import REPO, settings_env
 
@@ -170,3 +171,31 @@ def write_rules(path: Path, text: str) -> Path:
 
 
 __all__ = ["Receiver", "Stalling", "Delivery", "SECRET", "with_receivers", "alerts_env", "start_alerts", "write_rules"]
+
+
+class MovedClock:
+    """The wall clock plus an offset the test sets; it counts its reads (the evaluator reads it at every tick)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return time.time() + self.offset
+
+
+@contextlib.contextmanager
+def evaluator_on_clock(settings: Settings) -> Iterator[MovedClock]:
+    """An alert evaluator of ``settings`` in a thread, on a clock the test moves instead of waiting."""
+    clock, stop = MovedClock(), threading.Event()
+    worker = bootstrap.alert_evaluator(settings)
+    worker.clock = clock
+    worker.ensure_groups()
+    thread = threading.Thread(target=worker.run, args=(stop.is_set,), daemon=True)
+    thread.start()
+    try:
+        yield clock
+    finally:
+        stop.set()
+        thread.join(10)

@@ -7,7 +7,6 @@ no assertion depends on how long anything took.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -15,22 +14,11 @@ import pytest
 
 import bootstrap
 from settings import Settings
+from tests.integration.alerting import MovedClock, evaluator_on_clock
 from tests.integration.conftest import count, wait_until
 from tests.integration.events import reading
 
 pytestmark = pytest.mark.integration
-
-
-class MovedClock:
-    """The wall clock plus an offset the test sets; it counts its reads (the evaluator reads it at every tick)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-        self.reads = 0
-
-    def __call__(self) -> float:
-        self.reads += 1
-        return time.time() + self.offset
 
 
 @pytest.fixture
@@ -39,15 +27,8 @@ def evaluator(test_settings: Settings) -> Iterator[tuple[Settings, MovedClock]]:
         "alert_rules_file": Settings().alert_rules_file, "alert_consumer_group": f"{test_settings.consumer_group}-al",
         "alert_tick_s": 0.05, "alert_max_open_per_rule": 2,
     })  # fmt: skip
-    clock, stop = MovedClock(), threading.Event()
-    worker = bootstrap.alert_evaluator(settings)
-    worker.clock = clock
-    worker.ensure_groups()
-    thread = threading.Thread(target=worker.run, args=(stop.is_set,), daemon=True)
-    thread.start()
-    yield settings, clock
-    stop.set()
-    thread.join(10)
+    with evaluator_on_clock(settings) as clock:
+        yield settings, clock
 
 
 def band_alerts(db) -> list[tuple]:

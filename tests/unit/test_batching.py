@@ -48,7 +48,8 @@ def test_a_dead_letter_keeps_the_fields_and_says_why_and_where_from():
         at_ms=99,
     )
     assert letter[b"kind"] == b"noise" and len(letter[b"value"]) == VALUE_KEEP_BYTES
-    assert (letter[b"dlq_truncated"], letter[b"dlq_dropped_fields"], letter[b"dlq_dropped_bytes"]) == (b"1", b"0", b"10")
+    marks = (letter[b"dlq_truncated"], letter[b"dlq_dropped_fields"], letter[b"dlq_dropped_bytes"])
+    assert marks == (b"1", b"0", b"10")
     assert (letter[b"dlq_code"], letter[b"dlq_reason"], letter[b"dlq_stream"], letter[b"dlq_id"]) == (
         b"too_large",
         b"too big",
