@@ -24,9 +24,7 @@ import gc
 import importlib
 import json
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -36,13 +34,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import bootstrap  # noqa: E402
-from bench.ingest import drop, fill, fresh_settings  # noqa: E402
-from bench.waiting import wait_for  # noqa: E402
+from bench.ingest import drain_time, drop, fill, fresh_settings  # noqa: E402
 from bench.workload import city_workload  # noqa: E402
 from settings import Settings  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 from streams.runner import GC_YOUNG_THRESHOLD  # noqa: E402
-from tests.integration.processes import settings_env  # noqa: E402
 
 GOOD_SENSORS = 1000  # a fleet well under any cap on new devices, so only the malformed entries differ
 
@@ -86,24 +82,7 @@ def ingest_time(base: Settings, entries: list[dict], good: int, workers: int, tr
     client = bootstrap.redis_client(s)
     migrate(s.database_url, s.db_schema, bootstrap.retention(s))
     fill(client, s, {"iot": entries}, suffix=":staged")
-    for stream in s.streams.values():
-        client.xgroup_create(stream + ":staged", s.consumer_group, id="0", mkstream=True)
-        client.xgroup_create(stream, s.consumer_group, id="0", mkstream=True)
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "ingest", "--workers", str(workers)], cwd=tree,
-                            env=settings_env(s), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        wait_for(lambda: len(client.xinfo_consumers(s.stream_iot, s.consumer_group)) >= workers, 60)
-        pipe = client.pipeline(transaction=True)
-        for stream in s.streams.values():
-            pipe.rename(stream + ":staged", stream)
-        started = time.perf_counter()
-        pipe.execute()
-        wait_for(lambda: all(g["lag"] == 0 and g["pending"] == 0 for g in client.xinfo_groups(s.stream_iot)),
-                 600, interval=0.005)  # fmt: skip
-        elapsed = time.perf_counter() - started
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+    elapsed = drain_time(s, client, workers, tree)
     with bootstrap.db_connection(s) as conn:
         stored = conn.execute("SELECT count(*) FROM sensor_readings").fetchone()[0]
     dead = client.xlen(s.stream_deadletter)

@@ -85,23 +85,17 @@ def drop(settings: Settings, client) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(settings.db_schema)))
 
 
-def end_to_end(base: Settings, workload: dict[str, list[dict]], workers: int, batch: int) -> float:
-    """Events/s through real worker processes: read, parse, commit (rows, state, rollups), acknowledge."""
-    s = fresh_settings(base, batch)
-    client = bootstrap.redis_client(s)
-    migrate(s.database_url, s.db_schema, bootstrap.retention(s))
-    total = sum(len(v) for v in workload.values())
-    fill(client, s, workload, suffix=":staged")
+def drain_time(s: Settings, client, workers: int, tree: Path = REPO) -> float:
+    """Seconds for ``workers`` ingest processes of ``tree`` to read and acknowledge every staged entry.
+
+    The workers start on empty streams; the staged ones are renamed into place in one transaction, so the clock
+    starts with all the work at once and no worker has a head start.
+    """
     for stream in s.streams.values():
-        client.xgroup_create(stream + ":staged", s.consumer_group, id="0")
+        client.xgroup_create(stream + ":staged", s.consumer_group, id="0", mkstream=True)
         client.xgroup_create(stream, s.consumer_group, id="0", mkstream=True)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "ingest", "--workers", str(workers)],
-        cwd=REPO,
-        env=settings_env(s),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "ingest", "--workers", str(workers)], cwd=tree,
+                            env=settings_env(s), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         wait_for(lambda: len(client.xinfo_consumers(s.stream_iot, s.consumer_group)) >= workers, 60)
         pipe = client.pipeline(transaction=True)
@@ -111,10 +105,20 @@ def end_to_end(base: Settings, workload: dict[str, list[dict]], workers: int, ba
         pipe.execute()
         wait_for(lambda: all(g["lag"] == 0 and g["pending"] == 0 for stream in s.streams.values()
                           for g in client.xinfo_groups(stream)), 600, interval=0.005)  # fmt: skip
-        elapsed = time.perf_counter() - started
+        return time.perf_counter() - started
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+def end_to_end(base: Settings, workload: dict[str, list[dict]], workers: int, batch: int) -> float:
+    """Events/s through real worker processes: read, parse, commit (rows, state, rollups), acknowledge."""
+    s = fresh_settings(base, batch)
+    client = bootstrap.redis_client(s)
+    migrate(s.database_url, s.db_schema, bootstrap.retention(s))
+    total = sum(len(v) for v in workload.values())
+    fill(client, s, workload, suffix=":staged")
+    elapsed = drain_time(s, client, workers)
     with bootstrap.db_connection(s) as conn:
         stored = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t, _ in TABLES.values())
         rolled = conn.execute("SELECT coalesce(sum(readings), 0) FROM sensor_rollup_1h").fetchone()[0]
