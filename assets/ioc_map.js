@@ -7,23 +7,6 @@ window.ioc = window.ioc || {};
     // A cluster shows its most urgent status: critical, then warning, then stale, then normal. (A single sensor
     // that is stale AND over a threshold is stale; a cluster with one critical sensor is critical, whatever else.)
     const URGENCY = [2, 1, 3, 0];
-    // Leaf counts per cluster, per loaded index: a cluster id names the same points until the data changes.
-    const countsByIndex = new WeakMap();
-
-    function clusterCounts(index, clusterId) {
-        let known = countsByIndex.get(index);
-        if (!known) { known = new Map(); countsByIndex.set(index, known); }
-        let counts = known.get(clusterId);
-        if (!counts) {
-            counts = [0, 0, 0, 0];
-            index.getLeaves(clusterId, Infinity).forEach(function (leaf) {
-                const s = leaf.properties.s;
-                counts[s >= 0 && s <= 3 ? s : 3] += 1;
-            });
-            known.set(clusterId, counts);
-        }
-        return counts;
-    }
 
     function abbreviated(n) {
         return n >= 10000 ? Math.round(n / 1000) + "k" : n >= 1000 ? (n / 1000).toFixed(1) + "k" : String(n);
@@ -36,11 +19,18 @@ window.ioc = window.ioc || {};
             return L.circleMarker(latlng, {radius: 6, weight: 1, color: "#1b1f24", fillColor: colour, fillOpacity: 0.9})
                 .bindTooltip(window.ioc.textLines(feature.properties.id));  // text, never HTML (ioc_live.js)
         },
+        // A feature of the server's clusters (geo/clusters.py): a cluster, or a single sensor.
+        sensorOrCluster: function (feature, latlng, context) {
+            return feature.properties.cluster
+                ? window.ioc.map.clusterPoint(feature, latlng, context)
+                : window.ioc.map.sensorPoint(feature, latlng, context);
+        },
         // A cluster: a disc in its most urgent status's colour, a ring of every status's share, the count, and
-        // the count of the most urgent status as a badge when it is not normal. Built from DOM nodes.
-        clusterPoint: function (feature, latlng, index, context) {
+        // the count of the most urgent status as a badge when it is not normal. Built from DOM nodes. A click
+        // (or Enter) zooms to the bounds of its sensors.
+        clusterPoint: function (feature, latlng, context) {
             const colours = (context && context.hideout && context.hideout.colours) || FALLBACK;
-            const counts = clusterCounts(index, feature.properties.cluster_id);
+            const counts = feature.properties.c;
             const total = counts[0] + counts[1] + counts[2] + counts[3];
             const urgent = URGENCY.find(function (s) { return counts[s] > 0; });
             const size = Math.round(30 + 6 * Math.log10(Math.max(total, 1)));
@@ -68,9 +58,13 @@ window.ioc = window.ioc || {};
             }
             const lines = [total.toLocaleString("en") + " sensors"];
             URGENCY.forEach(function (s) { if (counts[s]) { lines.push(NAMES[s] + " " + counts[s].toLocaleString("en")); } });
+            const b = feature.properties.b;  // [south, west, north, east]
             return L.marker(latlng, {icon: L.divIcon({html: ring, className: "", iconSize: [size, size]}),
                                      title: lines.join(", ")})
-                .bindTooltip(window.ioc.textLines.apply(null, lines));
+                .bindTooltip(window.ioc.textLines.apply(null, lines))
+                .on("click", function () {
+                    this._map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: [24, 24], maxZoom: 19});
+                });
         },
         // Open complaints per district in fixed classes (layouts/city_map.py), so one request never fills a district.
         densityStyle: function (feature, context) {

@@ -54,6 +54,10 @@ PROPERTY_VALUES: dict[str, Callable[[object], bool]] = {
     "selectedRows": _rows,
     "clickData": lambda v: v is None or isinstance(v, Mapping),
     "id": lambda v: isinstance(v, str | Mapping),
+    # a map's view (dash-leaflet's trackViewport): a zoom level and [[south, west], [north, east]]
+    "zoom": lambda v: v is None or (isinstance(v, int | float) and not isinstance(v, bool)),
+    "bounds": lambda v: v is None or (isinstance(v, list) and len(v) == 2
+                                      and all(isinstance(c, list) and len(c) == 2 for c in v)),
 }
 
 

@@ -13,18 +13,22 @@ from alerts.store import HELD_BACK
 from auth.roles import Permission
 from auth.web import requires
 from callbacks import choices
+from geo.clusters import ClusterIndex, SensorPoints
 from layouts import city_map, ids
 from live.snapshot import latest_devices
 
 HISTORY_SPAN = timedelta(hours=24)
-SENSORS_TTL_S = 10.0  # viewers within this many seconds share one read and one encoding per filter
+SENSORS_TTL_S = 10.0  # before the first snapshot, viewers within this many seconds share one read
 
 
-class _EncodedSensors:
-    """The encoded sensor layer per filter, shared by the viewers of one worker.
+MAX_FILTERS = 32  # cluster indexes kept per snapshot: one per combination of filters viewers chose
 
-    The sensors come from the live snapshot (statuses judged once, server-side) and are re-encoded only when
-    its version moves; before the first snapshot exists they are read from ``sensor_latest`` at most every
+
+class _MapSensors:
+    """The sensors of the live snapshot, clustered per filter, shared by the viewers of one worker.
+
+    An index per filter is built when the snapshot's sensor part moves (its digest), its zoom levels as viewers
+    reach them; before the first snapshot exists the sensors are read from ``sensor_latest`` at most every
     ``SENSORS_TTL_S``.
     """
 
@@ -34,31 +38,43 @@ class _EncodedSensors:
         self._read_at = float("-inf")
         self._sensors: list[dict] = []
         self._by_id: dict[str, dict] | None = None
-        self._encoded: dict[tuple, tuple[str, dict]] = {}
+        self._chosen: dict[tuple, tuple[ClusterIndex, dict]] = {}
+        self._kinds: list[dict] | None = None
 
     def _replace(self, source: tuple, sensors: list[dict]) -> None:
-        self._source, self._sensors, self._by_id, self._encoded = source, sensors, None, {}
+        self._source, self._sensors, self._by_id, self._chosen, self._kinds = source, sensors, None, {}, None
 
     def _refresh(self, services) -> None:
         snapshot = services.snapshot()
         if snapshot is not None and "sensors" in snapshot.doc:
-            if self._source != ("snapshot", snapshot.version):
-                self._replace(("snapshot", snapshot.version), snapshot.doc["sensors"])
+            source = ("snapshot", (snapshot.doc.get("digests") or {}).get("sensors") or snapshot.version)
+            if self._source != source:
+                self._replace(source, snapshot.doc["sensors"])
         elif time.monotonic() - self._read_at > SENSORS_TTL_S:
             self._read_at = time.monotonic()
             rows = services.queries.sensor_latest()
             self._replace(("db", self._read_at), latest_devices(rows, datetime.now(UTC), services.status_bands()))
 
-    def get(self, services, kinds: tuple, districts: tuple) -> tuple[str, dict, list[dict]]:
-        """(geobuf data, counts per status) of the chosen sensors, and every sensor (for the kind options)."""
+    def chosen(self, services, kinds: tuple, districts: tuple) -> tuple[ClusterIndex, dict]:
+        """The cluster index and the counts per status of the chosen sensors."""
         with self._lock:
             self._refresh(services)
             key = (kinds, districts)
-            if key not in self._encoded:
+            if key not in self._chosen:
+                if len(self._chosen) >= MAX_FILTERS:
+                    self._chosen.clear()
                 chosen = city_map.filter_sensors(self._sensors, kinds, districts)
-                self._encoded[key] = (city_map.to_geobuf(city_map.sensor_features(chosen)),
-                                      city_map.status_counts(chosen))  # fmt: skip
-            return *self._encoded[key], self._sensors
+                points = SensorPoints.from_sensors(chosen, city_map.STATUS_CODE)
+                self._chosen[key] = (ClusterIndex(points, **city_map.CLUSTER_OPTIONS), city_map.status_counts(chosen))
+            return self._chosen[key]
+
+    def kind_options(self, services) -> list[dict]:
+        """The kind filter's options: the kinds present."""
+        with self._lock:
+            self._refresh(services)
+            if self._kinds is None:
+                self._kinds = city_map.kind_options(self._sensors)
+            return self._kinds
 
     def sensor(self, services, device_id: str) -> dict | None:
         """One sensor's entry (status and why), as the map shows it now."""
@@ -70,7 +86,7 @@ class _EncodedSensors:
 
 
 def register(app: Dash, services) -> None:
-    sensors = _EncodedSensors()
+    sensors = _MapSensors()
 
     @app.callback(Output(ids.MAP_LAYER_DISTRICTS, "data"), Output(ids.MAP_FILTER_DISTRICT, "options"),
                   Output(ids.MAP_TILES, "children"), Output(ids.MAP_MAP, "viewport"),
@@ -94,13 +110,22 @@ def register(app: Dash, services) -> None:
         return (no_update if shown else geojson, city_map.density_hideout(open_by_district),
                 city_map.density_table(open_by_district, names))  # fmt: skip
 
-    @app.callback(Output(ids.MAP_LAYER_SENSORS, "data"), Output(ids.MAP_SENSOR_COUNT, "children"),
-                  Output(ids.MAP_FILTER_KIND, "options"), Input(ids.MAP_TICK, "n_intervals"),
-                  Input(ids.MAP_FILTER_KIND, "value"), Input(ids.MAP_FILTER_DISTRICT, "value"))  # fmt: skip
+    @app.callback(Output(ids.MAP_LAYER_SENSORS, "data"), Input(ids.MAP_MAP, "bounds"), Input(ids.MAP_MAP, "zoom"),
+                  Input(ids.MAP_TICK, "n_intervals"), Input(ids.MAP_FILTER_KIND, "value"),
+                  Input(ids.MAP_FILTER_DISTRICT, "value"))  # fmt: skip
     @requires(Permission.VIEW_DASHBOARDS)
-    def refresh_sensors(_n: int | None, kinds: object, districts: object):
-        encoded, counts, every = sensors.get(services, choices.several(kinds), choices.several(districts))
-        return encoded, city_map.counts_line(counts), city_map.kind_options(every)
+    def refresh_view(bounds: object, zoom: object, _n: int | None, kinds: object, districts: object):
+        # Clusters for the part of the city on screen: the browser never receives more than a view's worth.
+        index, _counts = sensors.chosen(services, choices.several(kinds), choices.several(districts))
+        return index.features(*choices.map_view(bounds, zoom))
+
+    @app.callback(Output(ids.MAP_SENSOR_COUNT, "children"), Output(ids.MAP_FILTER_KIND, "options"),
+                  Input(ids.MAP_TICK, "n_intervals"), Input(ids.MAP_FILTER_KIND, "value"),
+                  Input(ids.MAP_FILTER_DISTRICT, "value"))  # fmt: skip
+    @requires(Permission.VIEW_DASHBOARDS)
+    def refresh_counts(_n: int | None, kinds: object, districts: object):
+        _index, counts = sensors.chosen(services, choices.several(kinds), choices.several(districts))
+        return city_map.counts_line(counts), sensors.kind_options(services)
 
     @app.callback(Output(ids.MAP_LAYER_ALERTS, "data"), Output(ids.MAP_ALERTS_SEEN, "data"),
                   Output(ids.MAP_ALERTS_TICK, "interval"), Input(ids.MAP_ALERTS_TICK, "n_intervals"),

@@ -1,9 +1,10 @@
 """The city map (/map): every sensor clustered on the district outlines, coloured by status, and its history.
 
-Sensors travel to the browser as one geobuf-encoded FeatureCollection (about half the bytes of GeoJSON) with
-two short properties per point, ``id`` and the status code ``s``; the browser clusters them (supercluster) and
-draws only what is in view, which keeps 50,000 sensors interactive. Colours and complaint counts go in the
-layers' ``hideout``, read by ``assets/ioc_map.js``.
+The server clusters the sensors (geo/clusters.py) and sends only the clusters and single sensors of the view the
+map reports (its bounds and zoom): a cluster carries its count per status, so its colour is the worst status
+inside it at any zoom, and the browser draws a few hundred features whatever the size of the city. The small
+live maps of the overview and the wall take every sensor as geobuf (``to_geobuf``). Colours and complaint counts
+go in the layers' ``hideout``, read by ``assets/ioc_map.js``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from layouts.figure_theme import FIGURE_THEME
 from live.thresholds import CRITICAL, NORMAL, STALE, WARNING
 
 STATUSES = (NORMAL, WARNING, CRITICAL, STALE)  # a feature's ``s`` is the index in this tuple
+STATUS_CODE = {status: n for n, status in enumerate(STATUSES)}
 STATUS_COLOURS = {NORMAL: "#2e9d5b", WARNING: "#f0a202", CRITICAL: "#d7263d", STALE: "#8a8f98"}
 # The same statuses as text on the dark page: lighter, so each reads at 4.5:1 or better (WCAG AA).
 STATUS_TEXT_COLOURS = {NORMAL: "#3fb950", WARNING: "#f0a202", CRITICAL: "#ff6b7d", STALE: "#aeb4bd"}
@@ -30,7 +32,8 @@ REFRESH_MS = 30_000
 # answer sets the tick to IOC_LIVE_REFRESH_MS.
 ALERTS_FIRST_TICK_MS = 1_000
 COORD_PRECISION = 6  # geobuf keeps 6 decimals, ~0.1 m: what the devices report
-CLUSTER_OPTIONS = {"radius": 60, "maxZoom": 17, "minPoints": 3}
+# Server-side clusters (geo/clusters.py): cells of 60 px, a cluster from 3 sensors, single sensors past zoom 17.
+CLUSTER_OPTIONS = {"radius_px": 60, "min_points": 3, "max_zoom": 17}
 OUTLINE_STYLE = {"color": "#334155", "weight": 1.5, "fill": False}
 JS = "ioc.map."
 ALERT_COLOURS = {"critical": "#d7263d", "warning": "#f0a202", "info": "#3b82f6"}
@@ -51,10 +54,9 @@ def filter_sensors(sensors: Iterable[Mapping], kinds: Sequence[str] | None, dist
 
 def sensor_features(sensors: Iterable[Mapping]) -> dict:
     """A compact FeatureCollection: a point per sensor with only ``id`` and status code ``s``."""
-    code = {status: n for n, status in enumerate(STATUSES)}
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
-         "properties": {"id": s["id"], "s": code.get(s["status"], code[STALE])}}
+         "properties": {"id": s["id"], "s": STATUS_CODE.get(s["status"], STATUS_CODE[STALE])}}
         for s in sensors
     ]}  # fmt: skip
 
@@ -259,11 +261,9 @@ def _map() -> dl.Map:
                        name="Open complaints per district", checked=True),
             dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_DISTRICTS, style=OUTLINE_STYLE), name="District outlines",
                        checked=True),
-            dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_SENSORS, format="geobuf", cluster=True,
-                                  superClusterOptions=CLUSTER_OPTIONS, pointToLayer={"variable": JS + "sensorPoint"},
-                                  clusterToLayer={"variable": JS + "clusterPoint"},
-                                  hideout={"colours": colours}, zoomToBoundsOnClick=True),
-                       name="Sensors", checked=True),
+            # Clusters and single sensors of the view, from the server; a cluster zooms to its sensors on click.
+            dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_SENSORS, pointToLayer={"variable": JS + "sensorOrCluster"},
+                                  hideout={"colours": colours}), name="Sensors", checked=True),
             dl.Overlay(alert_layer(ids.MAP_LAYER_ALERTS), name="Open alerts", checked=True),
         ], position="topright"),
     ])  # fmt: skip
