@@ -68,7 +68,9 @@ def post(url: str, headers: Mapping[str, str], payload: bytes, deadline_s: float
         deadline.check()  # the cut can land after the last byte: an answer counts only if it came in time
         return response.status, response.getheader("Retry-After")
     except Exception as exc:
-        if deadline.passed and not isinstance(exc, DeadlinePassed):
+        # A socket timeout is set to the whole deadline, so one firing means the deadline passed too, even when
+        # the timer's thread (late on a busy machine) has not cut the socket yet: both are the same failure.
+        if (deadline.passed or isinstance(exc, TimeoutError)) and not isinstance(exc, DeadlinePassed):
             raise DeadlinePassed(f"no complete answer within {deadline_s:g} s") from exc
         raise
     finally:

@@ -244,3 +244,17 @@ def test_a_sender_whose_lease_ran_out_does_not_overwrite_the_next_claim(test_set
     wait_until(lambda: "the lease ran out" in caplog.text, what="the late outcome refused")
     [(_, status, attempts, last_status, _)] = outbox(db, "r0")
     assert (status, attempts, last_status) == ("pending", 0, None)  # the new claim's to record
+
+
+def test_a_socket_timeout_before_the_deadline_timer_fires_is_the_deadline_passing(monkeypatch):
+    # On a busy machine the timer's thread can be late, and the socket's own timeout (the same length) ends the
+    # read first; the failure is the same one and must be recorded as such.
+    from alerts import http_post
+
+    monkeypatch.setattr(http_post._Deadline, "_cut", lambda self: None)  # the timer never gets to cut
+    silent = Stalling().start()
+    try:
+        with pytest.raises(http_post.DeadlinePassed, match="within 0.3 s"):
+            http_post.post(f"http://127.0.0.1:{silent.port}/hook", {}, b"{}", deadline_s=0.3)
+    finally:
+        silent.stop()
