@@ -254,6 +254,10 @@ class Settings(BaseSettings):
         "", description="Basemap tile URL template ({z}/{x}/{y}); empty draws district outlines only (no tiles)."
     )
     map_tile_attribution: str = Field("", description="Attribution shown for the basemap tiles.")
+    map_cluster_px: int = Field(
+        60, ge=20, le=240,
+        description="Size in screen pixels of the square cells the city map clusters its sensors in (per zoom).",
+    )
     live_max_sensors: int = Field(
         50_000, ge=100,
         description="Devices the live snapshot carries for the maps; past it the snapshot says how many were left "

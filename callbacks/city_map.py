@@ -65,7 +65,8 @@ class _MapSensors:
                     self._chosen.clear()
                 chosen = city_map.filter_sensors(self._sensors, kinds, districts)
                 points = SensorPoints.from_sensors(chosen, city_map.STATUS_CODE)
-                self._chosen[key] = (ClusterIndex(points, **city_map.CLUSTER_OPTIONS), city_map.status_counts(chosen))
+                index = ClusterIndex(points, services.settings.map_cluster_px, **city_map.CLUSTER_OPTIONS)
+                self._chosen[key] = (index, city_map.status_counts(chosen))
             return self._chosen[key]
 
     def kind_options(self, services) -> list[dict]:

@@ -32,8 +32,9 @@ REFRESH_MS = 30_000
 # answer sets the tick to IOC_LIVE_REFRESH_MS.
 ALERTS_FIRST_TICK_MS = 1_000
 COORD_PRECISION = 6  # geobuf keeps 6 decimals, ~0.1 m: what the devices report
-# Server-side clusters (geo/clusters.py): cells of 60 px, a cluster from 3 sensors, single sensors past zoom 17.
-CLUSTER_OPTIONS = {"radius_px": 60, "min_points": 3, "max_zoom": 17}
+# Server-side clusters (geo/clusters.py): a cluster from 3 sensors, single sensors past zoom 17; the cells' size
+# in pixels is IOC_MAP_CLUSTER_PX.
+CLUSTER_OPTIONS = {"min_points": 3, "max_zoom": 17}
 OUTLINE_STYLE = {"color": "#334155", "weight": 1.5, "fill": False}
 JS = "ioc.map."
 ALERT_COLOURS = {"critical": "#d7263d", "warning": "#f0a202", "info": "#3b82f6"}

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from callbacks.choices import map_view
 from geo.clusters import ClusterIndex, SensorPoints
 from layouts.city_map import CLUSTER_OPTIONS, STATUS_CODE, STATUSES
+from settings import Settings
 
 CITY = [[22.45, 113.75], [22.87, 114.63]]  # Shenzhen's extent
 
@@ -25,7 +26,7 @@ def city_sensors(n: int, seed: int = 7, critical: int = 0) -> list[dict]:
 
 
 def index_of(sensors: list[dict]) -> ClusterIndex:
-    return ClusterIndex(SensorPoints.from_sensors(sensors, STATUS_CODE), **CLUSTER_OPTIONS)
+    return ClusterIndex(SensorPoints.from_sensors(sensors, STATUS_CODE), Settings().map_cluster_px, **CLUSTER_OPTIONS)
 
 
 def shown_counts(collection: dict) -> dict[str, int]:
