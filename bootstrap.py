@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the dashboard's parts are imported where they are built, so
     from live.reader import SnapshotReader
     from live.store import Snapshot
     from storage.dashboard_queries import DashboardQueries
+    from streams.replay_command import DeadLetterCommands
 
 
 def redis_client(settings: Settings, account: RedisAccount | None = None) -> redis.Redis:
@@ -189,6 +190,7 @@ class DashboardServices:
         self._access_commands: AccessCommands | None = None
         self._alert_commands: AlertCommands | None = None
         self._status_file = None
+        self._dead_letters: DeadLetterCommands | None = None
 
     @property
     def redis(self) -> redis.Redis:
@@ -296,6 +298,13 @@ class DashboardServices:
         """Per stream: entries kept, lag, pending, stored, rejected."""
         return pipeline_status(self.redis, self.settings.streams, self.settings.consumer_group)
 
+    @property
+    def dead_letters(self) -> DeadLetterCommands:
+        """The dead letters: read them (``.letters``) and replay them as an admin (the pipeline page)."""
+        if self._dead_letters is None:
+            self._dead_letters = dead_letter_commands(self.settings, self.redis, self.pool.connection)
+        return self._dead_letters
+
 
 def live_redis_client(settings: Settings) -> redis.Redis:
     """Redis for the live snapshot: short timeouts, so a viewer never waits long on an outage."""
@@ -362,6 +371,19 @@ def access_commands(settings: Settings, conn_factory: Callable[[], AbstractConte
     from layouts.wall import VIEWS
 
     return AccessCommands(conn_factory, list(VIEWS))
+
+
+def dead_letter_commands(settings: Settings, client: redis.Redis,
+                         connect: Callable[[], AbstractContextManager[psycopg.Connection]]) -> DeadLetterCommands:
+    """The dead-letter stream read and replayed over ``client`` (the dashboard's Redis account), replays recorded in
+    the audit trail over ``connect`` (``ioc deadletter``, the pipeline page)."""
+    from streams.replay import DeadLetters
+    from streams.replay_command import DeadLetterCommands
+
+    letters = DeadLetters(client, settings.stream_deadletter, settings.streams,
+                          lock_key=f"{settings.consumer_group}:deadletter-replay",
+                          stats_key=f"{settings.consumer_group}:stats")  # fmt: skip
+    return DeadLetterCommands(letters, connect)
 
 
 def alert_limits(settings: Settings) -> ActionLimits:

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     MANAGE_DISPLAYS = "manage_displays"
     VIEW_RECEIVERS = "view_receivers"  # webhook receivers and their health (configured in the environment)
     READ_AUDIT = "read_audit"
+    REPLAY_DEAD_LETTERS = "replay_dead_letters"  # put rejected entries back on their streams after a fix
 
 
 _VIEWER = frozenset({Permission.WATCH_WALL, Permission.VIEW_DASHBOARDS})
@@ -46,8 +47,8 @@ DESCRIPTIONS: dict[Role, str] = {
     Role.VIEWER: "sees every dashboard and the wall; changes nothing; no complaint text",
     Role.OPERATOR: "a viewer who also acknowledges, resolves, notes, assigns and silences alerts, and reads "
     "complaint descriptions",
-    Role.ADMIN: "an operator who also manages accounts and display tokens, sees the webhook receivers and reads "
-    "the audit trail",
+    Role.ADMIN: "an operator who also manages accounts and display tokens, sees the webhook receivers, reads "
+    "the audit trail and replays dead letters",
     Role.DISPLAY: "a wall screen's session from a display token: the wall only",
 }
 

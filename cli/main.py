@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "alerts": "cli.alerts:alerts",
     "users": "cli.users:users",
     "displays": "cli.users:displays",
+    "deadletter": "cli.deadletter:deadletter",
 }
 
 

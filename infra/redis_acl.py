@@ -53,12 +53,17 @@ def acl_rules(settings: Settings, user_prefix: str = "") -> dict[str, list[str]]
     ]  # fmt: skip
     # The dashboard: reads the streams' group info and ingest's counters for the pipeline page and whether the
     # evaluator holds its lease; writes only the live snapshot, its build lock and the sign-in attempt counters.
+    # An admin's dead-letter replay (streams/replay.py, also `ioc deadletter`) reads and deletes letters, appends
+    # them to the city streams (XADD only: it reads nothing there) and holds the replay lock.
+    dead = settings.stream_deadletter
     dashboard = [
         *(f"%R~{s}" for s in streams), f"%R~{stats}", f"%R~{alerts_group}:leader",
-        f"~{live}", f"~{live}:lock", f"~{group}:signin-attempts:*", "resetchannels", "-@all",
+        f"~{live}", f"~{live}:lock", f"~{group}:signin-attempts:*", f"~{group}:deadletter-replay",
+        "resetchannels", "-@all",
         "+ping", "+xinfo|groups", "+xlen", "+hgetall", "+hget", "+hmget", "+hset", "+exists",
         "+set", "+get", "+pexpire", "+del", "+incr", "+incrby", "+expire",
         "+eval", "+evalsha", "+script|load", "+script|exists",
+        f"(~{dead} +xrange +xrevrange +xlen +xdel)", f"({' '.join(f'%W~{s}' for s in streams)} +xadd)",
     ]  # fmt: skip
     rules = {"producer": producer, "ingest": ingest, "alerts": alerts, "dashboard": dashboard}
     return {user_prefix + USERS[account]: rules[account] for account in USERS}

@@ -16,6 +16,7 @@ from streams.fields import (
     identifier,
     optional_text,
     place,
+    source_entry,
     text,
     timestamp,
 )
@@ -50,6 +51,7 @@ def parse_complaint(fields: Fields | FlatFields, entry_id: bytes, ctx: ParseCont
     """Validate one `city:complaints` entry; raises ``InvalidEvent`` saying what is wrong."""
     fields = checked(fields, ctx)  # the budget first, before anything is decoded or remembered
     get = fields.get
+    entry_id = source_entry(fields, entry_id)
     status = choice(get(b"status"), "status", STATUSES)
     lat, lon, district = place(ctx, get(b"lat"), get(b"lon"), get(b"district"), derive=False)
     return ComplaintEvent(

@@ -15,6 +15,7 @@ from streams.fields import (
     in_range,
     number,
     optional_number,
+    source_entry,
     text,
     timestamp,
 )
@@ -39,6 +40,7 @@ def parse_power_sample(fields: Fields | FlatFields, entry_id: bytes, ctx: ParseC
     """Validate one `city:datacenter` entry; raises ``InvalidEvent`` saying what is wrong."""
     fields = checked(fields, ctx)  # the budget first, before anything is decoded or remembered
     get = fields.get
+    entry_id = source_entry(fields, entry_id)
     facility_kw, it_kw = number(get(b"facility_kw"), "facility_kw"), number(get(b"it_kw"), "it_kw")
     if it_kw <= 0:
         raise InvalidEvent("out_of_range", f"'it_kw' must be above 0, got {it_kw}")

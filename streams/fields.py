@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from streams.deadletter import ENTRY_ID, REPLAY_FIELDS, REPLAY_OF
 from streams.parse_cache import ParseCache
 
 Fields = Mapping[bytes, bytes]
@@ -249,6 +250,24 @@ def entry_time_ms(entry_id: bytes) -> int:
     return int(entry_id.split(b"-", 1)[0])
 
 
+def source_entry(fields: Fields, entry_id: bytes) -> bytes:
+    """The id an entry is stored under and timed by: its own, or for a dead letter put back by a replay the id the
+    entry first had (``dlq_replay_of``), so that the replay is judged as at its first arrival and a second replay of
+    the same letter is a duplicate of the first, not a second row. Only an id earlier than the entry's own is
+    taken: a producer cannot claim the id of an entry yet to come."""
+    first = fields.get(REPLAY_OF)
+    if first is None:
+        return entry_id
+    if not ENTRY_ID.fullmatch(first) or _id_order(first) >= _id_order(entry_id):
+        raise InvalidEvent("bad_value", f"{REPLAY_OF.decode()} must be the id of an earlier entry (replays set it)")
+    return first
+
+
+def _id_order(entry_id: bytes) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition(b"-")
+    return int(ms), int(seq or 0)
+
+
 def timestamp(raw: bytes | None, entry_id: bytes, ctx: ParseContext) -> datetime:
     """The event time: ``ts`` as ISO 8601 with an offset or epoch milliseconds, else the entry id's time."""
     if raw is not None and raw.isdigit():  # the common case, checked first and without copies
@@ -282,17 +301,19 @@ def timestamp(raw: bytes | None, entry_id: bytes, ctx: ParseContext) -> datetime
 
 
 def extra_attributes(fields: Fields, known: frozenset[bytes]) -> dict[str, str] | None:
-    """Fields outside the contract, kept (as the JSON `attrs` column) rather than rejected; None if none."""
+    """Fields outside the contract, kept (as the JSON `attrs` column) rather than rejected; None if none.
+
+    A replay's own fields (``REPLAY_FIELDS``) are not the producer's: they are never kept."""
     if fields.keys() <= known:
         return None
     extra = {}
     for raw_key, raw_value in fields.items():
-        if raw_key not in known:
+        if raw_key not in known and raw_key not in REPLAY_FIELDS:
             name = _decode(raw_key, "(field name)")
             if len(raw_key) > MAX_TEXT:
                 raise InvalidEvent("too_large", f"field name {_show(raw_key)}… is longer than {MAX_TEXT} bytes")
             extra[name] = _decode(raw_value, name)
-    return extra
+    return extra or None
 
 
 def _from_ms(ms: int, raw: bytes) -> datetime:

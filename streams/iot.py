@@ -30,6 +30,7 @@ from streams.fields import (
     number,
     place,
     present_text,
+    source_entry,
     text,
     timestamp,
 )
@@ -66,6 +67,7 @@ def parse_reading(fields: Fields | FlatFields, entry_id: bytes, ctx: ParseContex
             return reading
     fields = checked(fields, ctx)
     get = fields.get
+    entry_id = source_entry(fields, entry_id)
     lat, lon, district = place(ctx, get(b"lat"), get(b"lon"), get(b"district"), derive=True)
     return SensorReading(
         timestamp(get(b"ts"), entry_id, ctx),

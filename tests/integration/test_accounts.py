@@ -27,11 +27,13 @@ from alerts.evaluate import Condition
 from alerts.store import AlertStore
 from auth import audit
 from auth import store as auth_store
+from auth.principal import cli_principal
 from infra import redis_acl
 from infra import services as infra_services
 from infra.services_plan import postgres_address
 from settings import Settings
 from storage import roles
+from streams.replay import Selection
 from tests.integration import events
 from tests.integration.conftest import count, wait_until
 from tests.integration.processes import REPO, settings_env
@@ -130,8 +132,13 @@ def test_services_up_makes_the_city_accounts_idempotently(base_settings: Setting
 
     assert dry(client, dashboard, "HSET", f"{group}:live", "version", "1")
     assert dry(client, dashboard, "XINFO", "GROUPS", iot)
-    for refused in (("DEL", iot), ("XADD", iot, "*", "a", "b"), ("HSET", f"{group}:stats", "inserted", "0"),
-                    ("DEL", lease), ("XRANGE", iot, "-", "+"), ("FLUSHALL",)):  # fmt: skip
+    # An admin's dead-letter replay: read and delete letters, append to the city streams, hold the replay lock.
+    for allowed in (("XRANGE", dead, "-", "+"), ("XREVRANGE", dead, "+", "-"), ("XDEL", dead, "1-0"),
+                    ("XADD", iot, "*", "a", "b"), ("SET", f"{group}:deadletter-replay", "x", "NX", "PX", "1")):
+        assert dry(client, dashboard, *allowed), allowed
+    for refused in (("DEL", iot), ("HSET", f"{group}:stats", "inserted", "0"), ("DEL", lease),
+                    ("XRANGE", iot, "-", "+"), ("XDEL", iot, "1-0"), ("XADD", dead, "*", "a", "b"), ("DEL", dead),
+                    ("XTRIM", dead, "MAXLEN", "0"), ("XADD", "elsewhere", "*", "a", "b"), ("FLUSHALL",)):  # fmt: skip
         assert not dry(client, dashboard, *refused), refused
 
 
@@ -220,6 +227,14 @@ def test_the_dashboard_and_the_evaluator_work_on_their_own_accounts(accounts):
         assert builder.step() == 1  # lock, Lua settle, snapshot hash; the city read as the dashboard role
         builder.close()
         assert services.access.limiter.allow("192.0.2.1")
+        # An admin's replay of a dead letter, read, re-added and deleted as the dashboard's account.
+        admin = bootstrap.redis_client(settings)
+        sample = events.sample("dc-9", 1200, 1000, 1_764_000_000_000)
+        admin.xadd(settings.stream_deadletter, {**sample, "dlq_code": "missing", "dlq_reason": "x", "dlq_at_ms": "1",
+                                                "dlq_stream": settings.stream_datacenter, "dlq_id": "1-0"})
+        report = services.dead_letters.replay(cli_principal("tests"), Selection())
+        assert (report.replayed, admin.xlen(settings.stream_deadletter)) == (1, 0)
+        assert admin.xlen(settings.stream_datacenter) == 1
     finally:
         services.pool.close()
 
