@@ -1,11 +1,14 @@
-"""Ingest pipeline health: per stream, what is waiting, in flight, stored and refused."""
+"""Ingest pipeline health: per stream, what is waiting, in flight, stored and refused; the dead letters."""
 
 import dash
 
+from auth.roles import Permission
+from auth.web import current_principal
 from layouts.pipeline import pipeline_layout
 
 dash.register_page(__name__, path="/pipeline", name="Pipeline", title="IOC · Pipeline", order=90)
 
 
 def layout(**_query: str):
-    return pipeline_layout()
+    principal = current_principal()
+    return pipeline_layout(can_replay=principal is not None and principal.may(Permission.REPLAY_DEAD_LETTERS))
