@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import getpass
 import threading
+from urllib.parse import urlsplit, urlunsplit
 
+import pytest
+import redis
 from click.testing import CliRunner
 
 import bootstrap
@@ -182,3 +185,28 @@ def test_the_deadletter_command_lists_shows_and_replays_as_the_login(rds, db, te
         (f"cli:{getpass.getuser()}", "not_finite")]  # fmt: skip
     bad = run(ioc, ["deadletter", "replay", "--since", "last tuesday"], env=env)
     assert bad.exit_code == 2 and "--since" in bad.output
+
+
+def test_a_re_add_redis_refuses_deletes_no_letter_and_the_failed_replay_is_recorded(rds, db, test_settings):
+    s = test_settings
+    for i in range(3):
+        about = {"dlq_code": "missing", "dlq_reason": "x", "dlq_stream": s.stream_iot, "dlq_id": f"{i + 1}-0"}
+        rds.xadd(s.stream_deadletter, {**events.reading(f"aq-{i}", ts=T), **about, "dlq_at_ms": "1"})
+    # A Redis user that may read and delete letters and hold the lock, but not append to the city streams.
+    user = f"{s.consumer_group}_noadd"
+    rds.execute_command("ACL", "SETUSER", user, "reset", "on", "nopass", f"~{s.stream_deadletter}",
+                        f"~{s.consumer_group}:deadletter-replay", "-@all", "+xrange", "+xrevrange", "+xlen", "+xdel",
+                        "+set", "+get", "+del", "+pexpire", "+ping")  # fmt: skip
+    try:
+        parts = urlsplit(s.redis_url)
+        netloc = f"{user}@{parts.hostname}:{parts.port or 6379}"
+        limited = redis.Redis.from_url(urlunsplit(parts._replace(netloc=netloc)))
+        replayer = bootstrap.dead_letter_commands(s, limited, lambda: bootstrap.db_connection(s))
+        with pytest.raises(Refused, match="The replay stopped"):
+            replayer.replay(cli_principal("tests"), Selection())
+    finally:
+        rds.execute_command("ACL", "DELUSER", user)
+    assert rds.xlen(s.stream_deadletter) == 3 and rds.xlen(s.stream_iot) == 0  # every letter kept
+    assert not rds.exists(f"{s.consumer_group}:deadletter-replay")  # the lock was let go
+    recorded = db.execute("SELECT outcome, details->>'replayed', details->>'refused' FROM audit_log").fetchall()
+    assert recorded == [("failed", "0", "3")]
