@@ -2,7 +2,8 @@
 
 `gunicorn app:server` serves it. Building the app reads the settings but connects to nothing: clients are made
 by ``bootstrap`` on first use, so tests can build the app against their own services. Every request passes
-``auth.web``'s gate first (docs/SECURITY.md): nothing but /login and /healthz answers without a session.
+``auth.web``'s gate first (docs/SECURITY.md): nothing but /login, /healthz and /readyz answers without a session
+(/metrics checks its own token or address list: ``ops.dashboard``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from auth.roles import Permission
 from auth.web import current_principal
 from callbacks import register_callbacks
 from layouts.shell import app_shell, not_allowed, page_permission
+from ops import dashboard as ops_routes
 from serving import compression
 from settings import Settings, load_settings
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     security_headers.install(app, settings.map_tile_url)
     compression.install(app.server, settings.compressed_static_cache_mb * 1_048_576)
     register_callbacks(app, services)
+    ops_routes.install(app, services)  # /readyz, /metrics, requests and callback latency counted
 
     @app.server.get("/geo/districts.geojson")
     def districts():  # the outlines every live map draws, cached by the browser instead of sent per callback
@@ -61,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         return redirect(f"/alerts?alert={alert_id}")
 
     @app.server.get("/healthz")
-    def healthz():  # liveness and readiness for load balancers: both backing services answer
+    def healthz():  # alive, and both backing services answer; /readyz also judges lag and the snapshot's age
         status = services.health()
         return jsonify(status), 200 if all(status.values()) else 503
 

@@ -274,6 +274,42 @@ class Settings(BaseSettings):
         30, ge=5, description="Seconds each wall view stays on screen (`?interval=` overrides)."
     )
 
+    # --- operations: readiness and metrics (docs/OPERATIONS.md) ------------------------------------------
+    ready_max_lag: int = Field(
+        100_000, ge=0,
+        description="`/readyz` answers 503 when the ingest group has more entries than this waiting on any city "
+        "stream (its consumer-group lag).",
+    )
+    ready_max_snapshot_age_s: float = Field(
+        60.0, gt=0, description="`/readyz` answers 503 when the live snapshot was built longer ago than this."
+    )
+    ready_probe_timeout_s: float = Field(
+        2.0, gt=0, le=30, description="Longest `/readyz` waits for Redis or for the database before it calls it down."
+    )
+    metrics_token: SecretStr = Field(
+        SecretStr(""), description="Bearer token that opens the dashboard's `/metrics` (`Authorization: Bearer …`, "
+        "Prometheus' `authorization.credentials_file`). Empty: only IOC_METRICS_ALLOWED_NETWORKS may scrape.",
+    )
+    metrics_allowed_networks: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Addresses or networks, comma-separated, that may read the dashboard's `/metrics` without "
+        "the token (the connecting address itself; never through IOC_TRUSTED_PROXIES). Empty: none.",
+    )
+    metrics_multiproc_dir: str = Field(
+        "", description="Directory where gunicorn's dashboard workers keep their metrics (prometheus-client's "
+        "multiprocess mode), emptied when gunicorn starts. Empty: a new temporary directory per start.",
+    )
+    metrics_addr: str = Field(
+        "127.0.0.1", description="Address the metrics servers of `ioc ingest` and `ioc alerts run` listen on."
+    )
+    ingest_metrics_port: int = Field(
+        0, ge=0, le=65535,
+        description="Port of `ioc ingest`'s metrics (`/metrics`); worker N of `--workers` uses this port + N. "
+        "0: no metrics server.",
+    )
+    alerts_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port of `ioc alerts run`'s metrics (`/metrics`). 0: no metrics server."
+    )
+
     # --- who may do what (docs/SECURITY.md) ----------------------------------------------------------------
     session_hours: float = Field(
         12.0, gt=0, le=720, description="How long a person's sign-in lasts (a shift), whatever they do meanwhile."
@@ -403,6 +439,14 @@ class Settings(BaseSettings):
             raise ValueError("IOC_TRUSTED_USER_HEADER is believed only from IOC_TRUSTED_PROXIES: set the proxies' "
                              "addresses too, or anyone could claim to be anyone")
         return self
+
+    @field_validator("metrics_allowed_networks", mode="before")
+    @classmethod
+    def _parse_metrics_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(p.strip() for p in value.split(",") if p.strip())
+        parse_networks(value)  # refuses a bad entry, naming it
+        return value
 
     @field_validator("alert_webhook_allowed_hosts", mode="before")
     @classmethod

@@ -34,7 +34,10 @@ from auth.sessions import Refusal, SessionCheck
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "ioc_session"
-OPEN_PATHS = frozenset({"/login", "/logout", "/healthz", "/favicon.ico", "/_favicon.ico", "/assets/ioc_login.css"})
+# /metrics is let through to its own check (a bearer token or an address list, ops/dashboard.py): Prometheus has
+# no session.
+OPEN_PATHS = frozenset({"/login", "/logout", "/healthz", "/readyz", "/metrics", "/favicon.ico", "/_favicon.ico",
+                        "/assets/ioc_login.css"})
 # Everything a wall display may fetch besides /wall itself and its callbacks.
 DISPLAY_PREFIXES = ("/_dash-", "/assets/", "/geo/", "/_favicon.ico")
 ROUTE_PERMISSIONS: tuple[tuple[str, Permission], ...] = (

@@ -15,9 +15,11 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import cache
 
 import psycopg
 import redis
+from prometheus_client import Histogram
 
 from live.queries import Windows, read_city
 from live.snapshot import assemble
@@ -27,6 +29,7 @@ from live.thresholds import StatusBands
 log = logging.getLogger(__name__)
 
 BUILD_TIMEOUT_MS = 30_000
+BUILD_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # Keep the lock until min_interval after it was taken (rate limit), or drop it at once if that has passed.
 _SETTLE_LOCK = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -105,9 +108,12 @@ class BuilderThread(threading.Thread):
 
     def run(self) -> None:
         failures = 0
+        build_time = _build_histogram()
         while not self._stopping.is_set():
             try:
-                self.builder.step()
+                started = time.perf_counter()
+                if self.builder.step() is not None:  # this process was elected and built one
+                    build_time.observe(time.perf_counter() - started)
                 failures = 0
             except (redis.RedisError, psycopg.Error) as exc:
                 failures += 1
@@ -118,3 +124,10 @@ class BuilderThread(threading.Thread):
 
     def stop(self) -> None:
         self._stopping.set()
+
+
+@cache
+def _build_histogram() -> Histogram:
+    # Made on first use, in the dashboard process that builds (after gunicorn forked it): docs/OPERATIONS.md.
+    return Histogram("ioc_snapshot_build_duration_seconds", "Time to build and store one live snapshot (queries, "
+                     "assembly, write), in the elected dashboard process.", buckets=BUILD_BUCKETS)  # fmt: skip

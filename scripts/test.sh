@@ -21,6 +21,24 @@ if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver || ! -d /usr/share/fo
     fi
 fi
 
+# promtool checks the metrics text every process serves (tests/integration/scrape.py). It comes from Debian's
+# `prometheus` package; only its promtool is taken (a static binary, to /usr/local/bin), so installing it never
+# starts a Prometheus server. Without it the metrics tests skip the check, saying so.
+if ! command -v promtool >/dev/null; then
+    if [[ $(id -u) -eq 0 && -f /etc/debian_version ]]; then
+        echo "installing promtool from Debian's prometheus package (the metrics tests)" >&2
+        apt-get update -q >/dev/null
+        deb_dir=$(mktemp -d)
+        (cd "$deb_dir" && apt-get download -q prometheus >/dev/null 2>&1) \
+            && dpkg-deb -x "$deb_dir"/prometheus_*.deb "$deb_dir/root" \
+            && install -m 0755 "$deb_dir/root/usr/bin/promtool" /usr/local/bin/promtool \
+            || echo "warning: promtool could not be installed; the metrics tests will skip its check" >&2
+        rm -rf "$deb_dir"
+    else
+        echo "warning: install Debian's prometheus package (as root) for promtool in the metrics tests" >&2
+    fi
+fi
+
 # axe-core, which the accessibility tests inject into every page: pinned in package-lock.json.
 if [[ ! -f node_modules/axe-core/axe.min.js || package-lock.json -nt node_modules/.package-lock.json ]]; then
     if command -v npm >/dev/null; then

@@ -39,24 +39,38 @@ class DeadLetterCommands:
 
         A dry run changes nothing and is not recorded."""
         target = f"deadletters:{selection.code or '*'}"
-        with self.connect() as conn:
-            try:
-                require(actor, Permission.REPLAY_DEAD_LETTERS, "replay dead letters")
-            except Refused as refused:
-                _record(conn, actor, target, refused.outcome, {"reason": str(refused), **_asked(selection)})
-                raise
-            report = ReplayReport(dry_run=dry_run)
-            try:
-                self.letters.replay(selection, dry_run=dry_run, limit=limit, report=report)
-            except (ReplayBusy, redis.RedisError) as failed:
-                if not dry_run:
-                    _record(conn, actor, target, "failed", {**_asked(selection), **_done(report),
-                                                            "reason": str(failed)[:300]})  # fmt: skip
-                raise Refused(f"The replay stopped: {str(failed)[:300]} ({report.summary()}).") from failed
-            if not dry_run:
-                _record(conn, actor, target, "ok", {**_asked(selection), **_done(report)})
-            log.info("%s by %s (%s): %s", ACTION, actor.name if actor else "?", selection.describe(), report.summary())
-            return report
+        report = ReplayReport(dry_run=dry_run)
+        try:
+            with self.connect() as conn:
+                return self._replay(conn, actor, selection, target, limit, report)
+        except psycopg.OperationalError as down:
+            if report.replayed and not dry_run:
+                log.error("%s by %s done but not recorded (%s): %s", ACTION, actor.name if actor else "?", down,
+                          report.summary())  # fmt: skip
+                raise Refused(f"The replay was done ({report.summary()}), but the audit trail could not record it: "
+                              "the database does not answer.") from down  # fmt: skip
+            raise Refused(
+                "The database does not answer, so a replay could not be recorded: nothing was replayed."
+            ) from down
+
+    def _replay(self, conn: psycopg.Connection, actor: Principal | None, selection: Selection, target: str,
+                limit: int | None, report: ReplayReport) -> ReplayReport:  # fmt: skip
+        try:
+            require(actor, Permission.REPLAY_DEAD_LETTERS, "replay dead letters")
+        except Refused as refused:
+            _record(conn, actor, target, refused.outcome, {"reason": str(refused), **_asked(selection)})
+            raise
+        try:
+            self.letters.replay(selection, dry_run=report.dry_run, limit=limit, report=report)
+        except (ReplayBusy, redis.RedisError) as failed:
+            if not report.dry_run:
+                _record(conn, actor, target, "failed", {**_asked(selection), **_done(report),
+                                                        "reason": str(failed)[:300]})  # fmt: skip
+            raise Refused(f"The replay stopped: {str(failed)[:300]} ({report.summary()}).") from failed
+        if not report.dry_run:
+            _record(conn, actor, target, "ok", {**_asked(selection), **_done(report)})
+        log.info("%s by %s (%s): %s", ACTION, actor.name if actor else "?", selection.describe(), report.summary())
+        return report
 
 
 def _asked(selection: Selection) -> dict[str, object]:

@@ -8,6 +8,7 @@ import getpass
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 import redis
 from click.testing import CliRunner
@@ -210,3 +211,14 @@ def test_a_re_add_redis_refuses_deletes_no_letter_and_the_failed_replay_is_recor
     assert not rds.exists(f"{s.consumer_group}:deadletter-replay")  # the lock was let go
     recorded = db.execute("SELECT outcome, details->>'replayed', details->>'refused' FROM audit_log").fetchall()
     assert recorded == [("failed", "0", "3")]
+
+
+def test_with_the_database_down_no_replay_starts_since_it_could_not_be_recorded(rds, test_settings):
+    s = test_settings
+    rds.xadd(s.stream_deadletter, {**events.reading("aq-1", ts=T), "dlq_code": "missing", "dlq_reason": "x",
+                                   "dlq_stream": s.stream_iot, "dlq_id": "1-0", "dlq_at_ms": "1"})  # fmt: skip
+    unreachable = lambda: psycopg.connect("postgresql://nobody@127.0.0.1:9/none", connect_timeout=2)  # noqa: E731
+    replayer = bootstrap.dead_letter_commands(s, rds, unreachable)
+    with pytest.raises(Refused, match="nothing was replayed"):
+        replayer.replay(cli_principal("tests"), Selection())
+    assert (rds.xlen(s.stream_deadletter), rds.xlen(s.stream_iot)) == (1, 0)

@@ -1,0 +1,77 @@
+"""The I/O behind ``/readyz``: ask Redis and the database, each within a deadline, and hand the facts to
+``ops.readiness.judge``.
+
+Each probe runs on a small thread pool and is waited for at most ``timeout_s``: a database that accepts the TCP
+connection and then says nothing must not hold a load balancer's check (or a gunicorn thread) for minutes. A
+probe still running at its deadline is reported as timed out; the pool is small, so a dead service cannot
+pile up threads, and probes queued behind stuck ones are cancelled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+import psycopg
+import redis
+
+from ops.readiness import Observed
+
+PROBE_THREADS = 2
+
+
+class Probes:
+    """Observe the facts readiness is judged on, for one dashboard process."""
+
+    def __init__(self, client: redis.Redis, connect_db: Callable[[], psycopg.Connection], streams: Mapping[str, str],
+                 group: str, snapshot_key: str, timeout_s: float,
+                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+        self.client, self._connect_db = client, connect_db
+        self.streams, self.group, self.snapshot_key = tuple(streams.values()), group, snapshot_key
+        self.timeout_s, self._clock = timeout_s, clock
+        self._pool = ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="readyz-probe")
+
+    def observe(self) -> Observed:
+        """Both services asked at once; each answer (or its failure) within ``timeout_s``."""
+        from_redis = self._pool.submit(self._redis_facts)
+        from_db = self._pool.submit(self._database_answers)
+        (lag, built_ms), redis_error = self._outcome(from_redis, "Redis", ({}, None))
+        _, db_error = self._outcome(from_db, "the database", None)
+        return Observed(redis_error, db_error, lag, built_ms, int(self._clock() * 1000))
+
+    def _outcome(self, future: Future, name: str, empty: object) -> tuple[object, str | None]:
+        try:
+            return future.result(timeout=self.timeout_s), None
+        except FutureTimeout:
+            future.cancel()  # still queued behind a stuck probe: never run it
+            return empty, f"{name} did not answer within {self.timeout_s:g} s"
+        except (redis.RedisError, psycopg.Error, OSError) as exc:
+            return empty, f"{name}: {type(exc).__name__}: {str(exc).strip()[:200]}"
+
+    def _redis_facts(self) -> tuple[dict[str, int | None], int | None]:
+        self.client.ping()
+        return {stream: self._lag(stream) for stream in self.streams}, self.snapshot_built_ms()
+
+    def snapshot_built_ms(self) -> int | None:
+        """When the live snapshot was built (epoch ms), None before the first build."""
+        built = self.client.hget(self.snapshot_key, "built_ms")
+        return None if built is None else int(built)
+
+    def _lag(self, stream: str) -> int | None:
+        try:
+            groups = self.client.xinfo_groups(stream)
+        except redis.ResponseError:
+            return 0  # no such stream yet: nothing has been sent, nothing waits
+        mine = next((g for g in groups if g["name"] in (self.group, self.group.encode())), None)
+        if mine is None:
+            return int(self.client.xlen(stream))  # no ingest worker ever started: everything waits
+        return mine.get("lag")
+
+    def _database_answers(self) -> None:
+        with self._connect_db() as conn:
+            conn.execute("SELECT 1").fetchone()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
