@@ -1,0 +1,1 @@
+"""Operations: readiness (`/readyz`) and how each process shows its Prometheus metrics (docs/OPERATIONS.md)."""
