@@ -222,3 +222,18 @@ def test_with_the_database_down_no_replay_starts_since_it_could_not_be_recorded(
     with pytest.raises(Refused, match="nothing was replayed"):
         replayer.replay(cli_principal("tests"), Selection())
     assert (rds.xlen(s.stream_deadletter), rds.xlen(s.stream_iot)) == (1, 0)
+
+
+def test_one_replay_at_a_time_and_a_second_is_refused_and_recorded(rds, db, test_settings):
+    s = test_settings
+    rds.xadd(s.stream_deadletter, {**events.reading("aq-1", ts=T), "dlq_code": "missing", "dlq_reason": "x",
+                                   "dlq_stream": s.stream_iot, "dlq_id": "1-0", "dlq_at_ms": "1"})  # fmt: skip
+    lock = f"{s.consumer_group}:deadletter-replay"
+    rds.set(lock, b"another replay", px=60_000)  # as a replay running elsewhere holds it
+    with pytest.raises(Refused, match="another replay of the dead letters is running"):
+        commands(s).replay(cli_principal("tests"), Selection())
+    assert commands(s).replay(cli_principal("tests"), Selection(), dry_run=True).replayed == 1  # a dry run may
+    assert (rds.xlen(s.stream_deadletter), rds.xlen(s.stream_iot), rds.get(lock)) == (1, 0, b"another replay")
+    assert db.execute("SELECT outcome FROM audit_log").fetchall() == [("failed",)]
+    rds.delete(lock)
+    assert commands(s).replay(cli_principal("tests"), Selection()).replayed == 1
