@@ -15,6 +15,8 @@ STOP_GRACE_S = 30.0
 def run_alerts(settings: Settings, *, evaluate: bool = True, send: bool = True) -> None:
     """Run until SIGTERM or SIGINT; configuration errors (rules, receivers) surface before anything starts."""
     import bootstrap  # the composition root, imported here so the CLI's --help stays fast
+    from alerts.metrics import watch_outbox
+    from ops.exposition import serve_metrics
 
     stopping = threading.Event()
 
@@ -30,6 +32,8 @@ def run_alerts(settings: Settings, *, evaluate: bool = True, send: bool = True) 
     if send:
         sender = bootstrap.alert_sender(settings)
         threads.append(threading.Thread(target=sender.run, args=(stopping.is_set,), name="alert-sender"))
+        watch_outbox(lambda: bootstrap.db_connection(settings, "alerts"), [r.name for r in settings.alert_receivers])
+    serve_metrics(settings.alerts_metrics_port, settings.metrics_addr)
     for thread in threads:
         thread.start()
     log.info("alerts running (%s)", ", ".join(t.name for t in threads))

@@ -31,6 +31,7 @@ from psycopg import sql
 
 from alerts import webhooks
 from alerts.http_post import post
+from alerts.metrics import sender_metrics
 from alerts.retry import Outcome, RetryPolicy, decide
 from alerts.store import outbox_channel
 from settings import WebhookReceiver
@@ -84,6 +85,7 @@ class Sender:
         self._in_flight: Counter[str] = Counter()
         self._claiming = threading.Lock()
         self._workers: list[threading.Thread] = []
+        self.metrics = sender_metrics()
 
     # --- one delivery --------------------------------------------------------------------------------
     def deliver_next(self, conn: psycopg.Connection) -> float:
@@ -98,8 +100,10 @@ class Sender:
             except Exception as exc:  # a bug or a reply we did not foresee: one failed attempt, not a dead thread
                 log.exception("webhook %s to %s: unexpected error", claim.message_id, claim.receiver)
                 outcome = self._failed(claim, f"{type(exc).__name__}: {exc}")
+            took_s = time.monotonic() - started
             with conn.transaction():
-                self._record(conn, claim, outcome, claim.age_s + time.monotonic() - started)
+                self._record(conn, claim, outcome, claim.age_s + took_s)
+            self.metrics.attempted(claim.receiver, outcome, took_s)
             if not outcome.delivered:
                 log.warning("webhook %s to %s: %s", claim.message_id, claim.receiver, outcome.reason)
         finally:

@@ -21,6 +21,7 @@ import psycopg
 import redis
 
 from alerts.evaluate import Condition, Evaluator, HeardDevice, HeardSite, SubjectLimits
+from alerts.metrics import evaluator_metrics
 from alerts.prefilter import reading_filter
 from alerts.rules import Rule
 from alerts.store import AlertStore
@@ -83,6 +84,7 @@ class EvaluatorWorker:
         self._next_tick = 0.0
         self._refused_said = 0  # records of new subjects past the cap, as last logged
         self._next_refused_log = 0.0
+        self.metrics = evaluator_metrics()
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         """Evaluate while leader, until ``should_stop()``; the lease is released on the way out."""
@@ -91,12 +93,15 @@ class EvaluatorWorker:
             while not should_stop():
                 if not self._redis(self._lead):
                     self.evaluator = None
+                    self.metrics.leader.set(0)
                     self.sleep(self.config.tick_s)
                     continue
+                self.metrics.leader.set(1)
                 if self.evaluator is None:
                     self._become_leader()
                 self.step()
         finally:
+            self.metrics.leader.set(0)
             self._redis(lambda: self.client.eval(RELEASE, 1, self.config.lease_key, self.identity))
             if self._store is not None:
                 self._store.conn.close()
@@ -170,6 +175,9 @@ class EvaluatorWorker:
         # Bad entries are only acknowledged here: the ingest group dead-letters them with the reason.
         read = parse_entries(entries, self.ctx, redelivered=False, unwanted=self._unwanted)
         self._apply(self.evaluator.observe_batch(read.batch, self.clock()))
+        batch = read.batch
+        self.metrics.judged(self.config.streams, {"iot": len(batch.readings), "complaints": len(batch.complaints),
+                                                  "datacenter": len(batch.samples)})  # fmt: skip
         pipe = self.client.pipeline(transaction=False)
         for kind, ids in read.ids.items():
             if ids:
@@ -179,6 +187,7 @@ class EvaluatorWorker:
     def _apply(self, conditions: list[Condition]) -> None:
         if conditions:
             self._with_store(lambda store: store.apply(conditions))
+            self.metrics.raised(conditions)
 
     def _with_store(self, action: Callable[[AlertStore], object]):
         """Run against the store, waiting out database outages (the conditions in hand are kept, not lost)."""

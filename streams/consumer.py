@@ -28,6 +28,7 @@ from streams.batching import BATCH_FIELD, Entry, ParsedRead, Rejected, entries_b
 from streams.deadletter import dead_letter
 from streams.fields import ParseContext, as_mapping
 from streams.group_read import autoclaim, raw_reader, read_group
+from streams.metrics import ingest_metrics
 from streams.trim import trim_stream
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class IngestWorker:
         self.wall = wall  # epoch seconds: the new-identity cap's minute and the forgetting horizon
         caps = Caps(config.new_per_minute) if config.new_per_minute else None
         self.new_ids = NewIdCap(caps, config.group, wall) if caps else None
+        self.metrics = ingest_metrics()
 
     # --- the loop ------------------------------------------------------------------------------------
     def run(self, should_stop: Callable[[], bool]) -> None:
@@ -135,7 +137,11 @@ class IngestWorker:
             self._cap_new_identities(read, entries)
         result, db_rejected = self._commit(read.batch, entries)
         read.rejected.extend(db_rejected)
-        self._call_redis(lambda: self._acknowledge(read, result))
+        rejected = self._call_redis(lambda: self._acknowledge(read, result))
+        stored = Counter(_counts(read.batch))
+        stored.subtract(bad.kind for bad in db_rejected)
+        self.metrics.handled(self.config.streams, {kind: len(e) for kind, e in entries.items()}, stored, rejected,
+                             result.duplicates)  # fmt: skip
 
     def _cap_new_identities(self, read: ParsedRead, entries: dict[str, list[Entry]]) -> None:
         """Move entries of new identities past this minute's cap out of the batch, into the dead letters."""
@@ -227,6 +233,7 @@ class IngestWorker:
         for stream in self.config.streams.values():
             self._call_redis(lambda s=stream: trim_stream(self.client, s))
             self._call_redis(lambda s=stream: self._forget_stale_consumers(s))
+            self._call_redis(lambda s=stream: self.metrics.groups(s, self.client.xinfo_groups(s)))
         if self.monotonic() >= self._next_retention:
             self._next_retention = self.monotonic() + RETENTION_EVERY_S
             self._with_db(lambda store: store.drop_expired(self.config.retention))
@@ -251,7 +258,8 @@ class IngestWorker:
             if info["pending"] == 0 and info["idle"] > STALE_CONSUMER_MS and name != self.consumer.encode():
                 self.client.xgroup_delconsumer(stream, self.config.group, name)
 
-    def _acknowledge(self, read: ParsedRead, result: WriteResult) -> None:
+    def _acknowledge(self, read: ParsedRead, result: WriteResult) -> Counter[tuple[str, str]]:
+        """Dead-letter, acknowledge and count one committed batch; returns the rejected entries by (stream, code)."""
         now_ms = int(time.time() * 1000)
         stats = self.config.stats_key
         pipe = self.client.pipeline(transaction=True)
@@ -282,6 +290,7 @@ class IngestWorker:
         pipe.hincrby(stats, "duplicates", result.duplicates)
         pipe.hset(stats, "last_commit_ms", now_ms)
         pipe.execute()
+        return rejected
 
     def _call_redis(self, action: Callable):
         """Run a Redis action, waiting out connection loss with back-off instead of crashing."""
@@ -293,9 +302,15 @@ class IngestWorker:
         if not len(batch):
             return WriteResult(0, 0), []
         try:
-            return self._with_db(lambda store: store.write(batch), keep_fresh=entries), []
+            return self._with_db(lambda store: self._timed_write(store, batch), keep_fresh=entries), []
         except (psycopg.DataError, psycopg.IntegrityError) as refused:
             return self._bisect(batch, entries, refused)
+
+    def _timed_write(self, store: EventStore, batch: Batch) -> WriteResult:
+        started = time.perf_counter()
+        result = store.write(batch)
+        self.metrics.commit.observe(time.perf_counter() - started)
+        return result
 
     def _bisect(self, batch: Batch, entries, refused: Exception) -> tuple[WriteResult, list[Rejected]]:
         records = [("iot", r) for r in batch.readings] + [("complaints", c) for c in batch.complaints]

@@ -35,11 +35,15 @@ def _stop_on_signals() -> Callable[[], bool]:
     return lambda: stopping
 
 
-def run_worker(settings: Settings, consumer: str | None) -> None:
-    """One worker in this process until SIGTERM or SIGINT; it finishes its batch before it returns."""
+def run_worker(settings: Settings, consumer: str | None, index: int = 0) -> None:
+    """One worker in this process until SIGTERM or SIGINT; it finishes its batch before it returns. Its metrics
+    are served on IOC_INGEST_METRICS_PORT + ``index`` (the worker's number under ``run_workers``)."""
     import bootstrap  # the composition root, imported here so a spawned child builds its own clients
+    from ops.exposition import serve_metrics
 
     should_stop = _stop_on_signals()
+    if settings.ingest_metrics_port:
+        serve_metrics(settings.ingest_metrics_port + index, settings.metrics_addr)
     # On a shared box bulk storage yields the CPU to the alert evaluator and the dashboard: a stored reading
     # can be a second late, an alert should not be (bench/alerts.py).
     os.nice(settings.ingest_nice)
@@ -51,9 +55,9 @@ def run_worker(settings: Settings, consumer: str | None) -> None:
     log.info("ingest worker %s stopped", worker.consumer)
 
 
-def _child(settings_json: str, consumer: str | None) -> None:
+def _child(settings_json: str, consumer: str | None, index: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
-    run_worker(Settings.model_validate_json(settings_json), consumer)
+    run_worker(Settings.model_validate_json(settings_json), consumer, index)
 
 
 def run_workers(settings: Settings, workers: int, consumer_prefix: str | None = None) -> None:
@@ -67,7 +71,7 @@ def run_workers(settings: Settings, workers: int, consumer_prefix: str | None = 
 
     def start(index: int) -> mp.process.BaseProcess:
         name = f"{consumer_prefix}-{index}" if consumer_prefix else None
-        proc = ctx.Process(target=_child, args=(payload, name), name=f"ingest-{index}")
+        proc = ctx.Process(target=_child, args=(payload, name, index), name=f"ingest-{index}")
         proc.start()
         return proc
 
