@@ -100,3 +100,16 @@ def test_alerting_counts_what_it_judged_fired_resolved_and_delivered(test_settin
     assert value(samples, "ioc_alerts_outbox_pending", {"receiver": "r0"}, None) == 0
     assert value(samples, "ioc_alerts_evaluator_leader") == 1
     promtool_check(text)
+
+
+def test_each_ingest_worker_process_serves_its_own_port(test_settings, rds, tmp_path):
+    settings = test_settings.model_copy(update={"ingest_metrics_port": free_port()})
+    urls = [f"http://127.0.0.1:{settings.ingest_metrics_port + n}/metrics" for n in range(2)]
+    stream = settings.stream_iot
+    with running(start_ingest(settings, "--workers", "2", log=tmp_path / "ingest.log")):
+        wait_until(lambda: all(sample(url, "process_start_time_seconds", None, None) for url in urls), timeout=90,
+                   what="both workers' metrics servers")  # fmt: skip
+        fill(rds, stream, [reading(f"aq-{i}", 30.0) for i in range(40)])
+        # The group shares the entries out: each worker counts its own, and together they count each entry once.
+        wait_until(lambda: sum(sample(url, "ioc_ingest_entries_stored_total", {"stream": stream}) for url in urls)
+                   == 40, timeout=90, what="40 entries stored across both workers")  # fmt: skip
