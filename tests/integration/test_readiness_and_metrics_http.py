@@ -136,3 +136,40 @@ def test_metrics_sum_every_worker_and_pass_promtool(dashboard):
     assert {"ioc_http_requests", "ioc_dash_callback_duration_seconds", "ioc_snapshot_build_duration_seconds",
             "ioc_snapshot_age_seconds"} <= names  # fmt: skip
     promtool_check(text)
+
+
+def test_metrics_open_to_listed_addresses_never_through_a_trusted_proxy(test_settings):
+    from app import create_app
+
+    listed = test_settings.model_copy(update={"metrics_allowed_networks": ("10.9.0.0/16",)})
+    client = create_app(listed).server.test_client()
+    allowed = client.get("/metrics", environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert allowed.status_code == 200 and "ioc_http_requests_total" in allowed.text
+    promtool_check(allowed.text)  # one process's registry (no gunicorn): the same names, clean too
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.10.8.7"}).status_code == 401
+    # X-Forwarded-For is never believed here, trusted proxy or not.
+    spoofed = client.get(
+        "/metrics", environ_base={"REMOTE_ADDR": "203.0.113.5"}, headers={"X-Forwarded-For": "10.9.8.7"}
+    )
+    assert spoofed.status_code == 401
+    behind_proxy = test_settings.model_copy(update={"metrics_allowed_networks": ("10.9.0.0/16",),
+                                                    "trusted_proxies": ("10.9.0.1",)})  # fmt: skip
+    proxied = create_app(behind_proxy).server.test_client()
+    assert proxied.get("/metrics", environ_base={"REMOTE_ADDR": "10.9.0.1"}).status_code == 401
+
+
+def test_the_database_refusing_connections_makes_it_not_ready(own_database, tmp_path):
+    from tests.integration.conftest import refuse_connections
+
+    settings, admin_conn, name = own_database
+    served = Served(settings.model_copy(update={"http_port": free_port()}), tmp_path / "gunicorn.log", workers=1)
+    served.start()
+    try:
+        refuse_connections(admin_conn, name)
+        reply = requests.get(served.url + "/readyz", timeout=30)
+    finally:
+        served.stop()
+    body = reply.json()
+    assert reply.status_code == 503 and "database" in body["failed"]
+    assert body["checks"]["database"]["error"].startswith("the database: OperationalError")
+    assert body["checks"]["redis"] == {"ok": True}
