@@ -8,8 +8,9 @@ and most tile servers use). A cell of ``min_points`` or more sensors travels as 
 status, its mean position and its members' bounds; smaller cells travel as their sensors. A map then receives
 only the cells and sensors in its view: a few hundred features whatever the size of the city.
 
-Pure: numpy arrays in, a GeoJSON FeatureCollection out. Levels are built lazily and kept, so an index is built
-once per snapshot and filter and then answers every viewer of a dashboard process.
+Pure: numpy arrays in, a GeoJSON FeatureCollection out. Coarse levels are built lazily and kept, so an index is
+built once per snapshot and filter and then answers every viewer of a dashboard process; street-level cells are
+computed per answer from the sensors near the view, so what an index keeps stays small.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def world_pixels(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 @dataclass(frozen=True)
 class _Level:
-    """One zoom's cells: per cell its count per status, mean position and bounds; each point's cell."""
+    """One zoom's cells: per cell its count per status, mean position and bounds; the sensors of small cells."""
 
     counts: np.ndarray  # (cells, 4) int64
     lon: np.ndarray  # mean lon per cell
@@ -70,11 +71,18 @@ class _Level:
     south: np.ndarray
     east: np.ndarray
     north: np.ndarray
-    cell_of_point: np.ndarray  # (points,) index into the cells
+    small_members: np.ndarray  # indices (into the points) of the sensors in cells below ``min_points``
 
 
 class ClusterIndex:
-    """Clusters of one set of sensors at every zoom, answered for a view (bounds and zoom)."""
+    """Clusters of one set of sensors at every zoom, answered for a view (bounds and zoom).
+
+    Levels up to ``KEPT_ZOOM`` are built once over every sensor and kept: their cells are a kilometre or more,
+    so a city has a few thousand at most. Deeper levels are built per answer from the sensors near the view
+    only, which at those zooms are a small part of the city; keeping them would cost a cell per sensor per zoom.
+    """
+
+    KEPT_ZOOM = 12
 
     def __init__(self, points: SensorPoints, radius_px: float = 60, min_points: int = 3, max_zoom: int = 17):
         self.points = points
@@ -85,25 +93,28 @@ class ClusterIndex:
         self._levels: dict[int, _Level] = {}
         self._lock = threading.Lock()
 
-    def level(self, zoom: int) -> _Level:
-        """The cells at an integer zoom, built on first use."""
+    def level(self, zoom: int, near: np.ndarray | None = None) -> _Level:
+        """The cells at an integer zoom: kept ones up to ``KEPT_ZOOM``; deeper, from the ``near`` sensors."""
+        if zoom > self.KEPT_ZOOM:
+            return self._build(zoom, near if near is not None else np.arange(len(self.points)))
         with self._lock:
             if zoom not in self._levels:
-                self._levels[zoom] = self._build(zoom)
+                self._levels[zoom] = self._build(zoom, np.arange(len(self.points)))
             return self._levels[zoom]
 
-    def _build(self, zoom: int) -> _Level:
+    def _build(self, zoom: int, chosen: np.ndarray) -> _Level:
         scale = 2.0**zoom / self.radius_px
-        cx = np.floor(self._x * scale).astype(np.int64)
-        cy = np.floor(self._y * scale).astype(np.int64)
+        cx = np.floor(self._x[chosen] * scale).astype(np.int64)
+        cy = np.floor(self._y[chosen] * scale).astype(np.int64)
         keys = (cx << 32) | cy  # a cell index along each axis is below 2**31 up to zoom 24
         cells, cell_of_point, sizes = np.unique(keys, return_inverse=True, return_counts=True)
+        cell_of_point = cell_of_point.reshape(-1)
         n = len(cells)
         p = self.points
-        counts = np.bincount(cell_of_point * STATUS_CODES + p.status, minlength=n * STATUS_CODES)
+        counts = np.bincount(cell_of_point * STATUS_CODES + p.status[chosen], minlength=n * STATUS_CODES)
         order = np.argsort(cell_of_point, kind="stable")
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if n else np.zeros(0, dtype=np.int64)
-        lon_sorted, lat_sorted = p.lon[order], p.lat[order]
+        lon_sorted, lat_sorted = p.lon[chosen][order], p.lat[chosen][order]
 
         def per_cell(ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
             return ufunc.reduceat(values, starts) if n else np.zeros(0)
@@ -114,7 +125,7 @@ class ClusterIndex:
             lat=per_cell(np.add, lat_sorted) / np.maximum(sizes, 1),
             west=per_cell(np.minimum, lon_sorted), east=per_cell(np.maximum, lon_sorted),
             south=per_cell(np.minimum, lat_sorted), north=per_cell(np.maximum, lat_sorted),
-            cell_of_point=cell_of_point.reshape(-1),
+            small_members=chosen[(sizes < self.min_points)[cell_of_point]],
         )  # fmt: skip
 
     def features(self, bounds: Sequence[Sequence[float]] | None, zoom: float, max_points: int = 5_000) -> dict:
@@ -127,16 +138,17 @@ class ClusterIndex:
         south, west, north, east = _widened(bounds)
         p = self.points
         in_view = (p.lat >= south) & (p.lat <= north) & (p.lon >= west) & (p.lon <= east)
-        if z > self.max_zoom and int(in_view.sum()) <= max_points:
-            return _collection([], np.flatnonzero(in_view), p)
-        lv = self.level(min(z, self.max_zoom + 1))
+        near = np.flatnonzero(in_view)
+        if z > self.max_zoom and len(near) <= max_points:
+            return _collection([], near, p)
+        lv = self.level(min(z, self.max_zoom + 1), near)
         sizes = lv.counts.sum(axis=1)
         # a cell counts when its sensors' bounds meet the view: its mean may lie outside while members are inside
         cells_in_view = (lv.north >= south) & (lv.south <= north) & (lv.east >= west) & (lv.west <= east)
         clustered = cells_in_view & (sizes >= self.min_points)
-        single = in_view & (sizes < self.min_points)[lv.cell_of_point]
+        single = lv.small_members[in_view[lv.small_members]]
         clusters = [_cluster_feature(lv, int(i)) for i in np.flatnonzero(clustered)]
-        return _collection(clusters, np.flatnonzero(single)[:max_points], p)
+        return _collection(clusters, single[:max_points], p)
 
 
 def _widened(bounds: Sequence[Sequence[float]] | None) -> tuple[float, float, float, float]:

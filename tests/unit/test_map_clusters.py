@@ -82,6 +82,14 @@ def test_a_dense_view_past_the_last_clustered_zoom_stays_clustered_rather_than_u
     assert shown_counts(collection)["normal"] == 6_000
 
 
+def test_walking_every_zoom_keeps_only_the_coarse_levels():
+    # A client may ask for any zoom: street-level cells are a cell per sensor, so they are never kept.
+    index = index_of(city_sensors(5_000))
+    for zoom in range(0, 31):
+        index.features(CITY, zoom)
+    assert sorted(index._levels) == list(range(0, ClusterIndex.KEPT_ZOOM + 1))
+
+
 def test_no_sensors_is_an_empty_collection():
     assert index_of([]).features(CITY, 10) == {"type": "FeatureCollection", "features": []}
 
