@@ -34,16 +34,17 @@ class Probes:
         self._pool = ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="readyz-probe")
 
     def observe(self) -> Observed:
-        """Both services asked at once; each answer (or its failure) within ``timeout_s``."""
+        """Both services asked at once; both answers (or their failures) within ``timeout_s`` in all."""
+        deadline = time.monotonic() + self.timeout_s
         from_redis = self._pool.submit(self._redis_facts)
         from_db = self._pool.submit(self._database_answers)
-        (lag, built_ms), redis_error = self._outcome(from_redis, "Redis", ({}, None))
-        _, db_error = self._outcome(from_db, "the database", None)
+        (lag, built_ms), redis_error = self._outcome(from_redis, "Redis", ({}, None), deadline)
+        _, db_error = self._outcome(from_db, "the database", None, deadline)
         return Observed(redis_error, db_error, lag, built_ms, int(self._clock() * 1000))
 
-    def _outcome(self, future: Future, name: str, empty: object) -> tuple[object, str | None]:
+    def _outcome(self, future: Future, name: str, empty: object, deadline: float) -> tuple[object, str | None]:
         try:
-            return future.result(timeout=self.timeout_s), None
+            return future.result(timeout=max(0.0, deadline - time.monotonic())), None
         except FutureTimeout:
             future.cancel()  # still queued behind a stuck probe: never run it
             return empty, f"{name} did not answer within {self.timeout_s:g} s"

@@ -173,3 +173,21 @@ def test_the_database_refusing_connections_makes_it_not_ready(own_database, tmp_
     assert reply.status_code == 503 and "database" in body["failed"]
     assert body["checks"]["database"]["error"].startswith("the database: OperationalError")
     assert body["checks"]["redis"] == {"ok": True}
+
+
+def test_a_database_that_accepts_and_never_answers_is_reported_at_the_deadline(test_settings, rds):
+    import psycopg
+
+    from ops.probes import Probes
+    from tests.integration.alerting import Stalling
+
+    silent = Stalling().start()  # takes the connection, never says a word
+    probes = Probes(rds, lambda: psycopg.connect(host="127.0.0.1", port=silent.port, connect_timeout=30),
+                    test_settings.streams, test_settings.consumer_group, "unused:live", timeout_s=0.5)  # fmt: skip
+    try:
+        seen = probes.observe()
+    finally:
+        probes.close()
+        silent.stop()  # the stuck probe's connection is cut, and its thread ends
+    assert seen.database == "the database did not answer within 0.5 s"
+    assert seen.redis is None and seen.snapshot_built_ms is None
