@@ -80,16 +80,16 @@ def test_clicking_a_critical_sensor_names_its_band_and_threshold_and_links_its_a
                                                                            "lon": float(PROBE["lon"])})  # fmt: skip
     box = desktop.locator("#map-map").bounding_box()
     centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    dots = desktop.locator('path.leaflet-interactive[fill-opacity="0.9"]')
-
-    def probe_dot():
-        for n in range(dots.count()):
-            b = dots.nth(n).bounding_box()
-            if b and b["x"] <= centre[0] <= b["x"] + b["width"] and b["y"] <= centre[1] <= b["y"] + b["height"]:
-                return dots.nth(n)
-        return None
-
-    wait_until(probe_dot, timeout=20, what="the probe's dot at the map's centre").dispatch_event("click")
+    # Found and clicked in one step in the page: the server sends the view's sensors anew after every move (and
+    # every refresh), so a dot found in one call may be gone by the next.
+    click_probe = """(c) => {
+        for (const p of document.querySelectorAll('path.leaflet-interactive[fill-opacity="0.9"]')) {
+        const b = p.getBoundingClientRect();
+        if (b.left <= c[0] && c[0] <= b.right && b.top <= c[1] && c[1] <= b.bottom) {
+            p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: c[0], clientY: c[1]})); return true; } }
+        return false; }"""
+    wait_until(lambda: desktop.evaluate(click_probe, list(centre)), timeout=20,
+               what="the probe's dot at the map's centre")  # fmt: skip
     expect(desktop.locator("#map-panel-title")).to_have_text(f"Sensor {device_id}")
     status = desktop.locator("#map-sensor-status")
     expect(status.locator(".sensor-reason")).to_have_text("critical: pm25 987 ug/m3 ≥ 115 (band air_quality/pm25)")

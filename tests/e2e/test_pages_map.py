@@ -41,10 +41,13 @@ def test_map_filters_by_kind(desktop, served, e2e_settings):
     assert desktop.console.errors == []
 
 
-CLUSTERS = """() => Array.from(document.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon')).map(icon => ({
-    title: icon.title, status: (icon.querySelector('.status-cluster') || {className: ''}).className}))"""
-SINGLES = """(colours) => Array.from(document.querySelectorAll('path.leaflet-interactive[fill-opacity="0.9"]'))
-    .map(p => colours.indexOf(p.getAttribute('fill')))"""
+# Clusters and single dots read in one step: the server sends the view's features anew after every move, so two
+# reads could see two different views.
+SHOWN = """(colours) => ({
+    clusters: Array.from(document.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon')).map(icon => ({
+        title: icon.title, status: (icon.querySelector('.status-cluster') || {className: ''}).className})),
+    singles: Array.from(document.querySelectorAll('path.leaflet-interactive[fill-opacity="0.9"]'))
+        .map(p => colours.indexOf(p.getAttribute('fill')))})"""
 
 
 def test_at_city_zoom_every_cluster_shows_its_most_urgent_status_and_the_counts_add_up(desktop, served,
@@ -59,14 +62,15 @@ def test_at_city_zoom_every_cluster_shows_its_most_urgent_status_and_the_counts_
     expected = {status: int(re.search(rf"{status} ([\d,]+)", line)[1].replace(",", "")) for status in STATUSES}
     assert expected["critical"] > 0
     shown = dict.fromkeys(STATUSES, 0)
-    clusters = desktop.evaluate(CLUSTERS)
+    shown_now = desktop.evaluate(SHOWN, [STATUS_COLOURS[s] for s in STATUSES])
+    clusters = shown_now["clusters"]
     for cluster in clusters:
         counts = {status: int(n.replace(",", "")) for status, n in re.findall(r"(\w+) ([\d,]+)", cluster["title"])}
         for status, n in counts.items():
             shown[status] += n
         urgent = next(s for s in ("critical", "warning", "stale", "normal") if counts.get(s))
         assert f"status-cluster-{urgent}" in cluster["status"], cluster  # one critical sensor makes it critical
-    for code in desktop.evaluate(SINGLES, [STATUS_COLOURS[s] for s in STATUSES]):
+    for code in shown_now["singles"]:
         shown[STATUSES[code]] += 1
     assert shown == expected
     assert any("status-cluster-critical" in c["status"] for c in clusters)
