@@ -1,0 +1,187 @@
+"""Redis restarted under a running city: real `ioc ingest` workers and a real `ioc alerts run` ride it out.
+
+The test's own Redis (tests/integration/private_redis.py: append-only, `appendfsync everysec`, the IOC's users
+from an ACL file, as docker-compose.yml runs it) is stopped with SIGTERM and started again on the same port and
+data while readings are pending and the workers are in the middle of their batches; nobody restarts a worker.
+Every reading must then be stored exactly once, nothing left pending in either consumer group, and the alert
+fire once.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+import bootstrap
+from settings import Settings
+from tests.integration import events
+from tests.integration.alerting import Receiver, alerts_env, with_receivers, write_rules
+from tests.integration.conftest import count, wait_until
+from tests.integration.private_redis import PrivateRedis
+from tests.integration.processes import REPO
+
+pytestmark = pytest.mark.integration
+RULES = """
+[defaults]
+keep_firing_for = "0s"
+[[rule]]
+id = "pm25_high"
+type = "threshold"
+severity = "critical"
+summary = "PM2.5 at {subject}: {value}"
+metric = "pm25"
+subject = "device"
+reduce = "last"
+threshold = 150
+"""
+T = int(time.time() * 1000) - 3_600_000  # an hour ago: recent enough to outlive retention
+HALF = 10_000  # readings before the restart, and as many after
+BEFORE, AFTER = "aq-9001", "aq-9002"  # the devices over the threshold: one before the restart, one after
+
+
+def background(first: int, n: int) -> Iterator[dict[str, str]]:
+    """Readings under the threshold, each unique by device, metric and ``ts``."""
+    return (events.reading(f"aq-{i % 500}", value=i % 97, ts=T + i) for i in range(first, first + n))
+
+
+def hot(device: str, n: int) -> list[dict[str, str]]:
+    now_ms = int(time.time() * 1000)
+    return [events.reading(device, value=400 + k, ts=now_ms - 1000 + k) for k in range(n)]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def city(test_settings: Settings, receiver: Receiver, tmp_path: Path) -> Iterator[tuple[Settings, PrivateRedis]]:
+    """Settings on a private Redis (the processes connect as their own users there: ``accounts_env``)."""
+    s = with_receivers(test_settings, receiver, alert_rules_file=write_rules(tmp_path / "rules.toml", RULES),
+                       alert_tick_s=0.1, alert_consumer_group=f"{test_settings.consumer_group}-alerts",
+                       ingest_batch=500)  # fmt: skip
+    data = tmp_path / "redis"
+    data.mkdir()
+    server = PrivateRedis(data, s)
+    server.start()
+    try:
+        yield (
+            s.model_copy(update={"redis_url": server.url}),
+            server,
+        )
+    finally:
+        server.kill()
+
+
+def accounts_env(server: PrivateRedis) -> dict[str, str]:
+    return {"IOC_INGEST_REDIS_URL": server.account_url("ingest"), "IOC_ALERTS_REDIS_URL": server.account_url("alerts")}
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def children(pid: int) -> set[int]:
+    return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def lock_waits(db, table: str) -> int:
+    return count(db, "SELECT count(*) FROM pg_locks WHERE relation = %s::regclass AND NOT granted", table)
+
+
+def firing(receiver: Receiver) -> list[str]:
+    return [d.json["data"]["alert"]["subject"] for d in receiver.deliveries if d.json["type"] == "alert.firing"]
+
+
+def test_redis_restarted_during_ingest_and_alerting_loses_and_doubles_nothing(city, db, receiver, tmp_path):
+    s, server = city
+    admin = bootstrap.redis_client(s)  # the test's own view, as Redis's default user
+    # The city's producers write as ioc_producer (XADD only), as compose's simulator does.
+    producer = bootstrap.redis_client(
+        s.model_copy(update={"producer_redis_url": SecretStr(server.account_url("producer"))}), "producer"
+    )
+    ingest_log, alerts_log = tmp_path / "ingest.log", tmp_path / "alerts.log"
+    procs: list[subprocess.Popen] = []
+    holder = bootstrap.db_connection(s)
+    try:
+        ingest = start(["ingest", "--workers", "2"], alerts_env(s) | accounts_env(server), ingest_log)
+        procs.append(ingest)
+        alerting = start(["alerts", "run"], alerts_env(s) | accounts_env(server), alerts_log)
+        procs.append(alerting)
+        wait_until(lambda: admin.get(f"{s.alert_consumer_group}:leader"), timeout=60, what="an elected evaluator")
+        wait_until(lambda: len(admin.xinfo_groups(s.stream_iot)) == 2, timeout=60, what="both consumer groups")
+        workers = wait_until(lambda: len(children(ingest.pid)) >= 2 and children(ingest.pid), timeout=60,
+                             what="the two ingest worker processes")  # fmt: skip
+
+        # Hold both workers inside their write and the evaluator inside its alert's commit: when Redis goes,
+        # batches are read and unacknowledged, and will be committed while it is away.
+        holder.execute("LOCK TABLE sensor_readings IN SHARE MODE")
+        holder.execute("LOCK TABLE alerts IN SHARE MODE")
+        events.fill(producer, s.stream_iot, [*hot(BEFORE, 3), *background(0, HALF)])
+        wait_until(lambda: lock_waits(db, "sensor_readings") >= 2 and lock_waits(db, "alerts") >= 1, timeout=90,
+                   what="both ingest workers and the evaluator waiting inside their writes")  # fmt: skip
+        assert admin.xpending(s.stream_iot, s.consumer_group)["pending"] > 0
+        assert admin.xpending(s.stream_iot, s.alert_consumer_group)["pending"] > 0
+
+        server.stop()
+        holder.rollback()  # the writes go through now, with Redis away: their acknowledgements must wait
+        wait_until(lambda: lock_waits(db, "sensor_readings") == 0 and count(db, "SELECT count(*) FROM sensor_readings"),
+                   timeout=90, what="the batches in hand committed during the outage")  # fmt: skip
+        wait_until(lambda: b"Redis unavailable" in ingest_log.read_bytes()
+                   and b"alerts: Redis unavailable" in alerts_log.read_bytes(), timeout=90,
+                   what="the workers to notice Redis is away")  # fmt: skip
+        # The sender needs no Redis: the alert committed during the outage goes out meanwhile.
+        wait_until(lambda: firing(receiver) == [BEFORE], timeout=60, what="the first alert, sent during the outage")
+        server.start()
+
+        events.fill(producer, s.stream_iot, [*background(HALF, HALF), *hot(AFTER, 3), *hot(BEFORE, 3)])
+        total = 2 * HALF + 9
+        wait_until(
+            lambda: (
+                count(db, "SELECT count(*) FROM sensor_readings") == total
+                and admin.xpending(s.stream_iot, s.consumer_group)["pending"] == 0
+            ),
+            timeout=240,
+            what=f"every reading stored and acknowledged after the restart ({ingest_log})",
+        )
+        wait_until(lambda: sorted(firing(receiver)) == [BEFORE, AFTER], timeout=60, what="the alert after the restart")
+        wait_until(lambda: admin.xpending(s.stream_iot, s.alert_consumer_group)["pending"] == 0, timeout=60,
+                   what=f"every entry acknowledged by the evaluator ({alerts_log})")  # fmt: skip
+
+        assert count(db, "SELECT count(DISTINCT (device_id, metric, ts)) FROM sensor_readings") == total
+        assert count(db, "SELECT count(DISTINCT source_id) FROM sensor_readings") == total
+        assert count(db, "SELECT sum(readings) FROM sensor_rollup_1m") == total
+        assert count(db, "SELECT count(*) FROM alert_outbox WHERE event_type = 'alert.firing'") == 2
+        assert count(db, "SELECT count(*) FROM alerts") == 2
+        assert sorted(firing(receiver)) == [BEFORE, AFTER], "each alert sent once"
+        # Nobody was restarted: the same processes reconnected by themselves.
+        assert ingest.poll() is None and alerting.poll() is None
+        assert children(ingest.pid) == workers
+    finally:
+        holder.rollback()
+        holder.close()
+        for proc in procs:
+            stop(proc)
+    text = ingest_log.read_text() + alerts_log.read_text()
+    assert "restarting it" not in text and "Traceback" not in text, text[-5000:]
