@@ -25,11 +25,10 @@ from alerts.metrics import evaluator_metrics
 from alerts.prefilter import reading_filter
 from alerts.rules import Rule
 from alerts.store import AlertStore
-from streams.backoff import call_with_backoff, delays
-from streams.batching import Entry, entries_by_kind, parse_entries
-from streams.consumer import REDIS_OUTAGES
+from streams.backoff import delays
+from streams.batching import Entry, parse_entries
+from streams.consumer_group import ConsumerGroup, short_read
 from streams.fields import ParseContext
-from streams.group_read import raw_reader, read_group
 
 log = logging.getLogger(__name__)
 CONSUMER = "evaluator"
@@ -67,7 +66,8 @@ class EvaluatorWorker:
                  config: EvaluatorConfig, ctx: ParseContext, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.client = client
-        self._reader = raw_reader(client)
+        self.group = ConsumerGroup(client, config.group, CONSUMER, config.streams, config.batch, config.db_retry_max_s,
+                                   "alerts: Redis")  # fmt: skip
         self.config = config
         self.ctx = ctx
         self.rules = list(rules)
@@ -78,7 +78,6 @@ class EvaluatorWorker:
         self._connect_db = connect_db
         self._make_store = make_store
         self._store: AlertStore | None = None
-        self._kind_of = {name.encode(): kind for kind, name in config.streams.items()}
         readings = reading_filter(self.rules)
         self._unwanted = {"iot": readings.unwanted} if readings is not None else {}
         self._next_tick = 0.0
@@ -88,7 +87,7 @@ class EvaluatorWorker:
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         """Evaluate while leader, until ``should_stop()``; the lease is released on the way out."""
-        self._redis(self.ensure_groups)
+        self.ensure_groups()
         try:
             while not should_stop():
                 if not self._redis(self._lead):
@@ -112,10 +111,10 @@ class EvaluatorWorker:
         After a read short of a full batch it lingers (``linger_ms``, a few ms against an alert budget of a
         second) so the next read finds more: below full load this was most of the evaluator's CPU."""
         wait_ms = max(1, int((self._next_tick - time.monotonic()) * 1000))
-        entries = self._redis(lambda: self._read(">", block_ms=wait_ms))
+        entries = self.group.read_new(block_ms=wait_ms)
         if entries:
             self._handle(entries)
-            if self.config.linger_ms and max(len(e) for e in entries.values()) < self.config.batch:
+            if self.config.linger_ms and short_read(entries, self.config.batch):
                 self.sleep(self.config.linger_ms / 1000)
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.config.tick_s
@@ -136,12 +135,7 @@ class EvaluatorWorker:
 
     def ensure_groups(self) -> None:
         """Create the group on every stream at its end: alerts are about what happens from now on."""
-        for stream in self.config.streams.values():
-            try:
-                self.client.xgroup_create(stream, self.config.group, id="$", mkstream=True)
-            except redis.ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+        self.group.ensure(first_id="$")
 
     def _lead(self) -> bool:
         key, ms = self.config.lease_key, self.config.lease_ms
@@ -163,13 +157,8 @@ class EvaluatorWorker:
             self.evaluator.seed_heard("iot", HeardDevice(device_id, kind, metric, district), last_ts, now)
         for site, last_ts in memory.heard_sites:
             self.evaluator.seed_heard("datacenter", HeardSite(site), last_ts, now)
-        while entries := self._redis(lambda: self._read("0", block_ms=None)):
+        for entries in self.group.own_pending():
             self._handle(entries)  # what the previous leader read but did not acknowledge
-
-    def _read(self, start: str, block_ms: int | None) -> dict[str, list[Entry]]:
-        starts = {stream: start for stream in self.config.streams.values()}
-        reply = read_group(self._reader, self.config.group, CONSUMER, starts, self.config.batch, block_ms)
-        return entries_by_kind(reply, self._kind_of)
 
     def _handle(self, entries: dict[str, list[Entry]]) -> None:
         # Bad entries are only acknowledged here: the ingest group dead-letters them with the reason.
@@ -179,9 +168,7 @@ class EvaluatorWorker:
         self.metrics.judged(self.config.streams, {"iot": len(batch.readings), "complaints": len(batch.complaints),
                                                   "datacenter": len(batch.samples)})  # fmt: skip
         pipe = self.client.pipeline(transaction=False)
-        for kind, ids in read.ids.items():
-            if ids:
-                pipe.xack(self.config.streams[kind], self.config.group, *ids)
+        self.group.ack(pipe, read.ids)
         self._redis(pipe.execute)
 
     def _apply(self, conditions: list[Condition]) -> None:
@@ -206,7 +193,7 @@ class EvaluatorWorker:
                 self.sleep(pause)
 
     def _redis(self, action: Callable):
-        return call_with_backoff(action, REDIS_OUTAGES, self.config.db_retry_max_s, "alerts: Redis")
+        return self.group.call(action)
 
 
 class LeaderMemory(NamedTuple):

@@ -33,8 +33,8 @@ from storage.event_store import (  # noqa: E402
     latest_readings,
 )
 from storage.migrate import migrate  # noqa: E402
-from streams.batching import entries_by_kind, parse_entries  # noqa: E402
-from streams.group_read import raw_reader, read_group  # noqa: E402
+from streams.batching import parse_entries  # noqa: E402
+from streams.group_read import entries_by_kind, raw_reader, read_group  # noqa: E402
 from streams.iot import SensorReading  # noqa: E402
 from streams.runner import GC_YOUNG_THRESHOLD  # noqa: E402
 

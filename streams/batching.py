@@ -39,19 +39,6 @@ class ParsedRead:
     ids: dict[str, list[bytes]] = field(default_factory=dict)
 
 
-def entries_by_kind(reply: object, kind_of: Mapping[bytes, str]) -> dict[str, list[Entry]]:
-    """A raw XREADGROUP reply (``streams.group_read``; RESP2 list or RESP3 map) as entries by event kind.
-
-    Streams with no entries are left out."""
-    items = reply.items() if isinstance(reply, dict) else (reply or [])
-    out: dict[str, list[Entry]] = {}
-    for stream, entries in items:
-        name = stream if isinstance(stream, bytes) else stream.encode()
-        if entries:
-            out[kind_of[name]] = entries
-    return out
-
-
 def parse_entries(
     entries: Mapping[str, list[Entry]],
     ctx: ParseContext,

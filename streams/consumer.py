@@ -23,18 +23,17 @@ import redis
 from storage import policies
 from storage.event_store import Batch, EventStore, WriteResult
 from streams.admission import IDENTITY, TOO_MANY_NEW, Caps, NewIdCap, split_new
-from streams.backoff import call_with_backoff, delays
-from streams.batching import BATCH_FIELD, Entry, ParsedRead, Rejected, entries_by_kind, parse_entries
+from streams.backoff import delays
+from streams.batching import BATCH_FIELD, Entry, ParsedRead, Rejected, parse_entries
+from streams.consumer_group import ConsumerGroup, short_read
 from streams.deadletter import dead_letter
 from streams.fields import ParseContext, as_mapping
-from streams.group_read import autoclaim, raw_reader, read_group
 from streams.metrics import ingest_metrics
 from streams.trim import trim_stream
 
 log = logging.getLogger(__name__)
 
 RETENTION_EVERY_S = 3600.0
-REDIS_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
 STALE_CONSUMER_MS = 3_600_000
 
 
@@ -72,7 +71,7 @@ class IngestWorker:
                  sleep: Callable[[float], None] = time.sleep,
                  wall: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.client = client
-        self._reader = raw_reader(client)
+        self.group = ConsumerGroup(client, config.group, consumer, config.streams, config.batch, config.db_retry_max_s)
         self.config = config
         self.ctx = ctx
         self.consumer = consumer
@@ -80,7 +79,6 @@ class IngestWorker:
         self.monotonic, self.sleep = monotonic, sleep
         self._connect_db = connect_db
         self._store: EventStore | None = None
-        self._kind_of = {name.encode(): kind for kind, name in config.streams.items()}
         self._next_housekeeping = 0.0
         self._next_retention = 0.0
         self.wall = wall  # epoch seconds: the new-identity cap's minute and the forgetting horizon
@@ -99,7 +97,7 @@ class IngestWorker:
         below full load, each transaction's fixed cost (commit, state and rollup upserts) is then shared by
         many readings instead of a handful.
         """
-        self._call_redis(self.ensure_groups)
+        self.ensure_groups()
         self.drain_own_pending()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
             in_flight: Future | None = None
@@ -108,20 +106,20 @@ class IngestWorker:
                     _finish(in_flight)
                     self.housekeeping()
                 read_at = self.monotonic()
-                entries = self._call_redis(self._read_new)
+                entries = self._read_new()
                 if not entries:
                     continue
                 read = parse_entries(entries, self.ctx, redelivered=False)
                 _finish(in_flight)
                 in_flight = writer.submit(self._store_and_acknowledge, read, entries)
-                if max(len(e) for e in entries.values()) < self.config.batch:
+                if short_read(entries, self.config.batch):
                     _linger(read_at + self.config.linger_ms / 1000, should_stop, self.monotonic, self.sleep)
             _finish(in_flight)
         self.close()
 
     def step(self) -> int:
         """Read, store and acknowledge one batch of new entries; returns how many entries it handled."""
-        entries = self._call_redis(self._read_new)
+        entries = self._read_new()
         if entries:
             self.process(entries, redelivered=False)
         return sum(len(v) for v in entries.values())
@@ -184,55 +182,33 @@ class IngestWorker:
     # --- Redis ---------------------------------------------------------------------------------------
     def ensure_groups(self) -> None:
         """Create the consumer group on every stream (from the start, so earlier entries are ingested too)."""
-        for stream in self.config.streams.values():
-            try:
-                self.client.xgroup_create(stream, self.config.group, id="0", mkstream=True)
-            except redis.ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
-
-    def _read(self, start: str, block_ms: int | None) -> dict[str, list[Entry]]:
-        starts = {stream: start for stream in self.config.streams.values()}
-        reply = read_group(self._reader, self.config.group, self.consumer, starts, self.config.batch, block_ms)
-        return entries_by_kind(reply, self._kind_of)
+        self.group.ensure(first_id="0")
 
     def _read_new(self) -> dict[str, list[Entry]]:
-        return self._read(">", self.config.block_ms)
+        return self.group.read_new(self.config.block_ms)
 
     def drain_own_pending(self) -> None:
         """Re-process entries this consumer name read before a restart but never acknowledged."""
-        while True:
-            entries = self._call_redis(lambda: self._read("0", None))
-            if not entries:
-                return
+        for entries in self.group.own_pending():
             self.process(entries, redelivered=True)
 
     def claim_stale(self) -> int:
         """Take over entries left pending by dead workers; returns how many were processed."""
         handled = 0
-        for kind, stream in self.config.streams.items():
-            start: bytes | str = "0-0"
-            while True:
-                start, claimed, deleted = self._call_redis(lambda s=stream, st=start: autoclaim(
-                    self._reader, s, self.config.group, self.consumer, self.config.claim_idle_ms, st, self.config.batch,
-                ))  # fmt: skip
-                if deleted:
-                    self._call_redis(lambda s=stream, d=deleted: self.client.xack(s, self.config.group, *d))
-                if claimed:
-                    log.info("claimed %d stale entries from %s", len(claimed), stream)
-                    self.process({kind: claimed}, redelivered=True)
-                    handled += len(claimed)
-                if start in (b"0-0", "0-0"):
-                    break
+        for claimed in self.group.claim_stale(self.config.claim_idle_ms):
+            for kind, kind_entries in claimed.items():
+                log.info("claimed %d stale entries from %s", len(kind_entries), self.config.streams[kind])
+                handled += len(kind_entries)
+            self.process(claimed, redelivered=True)
         return handled
 
     def housekeeping(self) -> None:
         """Claim stale entries, trim acknowledged history, forget long-gone consumers, apply retention."""
         self._next_housekeeping = self.monotonic() + self.config.housekeeping_interval_s
         self.claim_stale()
-        for stream in self.config.streams.values():
+        self.group.forget_idle_consumers(STALE_CONSUMER_MS)
+        for stream in self.group.streams:
             self._call_redis(lambda s=stream: trim_stream(self.client, s))
-            self._call_redis(lambda s=stream: self._forget_stale_consumers(s))
             self._call_redis(lambda s=stream: self.metrics.groups(s, self.client.xinfo_groups(s)))
         if self.monotonic() >= self._next_retention:
             self._next_retention = self.monotonic() + RETENTION_EVERY_S
@@ -251,12 +227,6 @@ class IngestWorker:
                 self.new_ids.forget_all()
             self._call_redis(lambda: self.client.hincrby(self.config.stats_key, "forgotten_devices", devices))
         return devices, sites
-
-    def _forget_stale_consumers(self, stream: str) -> None:
-        for info in self.client.xinfo_consumers(stream, self.config.group):
-            name = info["name"]
-            if info["pending"] == 0 and info["idle"] > STALE_CONSUMER_MS and name != self.consumer.encode():
-                self.client.xgroup_delconsumer(stream, self.config.group, name)
 
     def _acknowledge(self, read: ParsedRead, result: WriteResult) -> Counter[tuple[str, str]]:
         """Dead-letter, acknowledge and count one committed batch; returns the rejected entries by (stream, code)."""
@@ -280,9 +250,7 @@ class IngestWorker:
             pipe.hincrby(stats, f"{stream}:rejected:{code}", n)
             if n > 1 and code != TOO_MANY_NEW:
                 log.warning("dead-lettered %d more %s entries of %s in this batch", n - 1, code, stream)
-        for kind, ids in read.ids.items():
-            if ids:
-                pipe.xack(self.config.streams[kind], self.config.group, *ids)
+        self.group.ack(pipe, read.ids)
         for kind, count in _counts(read.batch).items():
             pipe.hincrby(stats, f"{self.config.streams[kind]}:parsed", count)
         pipe.hincrby(stats, f"consumer:{self.consumer}", sum(len(ids) for ids in read.ids.values()))
@@ -294,7 +262,7 @@ class IngestWorker:
 
     def _call_redis(self, action: Callable):
         """Run a Redis action, waiting out connection loss with back-off instead of crashing."""
-        return call_with_backoff(action, REDIS_OUTAGES, self.config.db_retry_max_s, "Redis")
+        return self.group.call(action)
 
     # --- database ------------------------------------------------------------------------------------
     def _commit(self, batch: Batch, entries: dict[str, list[Entry]]) -> tuple[WriteResult, list[Rejected]]:
@@ -346,15 +314,8 @@ class IngestWorker:
                 pause = next(waits)
                 log.warning("database unavailable (%s); retrying in %.1f s", str(exc).strip()[:200], pause)
                 if keep_fresh:
-                    self._call_redis(lambda: self._keep_fresh(keep_fresh))
+                    self.group.keep_fresh(keep_fresh)
                 self.sleep(pause)
-
-    def _keep_fresh(self, entries: dict[str, list[Entry]]) -> None:
-        # Re-claiming our own entries resets their idle time, so other workers do not take them over
-        # while we are only waiting for the database.
-        for kind, kind_entries in entries.items():
-            ids = [entry_id for entry_id, _ in kind_entries]
-            self.client.xclaim(self.config.streams[kind], self.config.group, self.consumer, 0, ids, justid=True)
 
 
 def _linger(

@@ -1,4 +1,5 @@
-"""Consumer-group reads with the replies as Redis sent them: entries as ``[id, [name, value, …]]`` lists.
+"""Consumer-group commands with the replies as Redis sent them (entries as ``[id, [name, value, …]]`` lists), and
+the pure functions that read those replies.
 
 redis-py turns every entry of an XREADGROUP or XAUTOCLAIM reply into a dict in Python; at a batch of 10,000
 readings that was more than a third of the cost of reading it. The parsers take the flat lists as they come
@@ -12,7 +13,10 @@ from collections.abc import Mapping
 
 import redis
 
+from streams.batching import Entry
+
 RAW_COMMANDS = ("XREADGROUP", "XAUTOCLAIM")
+CLAIM_DONE = (b"0-0", "0-0")  # the XAUTOCLAIM cursor once the whole pending list has been scanned
 
 
 def raw_reader(client: redis.Redis) -> redis.Redis:
@@ -37,5 +41,20 @@ def autoclaim(
     reader: redis.Redis, stream: str, group: str, consumer: str, min_idle_ms: int, start: bytes | str, count: int
 ) -> tuple[bytes, list, list]:
     """XAUTOCLAIM: (the cursor to continue from, the claimed entries, ids whose data was trimmed away)."""
-    reply = reader.execute_command("XAUTOCLAIM", stream, group, consumer, min_idle_ms, start, "COUNT", count)
+    return claimed(reader.execute_command("XAUTOCLAIM", stream, group, consumer, min_idle_ms, start, "COUNT", count))
+
+
+def claimed(reply: list) -> tuple[bytes, list, list]:
+    """A raw XAUTOCLAIM reply as (cursor, claimed entries, deleted ids); Redis before 7 sends no deleted ids."""
     return reply[0], reply[1], (reply[2] if len(reply) > 2 else [])
+
+
+def entries_by_kind(reply: object, kind_of: Mapping[bytes, str]) -> dict[str, list[Entry]]:
+    """A raw XREADGROUP reply (RESP2 list or RESP3 map) as entries by event kind; streams with none left out."""
+    items = reply.items() if isinstance(reply, dict) else (reply or [])
+    out: dict[str, list[Entry]] = {}
+    for stream, entries in items:
+        name = stream if isinstance(stream, bytes) else stream.encode()
+        if entries:
+            out[kind_of[name]] = entries
+    return out
