@@ -167,9 +167,15 @@ class EvaluatorWorker:
         batch = read.batch
         self.metrics.judged(self.config.streams, {"iot": len(batch.readings), "complaints": len(batch.complaints),
                                                   "datacenter": len(batch.samples)})  # fmt: skip
-        pipe = self.client.pipeline(transaction=False)
-        self.group.ack(pipe, read.ids)
-        self._redis(pipe.execute)
+
+        def acknowledge() -> None:
+            # A new pipeline each attempt: redis-py empties a pipeline whose execute failed, so retrying the same
+            # one sent nothing and these entries stayed pending for good (a restarting Redis answers LOADING).
+            pipe = self.client.pipeline(transaction=False)
+            self.group.ack(pipe, read.ids)
+            pipe.execute()
+
+        self._redis(acknowledge)
 
     def _apply(self, conditions: list[Condition]) -> None:
         if conditions:

@@ -54,12 +54,14 @@ class PrivateRedis:
         user = redis_acl.USERS[account]
         return f"redis://{user}:{self.passwords[user]}@127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
+    def start(self, *options: str) -> None:
+        """Start (again) on the same port and data; ``options``: more of redis-server's own. It answers PING while
+        it still loads its data; everything else answers LOADING until it is done."""
         log = open(self.directory / "redis.log", "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
              "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-             "--aclfile", str(self.directory / "users.acl"), "--daemonize", "no"],
+             "--aclfile", str(self.directory / "users.acl"), "--daemonize", "no", *options],
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
@@ -79,6 +81,14 @@ class PrivateRedis:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+def loaded(client: redis.Redis) -> bool:
+    """Whether Redis answers commands (not only PING): its data is loaded."""
+    with contextlib.suppress(redis.RedisError):
+        client.dbsize()
+        return True
+    return False
 
 
 def _pong(client: redis.Redis) -> bool:

@@ -9,10 +9,6 @@ fire once.
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,36 +20,14 @@ from settings import Settings
 from tests.integration import events
 from tests.integration.alerting import Receiver, alerts_env, with_receivers, write_rules
 from tests.integration.conftest import count, wait_until
-from tests.integration.private_redis import PrivateRedis
-from tests.integration.processes import REPO
+from tests.integration.faults import RULES, background, children, firing, hot, start, stop
+from tests.integration.private_redis import PrivateRedis, loaded
 
 pytestmark = pytest.mark.integration
-RULES = """
-[defaults]
-keep_firing_for = "0s"
-[[rule]]
-id = "pm25_high"
-type = "threshold"
-severity = "critical"
-summary = "PM2.5 at {subject}: {value}"
-metric = "pm25"
-subject = "device"
-reduce = "last"
-threshold = 150
-"""
-T = int(time.time() * 1000) - 3_600_000  # an hour ago: recent enough to outlive retention
 HALF = 10_000  # readings before the restart, and as many after
 BEFORE, AFTER = "aq-9001", "aq-9002"  # the devices over the threshold: one before the restart, one after
-
-
-def background(first: int, n: int) -> Iterator[dict[str, str]]:
-    """Readings under the threshold, each unique by device, metric and ``ts``."""
-    return (events.reading(f"aq-{i % 500}", value=i % 97, ts=T + i) for i in range(first, first + n))
-
-
-def hot(device: str, n: int) -> list[dict[str, str]]:
-    now_ms = int(time.time() * 1000)
-    return [events.reading(device, value=400 + k, ts=now_ms - 1000 + k) for k in range(n)]
+LOADING = b"Redis is loading the dataset in memory"
+LOAD_DELAY_US = 300  # the AOF holds some 10,000 commands by the restart: about 3 s of LOADING
 
 
 @pytest.fixture
@@ -74,10 +48,7 @@ def city(test_settings: Settings, receiver: Receiver, tmp_path: Path) -> Iterato
     server = PrivateRedis(data, s)
     server.start()
     try:
-        yield (
-            s.model_copy(update={"redis_url": server.url}),
-            server,
-        )
+        yield s.model_copy(update={"redis_url": server.url}), server
     finally:
         server.kill()
 
@@ -86,32 +57,8 @@ def accounts_env(server: PrivateRedis) -> dict[str, str]:
     return {"IOC_INGEST_REDIS_URL": server.account_url("ingest"), "IOC_ALERTS_REDIS_URL": server.account_url("alerts")}
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "cli.main", *args], cwd=REPO, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)  # fmt: skip
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def children(pid: int) -> set[int]:
-    return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
-
-
 def lock_waits(db, table: str) -> int:
     return count(db, "SELECT count(*) FROM pg_locks WHERE relation = %s::regclass AND NOT granted", table)
-
-
-def firing(receiver: Receiver) -> list[str]:
-    return [d.json["data"]["alert"]["subject"] for d in receiver.deliveries if d.json["type"] == "alert.firing"]
 
 
 def test_redis_restarted_during_ingest_and_alerting_loses_and_doubles_nothing(city, db, receiver, tmp_path):
@@ -122,7 +69,7 @@ def test_redis_restarted_during_ingest_and_alerting_loses_and_doubles_nothing(ci
         s.model_copy(update={"producer_redis_url": SecretStr(server.account_url("producer"))}), "producer"
     )
     ingest_log, alerts_log = tmp_path / "ingest.log", tmp_path / "alerts.log"
-    procs: list[subprocess.Popen] = []
+    procs = []
     holder = bootstrap.db_connection(s)
     try:
         ingest = start(["ingest", "--workers", "2"], alerts_env(s) | accounts_env(server), ingest_log)
@@ -153,7 +100,12 @@ def test_redis_restarted_during_ingest_and_alerting_loses_and_doubles_nothing(ci
                    what="the workers to notice Redis is away")  # fmt: skip
         # The sender needs no Redis: the alert committed during the outage goes out meanwhile.
         wait_until(lambda: firing(receiver) == [BEFORE], timeout=60, what="the first alert, sent during the outage")
-        server.start()
+        # Back on the same data. A Redis with a city's data reads its AOF for seconds, answering LOADING meanwhile;
+        # Redis's own key-load-delay (µs per command read back) makes this small one take as long.
+        server.start("--key-load-delay", str(LOAD_DELAY_US))
+        wait_until(lambda: LOADING in ingest_log.read_bytes() and LOADING in alerts_log.read_bytes(), timeout=90,
+                   what="the workers to meet Redis loading its data")  # fmt: skip
+        wait_until(lambda: loaded(admin), timeout=120, what="Redis to finish loading")
 
         events.fill(producer, s.stream_iot, [*background(HALF, HALF), *hot(AFTER, 3), *hot(BEFORE, 3)])
         total = 2 * HALF + 9
