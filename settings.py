@@ -107,6 +107,10 @@ class Settings(BaseSettings):
         Path("/var/cache/ioc/timescaledb-trixie"),
         description="Where `ioc services up` keeps the Debian trixie chroot with TimescaleDB (root only).",
     )
+    redis_cluster_url: str = Field(
+        "redis://127.0.0.1:7001", description="The local Redis Cluster of `ioc services cluster up` (development "
+        "and tests): its first node; the six nodes (3 masters, a replica each) listen on this port and the next five.",
+    )
 
     # --- streams (the event contract, docs/EVENTS.md) --------------------------------------------------
     stream_iot: str = Field("city:iot", description="Stream of sensor readings.")

@@ -7,6 +7,7 @@ import time
 
 import click
 
+from infra import redis_cluster
 from infra import services as infra
 from settings import load_settings
 
@@ -54,5 +55,39 @@ def down() -> None:
     """Stop only what `ioc services up` started (compose services, or the chroot's servers); data is kept."""
     try:
         infra.down(load_settings(), _say)
+    except infra.ServicesError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@services.group()
+def cluster() -> None:
+    """A local Redis Cluster for tests: 3 masters, a replica each, at IOC_REDIS_CLUSTER_URL (see DEVELOPERS.md)."""
+
+
+@cluster.command("up")
+def cluster_up() -> None:
+    """Start the six nodes and create the cluster if needed; idempotent. Waits for cluster_state:ok."""
+    started = time.monotonic()
+    try:
+        redis_cluster.up(load_settings(), _say)
+    except infra.ServicesError as error:
+        raise click.ClickException(str(error)) from error
+    _say(f"cluster up in {time.monotonic() - started:.1f} s")
+
+
+@cluster.command("status")
+def cluster_status() -> None:
+    """Each node's role and cluster state, and whether this checkout started it; exit 1 unless all are ok."""
+    ok, lines = redis_cluster.status(load_settings())
+    for line in lines:
+        click.echo(line)
+    sys.exit(0 if ok else 1)
+
+
+@cluster.command("down")
+def cluster_down() -> None:
+    """Stop only the nodes `ioc services cluster up` started here; their data and slots are kept."""
+    try:
+        redis_cluster.down(load_settings(), _say)
     except infra.ServicesError as error:
         raise click.ClickException(str(error)) from error
