@@ -25,7 +25,7 @@ from alerts.metrics import evaluator_metrics
 from alerts.prefilter import reading_filter
 from alerts.rules import Rule
 from alerts.store import AlertStore
-from streams.backoff import delays
+from streams.backoff import Reconnecting
 from streams.batching import Entry, parse_entries
 from streams.consumer_group import ConsumerGroup, short_read
 from streams.fields import ParseContext
@@ -35,6 +35,7 @@ CONSUMER = "evaluator"
 # Renew the lease only if we still hold it (a paused process must not extend a lease someone else took).
 RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
 RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+DB_OUTAGES = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,8 @@ class EvaluatorWorker:
         self.sleep = sleep  # every wait of the worker (lingers, followers' ticks, outages): tests record them
         self.identity = uuid.uuid4().hex  # who holds the lease: this process, not a reusable name
         self.evaluator: Evaluator | None = None
-        self._connect_db = connect_db
-        self._make_store = make_store
-        self._store: AlertStore | None = None
+        self.db = Reconnecting(lambda: make_store(connect_db()), _close_store, DB_OUTAGES, config.db_retry_max_s,
+                               "alerts: database", lambda seconds: self.sleep(seconds))  # fmt: skip
         readings = reading_filter(self.rules)
         self._unwanted = {"iot": readings.unwanted} if readings is not None else {}
         self._next_tick = 0.0
@@ -102,8 +102,7 @@ class EvaluatorWorker:
         finally:
             self.metrics.leader.set(0)
             self._redis(lambda: self.client.eval(RELEASE, 1, self.config.lease_key, self.identity))
-            if self._store is not None:
-                self._store.conn.close()
+            self.db.close()
 
     def step(self) -> None:
         """One read (blocking until the next tick at most), then the tick if it is due.
@@ -148,7 +147,7 @@ class EvaluatorWorker:
         now = self.clock()
         self.evaluator = Evaluator(self.rules, started=now, limits=self.config.limits)
         horizons = self.evaluator.heard_horizons()
-        memory = self._with_store(lambda store: _memory(store, horizons))
+        memory = self.db.run(lambda store: _memory(store, horizons))
         for rule_id, subject in memory.open_alerts:
             self.evaluator.assume_firing(rule_id, subject, now)
         for request_id, opened_at, district, category in memory.open_complaints:
@@ -179,27 +178,15 @@ class EvaluatorWorker:
 
     def _apply(self, conditions: list[Condition]) -> None:
         if conditions:
-            self._with_store(lambda store: store.apply(conditions))
+            self.db.run(lambda store: store.apply(conditions))
             self.metrics.raised(conditions)
-
-    def _with_store(self, action: Callable[[AlertStore], object]):
-        """Run against the store, waiting out database outages (the conditions in hand are kept, not lost)."""
-        waits = delays(0.2, self.config.db_retry_max_s)
-        while True:
-            try:
-                if self._store is None:
-                    self._store = self._make_store(self._connect_db())
-                return action(self._store)
-            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-                if self._store is not None:
-                    self._store.conn.close()
-                self._store = None
-                pause = next(waits)
-                log.warning("alerts: database unavailable (%s); retrying in %.1f s", str(exc).strip()[:200], pause)
-                self.sleep(pause)
 
     def _redis(self, action: Callable):
         return self.group.call(action)
+
+
+def _close_store(store: AlertStore) -> None:
+    store.conn.close()
 
 
 class LeaderMemory(NamedTuple):

@@ -23,7 +23,7 @@ import redis
 from storage import policies
 from storage.event_store import Batch, EventStore, WriteResult
 from streams.admission import IDENTITY, TOO_MANY_NEW, Caps, NewIdCap, split_new
-from streams.backoff import delays
+from streams.backoff import Reconnecting
 from streams.batching import BATCH_FIELD, Entry, ParsedRead, Rejected, parse_entries
 from streams.consumer_group import ConsumerGroup, short_read
 from streams.deadletter import dead_letter
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 RETENTION_EVERY_S = 3600.0
 STALE_CONSUMER_MS = 3_600_000
+# What ingest waits out with back-off instead of crashing: a lost server, and a table not (yet) there.
+DB_OUTAGES = (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.UndefinedTable)
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,8 @@ class IngestWorker:
         self.consumer = consumer
         # How the worker tells time and waits (lingers, housekeeping, outages): injectable, so tests can drive it.
         self.monotonic, self.sleep = monotonic, sleep
-        self._connect_db = connect_db
-        self._store: EventStore | None = None
+        self.db = Reconnecting(lambda: EventStore(connect_db()), EventStore.close, DB_OUTAGES, config.db_retry_max_s,
+                               "database", lambda seconds: self.sleep(seconds))  # fmt: skip
         self._next_housekeeping = 0.0
         self._next_retention = 0.0
         self.wall = wall  # epoch seconds: the new-identity cap's minute and the forgetting horizon
@@ -175,9 +177,7 @@ class IngestWorker:
 
     def close(self) -> None:
         """Release the database connection."""
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self.db.close()
 
     # --- Redis ---------------------------------------------------------------------------------------
     def ensure_groups(self) -> None:
@@ -303,19 +303,8 @@ class IngestWorker:
         return WriteResult(inserted, duplicates), rejected
 
     def _with_db(self, action: Callable[[EventStore], object], keep_fresh: dict[str, list[Entry]] | None = None):
-        waits = delays(0.2, self.config.db_retry_max_s)
-        while True:
-            try:
-                if self._store is None:
-                    self._store = EventStore(self._connect_db())
-                return action(self._store)
-            except (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.UndefinedTable) as exc:
-                self.close()
-                pause = next(waits)
-                log.warning("database unavailable (%s); retrying in %.1f s", str(exc).strip()[:200], pause)
-                if keep_fresh:
-                    self.group.keep_fresh(keep_fresh)
-                self.sleep(pause)
+        """``action(store)`` through database outages; meanwhile ``keep_fresh`` entries stay ours."""
+        return self.db.run(action, (lambda: self.group.keep_fresh(keep_fresh)) if keep_fresh else None)
 
 
 def _linger(

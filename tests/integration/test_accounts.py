@@ -256,8 +256,7 @@ def test_the_dashboard_and_the_evaluator_work_on_their_own_accounts(accounts):
             evaluator.client.delete(settings.stream_iot)
     finally:
         evaluator.client.eval("return redis.call('del', KEYS[1])", 1, evaluator.config.lease_key)
-        if evaluator._store is not None:
-            evaluator._store.conn.close()
+        evaluator.db.close()
 
 
 # --- PostgreSQL roles --------------------------------------------------------------------------------------------
