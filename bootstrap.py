@@ -131,8 +131,10 @@ DASHBOARD_POOL_MAX = 8
 DASHBOARD_STATEMENT_TIMEOUT_MS = 15_000  # a page query that runs longer is a bug; never hold a worker hostage
 
 
-def dashboard_pool(settings: Settings) -> ConnectionPool:
-    """Autocommit read connections in the IOC schema and the city's time zone; opened on first use, not here."""
+def dashboard_pool(settings: Settings, url: str | None = None, name: str = "ioc-dashboard") -> ConnectionPool:
+    """Autocommit connections in the IOC schema and the city's time zone; opened on first use, not here.
+
+    ``url``: the dashboard's own database URL unless given (the read replica's, for the read pool)."""
     from psycopg_pool import ConnectionPool
 
     schema, timezone = settings.db_schema, settings.city_timezone
@@ -144,9 +146,9 @@ def dashboard_pool(settings: Settings) -> ConnectionPool:
                      (timezone, str(DASHBOARD_STATEMENT_TIMEOUT_MS)))  # fmt: skip
 
     return ConnectionPool(
-        settings.database_url_for("dashboard"), min_size=1, max_size=DASHBOARD_POOL_MAX, open=False,
+        url or settings.database_url_for("dashboard"), min_size=1, max_size=DASHBOARD_POOL_MAX, open=False,
         configure=configure,
-        kwargs={"autocommit": True, "connect_timeout": 5}, name="ioc-dashboard",
+        kwargs={"autocommit": True, "connect_timeout": 5}, name=name,
     )  # fmt: skip
 
 
@@ -183,6 +185,7 @@ class DashboardServices:
         self._reader: SnapshotReader | None = None
         self._builder: BuilderThread | None = None
         self._pool: ConnectionPool | None = None
+        self._read_pool: ConnectionPool | None = None
         self._pool_lock = threading.Lock()
         self._queries: DashboardQueries | None = None
         self._alerts = None
@@ -210,12 +213,28 @@ class DashboardServices:
         return self._pool
 
     @property
+    def read_pool(self) -> ConnectionPool:
+        """Connections for the pages' read queries: the replica at IOC_DATABASE_READ_URL, else ``pool`` itself.
+
+        Only reads go here: a replica refuses writes, and lags the primary a little, so whatever must see its own
+        writes (sign-in sessions, audit, alert commands and the alert console) stays on ``pool``."""
+        if self.settings.dashboard_read_url() == self.settings.database_url_for("dashboard"):
+            return self.pool
+        if self._read_pool is None:
+            with self._pool_lock:
+                if self._read_pool is None:
+                    pool = dashboard_pool(self.settings, self.settings.dashboard_read_url(), "ioc-dashboard-read")
+                    pool.open(wait=False)
+                    self._read_pool = pool
+        return self._read_pool
+
+    @property
     def queries(self) -> DashboardQueries:
-        """The pages' read queries."""
+        """The pages' read queries (on ``read_pool``)."""
         if self._queries is None:
             from storage.dashboard_queries import DashboardQueries
 
-            self._queries = DashboardQueries(self.pool.connection)
+            self._queries = DashboardQueries(self.read_pool.connection)
         return self._queries
 
     @property

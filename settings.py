@@ -103,6 +103,11 @@ class Settings(BaseSettings):
         SecretStr(""), description="PostgreSQL account of the dashboard and of `ioc users` / `ioc displays`, role "
         "`ioc_dashboard`. Empty: IOC_DATABASE_URL.",
     )
+    database_read_url: SecretStr = Field(
+        SecretStr(""), description="A streaming replica (hot standby) of IOC_DATABASE_URL for the dashboard's read "
+        "queries (map, complaints, data centres, history). Sign-in, audit and alert commands stay on the primary. "
+        "Empty: the dashboard reads from its own database URL.",
+    )
     chroot_dir: Path = Field(
         Path("/var/cache/ioc/timescaledb-trixie"),
         description="Where `ioc services up` keeps the Debian trixie chroot with TimescaleDB (root only).",
@@ -507,6 +512,10 @@ class Settings(BaseSettings):
         """The PostgreSQL URL of ``account``'s process: IOC_<ACCOUNT>_DATABASE_URL, else IOC_DATABASE_URL."""
         own: SecretStr = getattr(self, f"{account}_database_url")
         return own.get_secret_value() or self.database_url
+
+    def dashboard_read_url(self) -> str:
+        """Where the dashboard's read queries go: IOC_DATABASE_READ_URL, else the dashboard's own database URL."""
+        return self.database_read_url.get_secret_value() or self.database_url_for("dashboard")
 
     def signing_receivers(self) -> tuple[WebhookReceiver, ...]:
         """The receivers with their signing secrets (for the webhook sender); ValueError names any without one."""

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from infra import redis_cluster
+from infra import read_replica, redis_cluster
 from infra import services as infra
 from settings import load_settings
 
@@ -89,5 +89,39 @@ def cluster_down() -> None:
     """Stop only the nodes `ioc services cluster up` started here; their data and slots are kept."""
     try:
         redis_cluster.down(load_settings(), _say)
+    except infra.ServicesError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@services.group()
+def replica() -> None:
+    """A hot standby of the chroot's TimescaleDB for the dashboard's reads (IOC_DATABASE_READ_URL; DEVELOPERS.md)."""
+
+
+@replica.command("up")
+@click.option("--rebuild", is_flag=True, help="Make it again from a fresh base backup (its data is only a copy).")
+def replica_up(rebuild: bool) -> None:
+    """Set the replica up (pg_basebackup once) and start it; idempotent. Waits until it streams from the primary."""
+    started = time.monotonic()
+    try:
+        read_replica.up(load_settings(), _say, rebuild=rebuild)
+    except infra.ServicesError as error:
+        raise click.ClickException(str(error)) from error
+    _say(f"replica up in {time.monotonic() - started:.1f} s")
+
+
+@replica.command("status")
+def replica_status() -> None:
+    """Whether the replica answers as a hot standby and streams; exit 1 if not."""
+    ok, line = read_replica.status(load_settings())
+    click.echo(line)
+    sys.exit(0 if ok else 1)
+
+
+@replica.command("down")
+def replica_down() -> None:
+    """Stop the replica only; its data is kept, the primary runs on."""
+    try:
+        read_replica.down(load_settings(), _say)
     except infra.ServicesError as error:
         raise click.ClickException(str(error)) from error

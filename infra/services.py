@@ -22,6 +22,7 @@ from psycopg.conninfo import make_conninfo
 
 from infra import redis_acl
 from infra.services_plan import (
+    LOCAL_HOSTS,
     Plan,
     Probes,
     Source,
@@ -194,7 +195,22 @@ def up(settings: Settings, say: Say) -> Plan:
     for name in databases:
         say(f"  database {name}: timescaledb {ensure_database(settings.database_url, name)}")
     ensure_accounts(settings, databases, say)
+    _ensure_read_replica(settings, say)
     return plan
+
+
+def _ensure_read_replica(settings: Settings, say: Say) -> None:
+    """With IOC_DATABASE_READ_URL on this machine and TimescaleDB from the chroot, the replica there too."""
+    from infra import read_replica  # it builds on this module
+
+    read_url = settings.database_read_url.get_secret_value()
+    if not read_url or postgres_address(read_url)[0] not in LOCAL_HOSTS:
+        return
+    if read_replica.primary_in_chroot(settings):
+        read_replica.up(settings, say)
+    elif not read_replica.streaming(read_url):
+        say(f"  IOC_DATABASE_READ_URL={mask_url_password(read_url)} does not answer as a streaming replica; "
+            "`ioc services up` makes one only beside the chroot's TimescaleDB (DEVELOPERS.md)")  # fmt: skip
 
 
 def ensure_accounts(settings: Settings, databases: list[str], say: Say) -> None:
@@ -276,6 +292,10 @@ def status(settings: Settings) -> tuple[bool, list[str]]:
         database_status(settings, settings.database_url),
         database_status(settings, database_url_for_tests(settings.database_url)),
     ]
+    if settings.database_read_url.get_secret_value():
+        from infra import read_replica
+
+        results.append(read_replica.status(settings))
     return all(ok for ok, _ in results), [line for _, line in results]
 
 

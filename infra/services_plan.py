@@ -146,3 +146,30 @@ def compose_environment(redis_url: str, database_url: str) -> dict[str, str]:
                                        else "nopass") + " ~* &* +@all",  # fmt: skip
         **dict.fromkeys(ACCOUNT_PASSWORD_VARIABLES, UNSET_BY_SERVICES_UP),
     }
+
+
+# The development read replica (`ioc services replica up`, infra/read_replica.py): a hot standby of the chroot's
+# PostgreSQL on the next port, unless IOC_DATABASE_READ_URL names another.
+DEFAULT_REPLICA_PORT = 5434
+
+
+def replica_port(read_url: str, database_url: str) -> int:
+    """The port the development replica listens on; ValueError when IOC_DATABASE_READ_URL cannot be one here."""
+    if not read_url:
+        return DEFAULT_REPLICA_PORT
+    host, port, _ = postgres_address(read_url)
+    if host not in LOCAL_HOSTS:
+        raise ValueError(f"IOC_DATABASE_READ_URL names {host}: {REMOTE_ADVICE}")
+    if port == postgres_address(database_url)[1]:
+        raise ValueError(f"IOC_DATABASE_READ_URL and IOC_DATABASE_URL both name port {port}: the replica needs its own")
+    return port
+
+
+def replica_url(database_url: str, port: int) -> str:
+    """The same database, user and options as ``database_url``, on the replica's port."""
+    if "://" in database_url:
+        parts = urlsplit(database_url)
+        netloc = parts.netloc.rsplit("@", 1)
+        host = (parts.hostname or "127.0.0.1") if ":" not in (parts.hostname or "") else f"[{parts.hostname}]"
+        return urlunsplit(parts._replace(netloc="@".join([*netloc[:-1], f"{host}:{port}"])))
+    return make_conninfo(database_url, port=str(port))

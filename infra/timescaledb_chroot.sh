@@ -5,6 +5,10 @@
 #   timescaledb_chroot.sh ensure         DIR             create the chroot once (about 40 s, ~700 MB)
 #   timescaledb_chroot.sh start-postgres DIR PORT        configure and start PostgreSQL 17 + TimescaleDB on PORT
 #   timescaledb_chroot.sh start-redis    DIR PORT [PASS] start the chroot's redis-server on PORT
+#   timescaledb_chroot.sh start-replica  DIR PRIMARY_PORT PORT [rebuild]
+#                                                        a hot standby of the primary on PORT, streaming from it
+#                                                        (pg_basebackup -R once; again with `rebuild`)
+#   timescaledb_chroot.sh stop-replica   DIR             stop the hot standby only
 #   timescaledb_chroot.sh stop           DIR             stop what runs from the chroot and unmount its mounts
 #   timescaledb_chroot.sh status         DIR             say what runs from the chroot
 # Every command is idempotent. Trixie, because it is the first Debian release that packages TimescaleDB.
@@ -87,10 +91,20 @@ wal_buffers = 64MB
 synchronous_commit = on
 timescaledb.max_background_workers = 8
 max_worker_processes = 16
+# Streaming replication to the development read replica (start-replica). PostgreSQL's own defaults, written out
+# because the replica depends on them: a wal_level change needs a restart, which start_postgres does only then.
+wal_level = replica
+max_wal_senders = 10
 EOF
-    local hba="$etc/pg_hba.conf" rule="host all all 127.0.0.1/32 trust"
-    # Development only: any local user may connect as anyone. First, so it wins over the package's rules.
-    grep -qxF "$rule" "$hba" || sed -i "1i $rule" "$hba"
+    trust_loopback "$etc/pg_hba.conf"
+}
+
+# Development only: any local user may connect as anyone, and replicate. First, so they win over the package's rules.
+trust_loopback() {
+    local hba=$1 rule
+    for rule in "host replication all 127.0.0.1/32 trust" "host all all 127.0.0.1/32 trust"; do
+        grep -qxF "$rule" "$hba" || sed -i "1i $rule" "$hba"
+    done
 }
 
 config_digest() { { cat "$1"/postgresql.conf "$1"/pg_hba.conf; cat "$1"/conf.d/*.conf 2>/dev/null || true; } | md5sum; }
@@ -107,8 +121,98 @@ start_postgres() {
     if ! postgres_running; then
         in_chroot pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start
     elif [[ "$before" != "$after" ]]; then
-        # Port and shared_buffers only change on a restart, not on a reload.
-        in_chroot pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main restart
+        reload_or_restart main "$port"
+    fi
+}
+
+# The server is shared by everyone's tests on this machine and a restart breaks their connections: a changed
+# configuration is reloaded, and the server restarted only if a changed setting needs it (port, shared_buffers,
+# wal_level: pg_settings.pending_restart). $2 is the port it is configured for.
+reload_or_restart() {
+    local cluster=$1 port=$2 loaded pending
+    loaded=$(sql_at "$port" "SELECT pg_conf_load_time()")
+    if [[ -z "$loaded" ]]; then
+        # Not answering on the configured port: the port itself changed, which only a restart applies.
+        echo "timescaledb_chroot: restarting $PG_VERSION/$cluster: its port changed to $port" >&2
+        in_chroot pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$cluster" restart
+        return
+    fi
+    in_chroot pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$cluster" reload
+    # A reload is a signal, handled a moment later: wait (bounded, 10 s) until the server has read the files again.
+    for _ in $(seq 100); do
+        [[ "$(sql_at "$port" "SELECT pg_conf_load_time()")" != "$loaded" ]] && break
+        sleep 0.1
+    done
+    pending=$(sql_at "$port" "SELECT string_agg(name, ', ') FROM pg_settings WHERE pending_restart")
+    if [[ -n "$pending" ]]; then
+        echo "timescaledb_chroot: restarting $PG_VERSION/$cluster: changed settings need it ($pending)" >&2
+        in_chroot pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" "$cluster" restart
+    fi
+}
+
+# One value from the server on port $1, or nothing if it does not answer.
+sql_at() { in_chroot psql -h 127.0.0.1 -p "$1" -U postgres -d postgres -XAtqc "$2" 2>/dev/null || true; }
+
+replica_running() { in_chroot pg_ctlcluster "$PG_VERSION" replica status >/dev/null 2>&1; }
+
+# A hot standby of the primary for the dashboard's reads in development. Its data directory is a copy, so it can
+# always be made again from the primary (`rebuild`), e.g. after it was stopped so long the primary recycled the
+# WAL it needed. No replication slot: a forgotten slot would keep WAL on the shared primary until its disk fills.
+start_replica() {
+    local primary_port=$1 port=$2 rebuild=${3:-}
+    local etc="$DIR/etc/postgresql/$PG_VERSION/replica" data="/var/lib/postgresql/$PG_VERSION/replica"
+    ensure
+    mount_proc
+    postgres_running || die "the primary ($PG_VERSION/main) is not running: run ioc services up first"
+    if [[ -n "$rebuild" ]]; then
+        stop_replica
+        rm -f "$DIR$data/standby.signal"
+    fi
+    # A cluster of Debian's (pg_ctlcluster, pg_lsclusters know it), whose fresh data directory the base backup
+    # replaces.
+    [[ -d "$etc" ]] || in_chroot pg_createcluster --locale=C.UTF-8 -p "$port" "$PG_VERSION" replica >/dev/null
+    if [[ ! -f "$DIR$data/standby.signal" ]]; then
+        echo "timescaledb_chroot: base backup of $PG_VERSION/main (port $primary_port) for the replica on $port" >&2
+        rm -rf --one-file-system "$DIR$data.partial"
+        # -R writes primary_conninfo and standby.signal; -X stream carries the WAL written meanwhile. Into .partial
+        # first: a directory at $data with standby.signal is always a complete backup.
+        chroot --userspec=postgres:postgres "$DIR" /usr/bin/env -i PATH=/usr/bin:/bin LANG=C.UTF-8 \
+            "/usr/lib/postgresql/$PG_VERSION/bin/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres \
+            -D "$data.partial" -R -X stream -c fast 9>&-
+        rm -rf --one-file-system "${DIR:?}$data"
+        mv "$DIR$data.partial" "$DIR$data"
+    fi
+    local before after
+    before=$(config_digest "$etc")
+    configure_replica "$port"
+    after=$(config_digest "$etc")
+    if ! replica_running; then
+        in_chroot pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" replica start
+    elif [[ "$before" != "$after" ]]; then
+        reload_or_restart replica "$port"
+    fi
+}
+
+configure_replica() {
+    local port=$1 etc="$DIR/etc/postgresql/$PG_VERSION/replica"
+    sed -i -E "s/^#?port = [0-9]+/port = $port/" "$etc/postgresql.conf"
+    mkdir -p "$etc/conf.d"
+    # The primary's settings (a hot standby refuses to start with max_connections, max_worker_processes or
+    # max_wal_senders below the primary's), on its own port, with a smaller cache: it serves a few dashboards.
+    {
+        echo "# Written by infra/timescaledb_chroot.sh (start-replica) on every start; edit that script, not this file."
+        sed -E -e "s/^port = .*/port = $port/" -e "s/^shared_buffers = .*/shared_buffers = 256MB/" \
+            -e "/^# Written by/d" "$DIR/etc/postgresql/$PG_VERSION/main/conf.d/ioc.conf"
+        echo "hot_standby = on"
+        # The primary keeps the rows a long dashboard query on the replica still reads, instead of cancelling it.
+        echo "hot_standby_feedback = on"
+    } > "$etc/conf.d/ioc.conf"
+    trust_loopback "$etc/pg_hba.conf"
+}
+
+stop_replica() {
+    if [[ -d "$DIR/proc/self" ]] && replica_running; then
+        in_chroot pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" replica stop -m fast
     fi
 }
 
@@ -126,6 +230,7 @@ start_redis() {
 
 stop() {
     [[ -d "$DIR" ]] || return 0
+    stop_replica
     if [[ -d "$DIR/proc/self" ]] && postgres_running; then
         in_chroot pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main stop -m fast
     fi
@@ -153,7 +258,7 @@ status() {
     return 0
 }
 
-[[ $# -ge 2 ]] || die "usage: $0 ensure|start-postgres|start-redis|stop|status DIR [PORT [PASSWORD]]"
+[[ $# -ge 2 ]] || die "usage: $0 ensure|start-postgres|start-redis|start-replica|stop-replica|stop|status DIR [ARGS]"
 [[ $(id -u) -eq 0 ]] || die "must run as root (chroot, mount)"
 cmd=$1
 DIR=$(realpath -m "$2")
@@ -167,6 +272,8 @@ case "$cmd" in
     ensure) ensure ;;
     start-postgres) start_postgres "$@" ;;
     start-redis) start_redis "$@" ;;
+    start-replica) start_replica "$@" ;;
+    stop-replica) stop_replica ;;
     stop) stop ;;
     status) status ;;
     *) die "unknown command $cmd" ;;
