@@ -117,6 +117,10 @@ class EvaluatorWorker:
                 self.sleep(self.config.linger_ms / 1000)
         if time.monotonic() >= self._next_tick:
             self._next_tick = time.monotonic() + self.config.tick_s
+            # Entries delivered to us whose reply never arrived (the connection cut after Redis answered) are
+            # pending on us, and no read of new entries returns them: judge them now, not at the next leader.
+            for lost in self.group.own_pending():
+                self._handle(lost)
             self._apply(self.evaluator.tick(self.clock()))
             self._say_refused()
 

@@ -137,3 +137,33 @@ def test_redis_restarted_during_ingest_and_alerting_loses_and_doubles_nothing(ci
             stop(proc)
     text = ingest_log.read_text() + alerts_log.read_text()
     assert "restarting it" not in text and "Traceback" not in text, text[-5000:]
+
+
+def test_entries_whose_reply_the_evaluator_lost_are_still_judged(city, receiver, tmp_path):
+    """XREADGROUP delivers entries (they are pending on the reader) and the reply never arrives: a connection cut
+    after Redis answered. Here Redis itself cuts it, as it does to a client over its output buffer limit (40 KiB:
+    a full batch of 500 readings, some 75 KiB, is cut; small replies pass). The evaluator keeps leading; once
+    replies go through again it must still judge what it never saw, or those readings miss their alerts and stay
+    pending for good."""
+    s, server = city
+    admin = bootstrap.redis_client(s)
+    # The readings wait in the stream before the evaluator starts (its group made from the start, which it keeps),
+    # so its first reads are full batches.
+    admin.xgroup_create(s.stream_iot, s.alert_consumer_group, id="0", mkstream=True)
+    total = 4 * s.ingest_batch  # full batches only: every read is cut
+    events.fill(admin, s.stream_iot, [*hot(BEFORE, 3), *background(0, total - 3)])
+    admin.config_set("client-output-buffer-limit", "normal 40kb 0 0")
+    alerts_log = tmp_path / "alerts.log"
+    alerting = start(["alerts", "run"], alerts_env(s) | accounts_env(server), alerts_log)
+    try:
+        wait_until(lambda: admin.xpending(s.stream_iot, s.alert_consumer_group)["pending"] == total, timeout=90,
+                   what="every entry delivered to the evaluator, none of them seen by it")  # fmt: skip
+        assert admin.get(f"{s.alert_consumer_group}:leader") and firing(receiver) == []
+        admin.config_set("client-output-buffer-limit", "normal 0 0 0")  # Redis's default again
+
+        wait_until(lambda: firing(receiver) == [BEFORE], timeout=60, what="the alert in the lost reply")
+        wait_until(lambda: admin.xpending(s.stream_iot, s.alert_consumer_group)["pending"] == 0, timeout=60,
+                   what=f"every lost entry judged and acknowledged ({alerts_log})")  # fmt: skip
+        assert alerting.poll() is None
+    finally:
+        stop(alerting)
