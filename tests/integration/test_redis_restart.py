@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from pydantic import SecretStr
 
 import bootstrap
@@ -139,31 +140,44 @@ def test_redis_restarted_during_ingest_and_alerting_loses_and_doubles_nothing(ci
     assert "restarting it" not in text and "Traceback" not in text, text[-5000:]
 
 
-def test_entries_whose_reply_the_evaluator_lost_are_still_judged(city, receiver, tmp_path):
+def test_entries_whose_reply_was_lost_are_still_stored_and_judged(city, db, receiver, tmp_path):
     """XREADGROUP delivers entries (they are pending on the reader) and the reply never arrives: a connection cut
     after Redis answered. Here Redis itself cuts it, as it does to a client over its output buffer limit (40 KiB:
-    a full batch of 500 readings, some 75 KiB, is cut; small replies pass). The evaluator keeps leading; once
-    replies go through again it must still judge what it never saw, or those readings miss their alerts and stay
-    pending for good."""
+    a full batch of 500 readings, some 75 KiB, is cut; small replies pass). Nobody restarts: once replies go
+    through again, ingest must store and the evaluator judge what they never saw, or those readings are missing
+    and their alerts never fire, and they stay pending for good."""
     s, server = city
     admin = bootstrap.redis_client(s)
-    # The readings wait in the stream before the evaluator starts (its group made from the start, which it keeps),
-    # so its first reads are full batches.
+    # The readings wait in the stream before the workers start (the evaluator's group made from the start, which
+    # it keeps), so every read is a full batch.
     admin.xgroup_create(s.stream_iot, s.alert_consumer_group, id="0", mkstream=True)
-    total = 4 * s.ingest_batch  # full batches only: every read is cut
+    total = 4 * s.ingest_batch
     events.fill(admin, s.stream_iot, [*hot(BEFORE, 3), *background(0, total - 3)])
     admin.config_set("client-output-buffer-limit", "normal 40kb 0 0")
-    alerts_log = tmp_path / "alerts.log"
-    alerting = start(["alerts", "run"], alerts_env(s) | accounts_env(server), alerts_log)
+    ingest_log, alerts_log = tmp_path / "ingest.log", tmp_path / "alerts.log"
+    procs = [start(["ingest"], alerts_env(s) | accounts_env(server), ingest_log),
+             start(["alerts", "run"], alerts_env(s) | accounts_env(server), alerts_log)]  # fmt: skip
+
+    def pending(group: str) -> int | None:
+        try:
+            return admin.xpending(s.stream_iot, group)["pending"]
+        except redis.ResponseError:  # NOGROUP: the worker has not made its group yet
+            return None
+
     try:
-        wait_until(lambda: admin.xpending(s.stream_iot, s.alert_consumer_group)["pending"] == total, timeout=90,
-                   what="every entry delivered to the evaluator, none of them seen by it")  # fmt: skip
-        assert admin.get(f"{s.alert_consumer_group}:leader") and firing(receiver) == []
+        wait_until(lambda: pending(s.consumer_group) == total and pending(s.alert_consumer_group) == total,
+                   timeout=90, what="every entry delivered to both groups, none of them seen")  # fmt: skip
+        assert count(db, "SELECT count(*) FROM sensor_readings") == 0 and firing(receiver) == []
         admin.config_set("client-output-buffer-limit", "normal 0 0 0")  # Redis's default again
 
+        wait_until(lambda: count(db, "SELECT count(*) FROM sensor_readings") == total
+                   and pending(s.consumer_group) == 0, timeout=90,
+                   what=f"every lost entry stored and acknowledged ({ingest_log})")  # fmt: skip
         wait_until(lambda: firing(receiver) == [BEFORE], timeout=60, what="the alert in the lost reply")
-        wait_until(lambda: admin.xpending(s.stream_iot, s.alert_consumer_group)["pending"] == 0, timeout=60,
+        wait_until(lambda: pending(s.alert_consumer_group) == 0, timeout=60,
                    what=f"every lost entry judged and acknowledged ({alerts_log})")  # fmt: skip
-        assert alerting.poll() is None
+        assert count(db, "SELECT count(DISTINCT (device_id, metric, ts)) FROM sensor_readings") == total
+        assert all(proc.poll() is None for proc in procs)
     finally:
-        stop(alerting)
+        for proc in procs:
+            stop(proc)
