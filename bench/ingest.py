@@ -10,12 +10,16 @@ measures, each on a fresh schema and fresh streams:
   nothing pending), raw rows, current state and rollups included;
 * the database limit: a bare binary COPY of the same parsed rows into the same hypertables, same batch size;
 * the Redis limit: a bare XREADGROUP + XACK loop over the same entries, no parsing, no database, reading replies
-  the way the workers do (``streams.group_read``).
+  the way the workers do (``streams.group_read``);
+* the bare pipeline, the limit of end to end: as many worker processes, set up as `ioc ingest`'s, doing only
+  read → COPY → commit → ack of the same entries (bench/bare_pipeline.py: rows parsed beforehand, no state, no
+  rollups), timed the same way.
 
-The two limits run in this process with the workers' garbage-collector settings, so all three measure the same
+The two single limits run in this process with the workers' garbage-collector settings, so all measure the same
 client code paths.
 
-The machine is shared and noisy, so the figures that matter are the ratios to the slower limit.
+The machine is shared and noisy, so the figures that matter are the ratios: to the slower single limit, and of
+end to end to the bare pipeline with the same number of workers.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import pickle
 import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -67,12 +73,14 @@ def fresh_settings(base: Settings, batch: int) -> Settings:
     })  # fmt: skip
 
 
-def fill(client, settings: Settings, workload: dict[str, list[dict]], suffix: str = "") -> None:
+def fill(client, settings: Settings, workload: dict[str, list[dict]], suffix: str = "", first_ms: int | None = None,
+         ) -> None:  # fmt: skip
+    """Append the workload to the streams; with ``first_ms``, entry i of each stream gets the id ``first_ms+i-0``."""
     for kind, entries in workload.items():
         stream = settings.streams[kind] + suffix
         pipe = client.pipeline(transaction=False)
         for n, fields in enumerate(entries, 1):
-            pipe.xadd(stream, fields)
+            pipe.xadd(stream, fields, id=f"{first_ms + n - 1}-0" if first_ms is not None else "*")
             if n % 5000 == 0:
                 pipe.execute()
         pipe.execute()
@@ -85,17 +93,19 @@ def drop(settings: Settings, client) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(settings.db_schema)))
 
 
-def drain_time(s: Settings, client, workers: int, tree: Path = REPO) -> float:
+def drain_time(s: Settings, client, workers: int, tree: Path = REPO, command: list[str] | None = None) -> float:
     """Seconds for ``workers`` ingest processes of ``tree`` to read and acknowledge every staged entry.
 
     The workers start on empty streams; the staged ones are renamed into place in one transaction, so the clock
-    starts with all the work at once and no worker has a head start.
+    starts with all the work at once and no worker has a head start. ``command``: other workers than `ioc ingest`
+    (the bare pipeline), started the same way.
     """
     for stream in s.streams.values():
         client.xgroup_create(stream + ":staged", s.consumer_group, id="0", mkstream=True)
         client.xgroup_create(stream, s.consumer_group, id="0", mkstream=True)
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "ingest", "--workers", str(workers)], cwd=tree,
-                            env=settings_env(s), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    command = command or ["-m", "cli.main", "ingest", "--workers", str(workers)]
+    proc = subprocess.Popen([sys.executable, *command], cwd=tree, env=settings_env(s), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         wait_for(lambda: len(client.xinfo_consumers(s.stream_iot, s.consumer_group)) >= workers, 60)
         pipe = client.pipeline(transaction=True)
@@ -127,17 +137,20 @@ def end_to_end(base: Settings, workload: dict[str, list[dict]], workers: int, ba
     return total / elapsed
 
 
+def parsed_rows(s: Settings, workload: dict[str, list[dict]], first_ms: int) -> dict[str, list]:
+    """Kind → the workload's rows as ingest parses them, entry i of each stream with the id ``first_ms+i-0``."""
+    entries = {kind: [(f"{first_ms + i}-0".encode(), {k.encode(): v.encode() for k, v in f.items()})
+                      for i, f in enumerate(rows)] for kind, rows in workload.items()}  # fmt: skip
+    batch_rows = parse_entries(entries, bootstrap.parse_context(s), redelivered=False).batch
+    return {"iot": batch_rows.readings, "complaints": batch_rows.complaints, "datacenter": batch_rows.samples}
+
+
 def copy_limit(base: Settings, workload: dict[str, list[dict]], batch: int) -> float:
     """Events/s of a bare binary COPY of the same parsed rows into the same hypertables, one commit a batch."""
     s = fresh_settings(base, batch)
     client = bootstrap.redis_client(s)
     migrate(s.database_url, s.db_schema, bootstrap.retention(s))
-    ctx = bootstrap.parse_context(s)
-    now_ms = int(time.time() * 1000)
-    entries = {kind: [(f"{now_ms + i}-0".encode(), {k.encode(): v.encode() for k, v in f.items()})
-                      for i, f in enumerate(rows)] for kind, rows in workload.items()}  # fmt: skip
-    batch_rows = parse_entries(entries, ctx, redelivered=False).batch
-    records = {"iot": batch_rows.readings, "complaints": batch_rows.complaints, "datacenter": batch_rows.samples}
+    records = parsed_rows(s, workload, int(time.time() * 1000))
     total = sum(len(v) for v in records.values())
     with bootstrap.db_connection(s) as conn:
         started = time.perf_counter()
@@ -148,6 +161,28 @@ def copy_limit(base: Settings, workload: dict[str, list[dict]], batch: int) -> f
                 with conn.transaction(), conn.cursor() as cur:
                     _copy(cur, table, fields, types, rows[i : i + batch])
         elapsed = time.perf_counter() - started
+    drop(s, client)
+    return total / elapsed
+
+
+def bare_pipeline(base: Settings, workload: dict[str, list[dict]], workers: int, batch: int) -> float:
+    """Events/s of ``workers`` bare worker processes (bench/bare_pipeline.py): read → COPY → commit → ack only."""
+    s = fresh_settings(base, batch)
+    client = bootstrap.redis_client(s)
+    migrate(s.database_url, s.db_schema, bootstrap.retention(s))
+    first_ms = int(time.time() * 1000)
+    records = parsed_rows(s, workload, first_ms)
+    total = sum(len(v) for v in records.values())
+    assert total == sum(len(v) for v in workload.values()), "the workload has entries ingest would reject"
+    fill(client, s, workload, suffix=":staged", first_ms=first_ms)
+    with tempfile.NamedTemporaryFile(suffix=".pickle") as rows_file:
+        pickle.dump(records, rows_file)
+        rows_file.flush()
+        command = ["-m", "bench.bare_pipeline", "--workers", str(workers), "--rows", rows_file.name]
+        elapsed = drain_time(s, client, workers, command=command)
+    with bootstrap.db_connection(s) as conn:
+        stored = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t, _ in TABLES.values())
+    assert stored == total, (stored, total)
     drop(s, client)
     return total / elapsed
 
@@ -201,13 +236,17 @@ def main() -> None:
         "redis_limit": redis_limit(base, workload, args.batch),
     }
     for workers in args.workers:
+        figures[f"bare_pipeline_{workers}w"] = bare_pipeline(base, workload, workers, args.batch)
         figures[f"end_to_end_{workers}w"] = end_to_end(base, workload, workers, args.batch)
     slower = min(figures["copy_limit"], figures["redis_limit"])
-    print(f"{'measure':<22}{'events/s':>12}{'x slower limit':>16}")
+    print(f"{'measure':<22}{'events/s':>12}{'x slower limit':>16}{'x bare pipeline':>17}")
     for name, rate in figures.items():
-        print(f"{name:<22}{rate:>12,.0f}{rate / slower:>16.2f}")
+        bare = figures.get(name.replace("end_to_end", "bare_pipeline")) if name.startswith("end_to_end") else None
+        print(f"{name:<22}{rate:>12,.0f}{rate / slower:>16.2f}{f'{rate / bare:.2f}' if bare else '':>17}")
     if args.json:
-        args.json.write_text(json.dumps({"events": total, "batch": args.batch, **figures}, indent=2))
+        ratios = {f"end_to_end_over_bare_{w}w": figures[f"end_to_end_{w}w"] / figures[f"bare_pipeline_{w}w"]
+                  for w in args.workers}  # fmt: skip
+        args.json.write_text(json.dumps({"events": total, "batch": args.batch, **figures, **ratios}, indent=2))
 
 
 if __name__ == "__main__":
