@@ -133,13 +133,16 @@ def soak(args: argparse.Namespace) -> None:
         # receivers (and their secrets) are the sender's business only: the other processes go without them
         plain = settings.model_copy(update={"alert_receivers": ()})
         ingest = start_ingest(plain, "--workers", "2", log=logs / "ingest.log")
+        started.append(ingest)  # each as soon as it runs, so a failure further on stops it too
         alerts = start_alerts(settings, log=logs / "alerts.log")
+        started.append(alerts)
         simulator = subprocess.Popen([sys.executable, "-m", "cli.main", "simulate", "--incident", "flood",
                                       "--incident", "air"], cwd=REPO,
                                      env=settings_env(plain), stdout=open(logs / "simulate.log", "ab"),  # noqa: SIM115
                                      stderr=subprocess.STDOUT)  # fmt: skip
+        started.append(simulator)
         dashboard = serve(plain, "app:server", logs / "gunicorn.log")
-        started += [ingest, alerts, simulator, dashboard]
+        started.append(dashboard)
         url = f"http://{settings.http_host}:{settings.http_port}"
         credentials = Credentials(settings, args.displays)
         payload = wall_payload(url, credentials.display_token)
