@@ -44,21 +44,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import bootstrap  # noqa: E402
+from bench.bare_pipeline import TABLES  # noqa: E402
 from bench.waiting import wait_for  # noqa: E402
 from bench.workload import city_workload  # noqa: E402
 from settings import Settings  # noqa: E402
-from storage.event_store import COMPLAINT_TYPES, READING_TYPES, SAMPLE_TYPES, _copy  # noqa: E402
+from storage.event_store import _copy  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 from streams.batching import parse_entries  # noqa: E402
 from streams.group_read import raw_reader, read_group  # noqa: E402
 from streams.runner import GC_YOUNG_THRESHOLD  # noqa: E402
 from tests.integration.processes import settings_env  # noqa: E402
-
-TABLES = {
-    "iot": ("sensor_readings", READING_TYPES),
-    "complaints": ("complaint_events", COMPLAINT_TYPES),
-    "datacenter": ("datacenter_samples", SAMPLE_TYPES),
-}
 
 
 def fresh_settings(base: Settings, batch: int) -> Settings:
