@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests.integration import events
@@ -67,3 +67,15 @@ def children(pid: int) -> set[int]:
 def firing(receiver: Receiver) -> list[str]:
     """The subject of every alert.firing webhook received, in order."""
     return [d.json["data"]["alert"]["subject"] for d in receiver.deliveries if d.json["type"] == "alert.firing"]
+
+
+def assert_stored_once_and_each_alert_once(count: Callable[[str], int], total: int, receiver: Receiver,
+                                           alerts: list[str]) -> None:  # fmt: skip
+    """After a fault: ``total`` readings each stored once (raw rows and the minute rollup), and each of ``alerts``
+    fired, queued and delivered once. ``count`` answers a ``SELECT count(…)`` against the test's schema."""
+    assert count("SELECT count(DISTINCT (device_id, metric, ts)) FROM sensor_readings") == total
+    assert count("SELECT count(DISTINCT source_id) FROM sensor_readings") == total
+    assert count("SELECT sum(readings) FROM sensor_rollup_1m") == total
+    assert count("SELECT count(*) FROM alerts") == len(alerts)
+    assert count("SELECT count(*) FROM alert_outbox WHERE event_type = 'alert.firing'") == len(alerts)
+    assert sorted(firing(receiver)) == sorted(alerts), "each alert delivered once"

@@ -21,7 +21,16 @@ from settings import Settings
 from tests.integration import events
 from tests.integration.alerting import Receiver, alerts_env, with_receivers, write_rules
 from tests.integration.conftest import count, wait_until
-from tests.integration.faults import RULES, background, children, firing, hot, start, stop
+from tests.integration.faults import (
+    RULES,
+    assert_stored_once_and_each_alert_once,
+    background,
+    children,
+    firing,
+    hot,
+    start,
+    stop,
+)
 from tests.integration.private_redis import PrivateRedis, loaded
 
 pytestmark = pytest.mark.integration
@@ -122,12 +131,7 @@ def test_redis_restarted_during_ingest_and_alerting_loses_and_doubles_nothing(ci
         wait_until(lambda: admin.xpending(s.stream_iot, s.alert_consumer_group)["pending"] == 0, timeout=60,
                    what=f"every entry acknowledged by the evaluator ({alerts_log})")  # fmt: skip
 
-        assert count(db, "SELECT count(DISTINCT (device_id, metric, ts)) FROM sensor_readings") == total
-        assert count(db, "SELECT count(DISTINCT source_id) FROM sensor_readings") == total
-        assert count(db, "SELECT sum(readings) FROM sensor_rollup_1m") == total
-        assert count(db, "SELECT count(*) FROM alert_outbox WHERE event_type = 'alert.firing'") == 2
-        assert count(db, "SELECT count(*) FROM alerts") == 2
-        assert sorted(firing(receiver)) == [BEFORE, AFTER], "each alert sent once"
+        assert_stored_once_and_each_alert_once(lambda q: count(db, q), total, receiver, [BEFORE, AFTER])
         # Nobody was restarted: the same processes reconnected by themselves.
         assert ingest.poll() is None and alerting.poll() is None
         assert children(ingest.pid) == workers
