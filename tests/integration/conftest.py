@@ -18,6 +18,7 @@ from psycopg import sql
 import bootstrap
 from settings import Settings
 from storage.migrate import migrate
+from tests.integration.alerting import Receiver
 from tests.isolation import isolated
 
 pytestmark = pytest.mark.integration
@@ -115,3 +116,11 @@ def refuse_connections(admin: psycopg.Connection, name: str) -> None:
 
 def allow_connections(admin: psycopg.Connection, name: str) -> None:
     admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A local webhook receiver (a real HTTP server on 127.0.0.1), stopped after the test."""
+    r = Receiver().start()
+    yield r
+    r.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -32,13 +31,6 @@ def queue(settings, *conditions: Condition) -> None:
     conn = bootstrap.db_connection(settings)
     bootstrap.alert_store(settings, conn).apply(list(conditions))
     conn.close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 @pytest.fixture

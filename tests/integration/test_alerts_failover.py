@@ -32,13 +32,6 @@ threshold = 150
 EVALUATOR = "evaluator"  # the one consumer name every leader reads as (alerts/worker.py)
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
 def alert_settings(settings: Settings, receiver: Receiver, tmp_path) -> Settings:
     return with_receivers(settings, receiver, alert_rules_file=write_rules(tmp_path / "rules.toml", RULES),
                           alert_tick_s=0.1, alert_consumer_group=f"{settings.consumer_group}-alerts")  # fmt: skip

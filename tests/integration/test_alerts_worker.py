@@ -20,13 +20,6 @@ HEAD = '[defaults]\nkeep_firing_for = "0s"\n[[rule]]\nseverity = "warning"\nsumm
 
 
 @pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
 def alerting(test_settings, tmp_path, receiver, rds):
     """Start the evaluator and the sender (threads) on a rules text; stopped when the test ends."""
     stop = threading.Event()

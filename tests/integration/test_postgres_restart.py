@@ -39,13 +39,6 @@ BEFORE, AFTER = "aq-9101", "aq-9102"  # over the threshold: the first in the fas
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
 def server() -> Iterator[PrivatePostgres]:
     pg = PrivatePostgres()
     try:

@@ -41,13 +41,6 @@ LOAD_DELAY_US = 300  # the AOF holds some 10,000 commands by the restart: about 
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
 def city(test_settings: Settings, receiver: Receiver, tmp_path: Path) -> Iterator[tuple[Settings, PrivateRedis]]:
     """Settings on a private Redis (the processes connect as their own users there: ``accounts_env``)."""
     s = with_receivers(test_settings, receiver, alert_rules_file=write_rules(tmp_path / "rules.toml", RULES),
