@@ -10,10 +10,10 @@ signed in with a display token).
 
 Sampled every ``--sample-s``: the resident memory of every process (each process tree summed: gunicorn's master
 and workers, the ingest parent and its workers) and Redis' ``used_memory``; every second, each consumer group's
-lag in seconds: how far the newest entry it was handed lies behind the newest entry on its stream, by the
-entries' ids (milliseconds). Reported: per process its memory at the start and end of the steady part (the first
-``--warm-up-min`` left out) and its slope (least squares, MiB per minute); each group's lag p50 / p99 / max; the
-displays' refresh p95; readings stored, alerts fired, webhooks received. Figures in docs/BENCHMARKS.md.
+lag in seconds: how long the oldest entry not yet handed to it has been waiting (by its id, Redis' clock).
+Reported: per process its memory at the start and end of the steady part (the first ``--warm-up-min`` left out)
+and its slope (least squares, MiB per minute); each group's lag p50 / p99 / max; the displays' refresh p95;
+readings stored, alerts fired, webhooks received. Figures in docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -79,13 +79,22 @@ def id_ms(entry_id: bytes | str) -> int:
 
 
 def lag_s(client: redis.Redis, stream: str, group: str) -> float | None:
-    """Seconds between the newest entry on ``stream`` and the newest one handed to ``group``."""
+    """How long the oldest entry not yet handed to ``group`` has been waiting, in seconds (0 when none is).
+
+    The entry's id is its arrival time in ms on Redis' clock, and "now" is read from Redis too (``TIME``). (The
+    distance between the newest entry and the newest one handed over would read seconds on a sparse stream
+    whose next entry had only just arrived.)"""
     try:
-        newest = id_ms(client.xinfo_stream(stream)["last-generated-id"])
         mine = next((g for g in client.xinfo_groups(stream) if g["name"].decode() == group), None)
+        if mine is None:
+            return None
+        waiting = client.xrange(stream, min=b"(" + mine["last-delivered-id"], count=1)
+        seconds, micros = client.time()
     except redis.ResponseError:
         return None
-    return None if mine is None else max(0.0, (newest - id_ms(mine["last-delivered-id"])) / 1000)
+    if not waiting:
+        return 0.0
+    return max(0.0, (seconds * 1000 + micros / 1000 - id_ms(waiting[0][0])) / 1000)
 
 
 class Sampler(threading.Thread):
@@ -181,7 +190,7 @@ def report(args: argparse.Namespace, sampler: Sampler, walls: dict, settings: Se
         steady = [(t, v) for t, v in samples if t >= steady_from]
         if steady:
             print(f"{name:<24}{steady[0][1]:>11.1f}{steady[-1][1]:>10.1f}{slope_per_min(steady):>15.2f}")
-    print("\nconsumer-group lag, seconds behind the newest entry (sampled every second, whole run):")
+    print("\nconsumer-group lag, seconds the oldest entry not yet read has waited (every second, whole run):")
     print(f"{'group':<22}{'p50':>8}{'p99':>8}{'max':>8}")
     for name, samples in sampler.lags.items():
         values = [v for _, v in samples]
