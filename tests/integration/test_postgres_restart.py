@@ -84,10 +84,11 @@ def restart_mid_batch(s: Settings, server: PrivatePostgres, mode: str, logs: tup
     the workers have met the outage, start again on the same data."""
     wait_until(lambda: lock_waits(s, "sensor_readings") >= 2 and lock_waits(s, "alerts") >= 1, timeout=90,
                what="both ingest workers and the evaluator waiting inside their writes")  # fmt: skip
-    server.stop(mode)
     ingest_log, alerts_log = logs
+    # Counted before the shutdown: a worker can meet it (and say so) before stop() has returned.
     said = (ingest_log.read_bytes().count(b"database unavailable"),
             alerts_log.read_bytes().count(b"alerts: database unavailable"))  # fmt: skip
+    server.stop(mode)
     wait_until(lambda: ingest_log.read_bytes().count(b"database unavailable") > said[0]
                and alerts_log.read_bytes().count(b"alerts: database unavailable") > said[1], timeout=90,
                what=f"the workers to meet the {mode} shutdown")  # fmt: skip
