@@ -55,7 +55,8 @@ class Served:
              "--workers", str(self.workers), "--threads", "8", "--graceful-timeout", "5"],
             cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        wait_until(lambda: http_status(self.url + "/healthz") == 200, timeout=30, what=f"gunicorn at {self.url}")
+        # Bounded, but generous: under five suites at once on 2 cores (load 26) a start took more than 30 s.
+        wait_until(lambda: http_status(self.url + "/healthz") == 200, timeout=120, what=f"gunicorn at {self.url}")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
