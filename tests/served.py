@@ -56,7 +56,11 @@ class Served:
             cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         # Bounded, but generous: under five suites at once on 2 cores (load 26) a start took more than 30 s.
-        wait_until(lambda: http_status(self.url + "/healthz") == 200, timeout=120, what=f"gunicorn at {self.url}")
+        try:
+            wait_until(lambda: http_status(self.url + "/healthz") == 200, timeout=120, what=f"gunicorn at {self.url}")
+        except AssertionError:
+            self.stop()  # a server that never answered must not outlive the test that started it
+            raise
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
