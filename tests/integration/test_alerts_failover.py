@@ -14,21 +14,9 @@ from settings import Settings
 from tests.integration.alerting import Receiver, start_alerts, with_receivers, write_rules
 from tests.integration.conftest import allow_connections, holds_for, refuse_connections, wait_until
 from tests.integration.events import reading
+from tests.integration.faults import RULES
 
 pytestmark = pytest.mark.integration
-RULES = """
-[defaults]
-keep_firing_for = "0s"
-[[rule]]
-id = "pm25_high"
-type = "threshold"
-severity = "critical"
-summary = "PM2.5 at {subject}: {value}"
-metric = "pm25"
-subject = "device"
-reduce = "last"
-threshold = 150
-"""
 EVALUATOR = "evaluator"  # the one consumer name every leader reads as (alerts/worker.py)
 
 
