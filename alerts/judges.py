@@ -142,7 +142,8 @@ class WindowJudge(RuleJudge):
             if not self.admit_new(now):
                 return None
             window = self.windows[subject] = SlidingWindow(self.rule.window_s)
-        window.push(ts, value)
+        if not window.push(ts, value):
+            return None  # older than the window: a replayed or long-delayed reading judges nothing
         return subject, value, window
 
     def forget(self, before: float) -> int:
@@ -169,8 +170,9 @@ class RateJudge(WindowJudge):
         pushed = self._push(record, ts, now)
         if pushed is None:
             return None
-        subject, value, window = pushed
-        change = value - window.reduce("min") if self.rule.direction == "rising" else window.reduce("max") - value
+        subject, _value, window = pushed
+        last = window.reduce("last")  # the newest by its own time: a late reading is not "now"
+        change = last - window.reduce("min") if self.rule.direction == "rising" else window.reduce("max") - last
         return self.judge(subject, change > self.rule.threshold, change, now)
 
 
@@ -187,7 +189,8 @@ class PueJudge(RuleJudge):
             if not self.admit_new(now):
                 return None
             window = self.windows[record.site] = RatioWindow(self.rule.window_s)
-        window.push(ts, record.facility_kw, record.it_kw)
+        if not window.push(ts, record.facility_kw, record.it_kw):
+            return None  # older than the window
         pue = window.ratio()
         if pue is None:
             return None

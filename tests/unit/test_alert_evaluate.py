@@ -76,6 +76,24 @@ def test_sliding_window_keeps_only_its_span():
     assert w.reduce("min") == 3 and w.reduce("first") == 9 and w.reduce("last") == 4
 
 
+def test_a_late_value_counts_within_the_window_but_is_never_the_last_and_one_older_than_it_changes_nothing():
+    w = SlidingWindow(60)
+    assert w.push(100, 5) and w.push(110, 7)
+    assert w.push(90, 1)  # late, within the window: it counts for min and mean
+    assert w.reduce("min") == 1 and w.reduce("mean") == 13 / 3
+    assert w.reduce("last") == 7 and w.newest == 110  # the newest by its own time stays the last
+    assert not w.push(30, 500)  # a day-old dead letter replayed: left out
+    assert w.reduce("max") == 7 and len(w) == 3
+
+
+def test_a_replayed_old_reading_neither_resolves_nor_fires_a_threshold_on_the_last_value():
+    ev = evaluator('type = "threshold"\nmetric = "pm25"\nsubject = "device"\nreduce = "last"\nwindow = "5m"\n'
+                   'threshold = 150')  # fmt: skip
+    assert feed(ev, "iot", reading(600, 200), 600) == [("aq-1", True, 200.0)]
+    assert feed(ev, "iot", reading(0, 20), 601) == []  # ten minutes old, replayed: the alert stays open
+    assert feed(ev, "iot", reading(599, 20), 602) == []  # late by a second: counted, but 200 is still the last
+
+
 def test_ratio_window_is_energy_weighted():
     w = RatioWindow(900)
     w.push(0, 1300, 1000)
