@@ -3,8 +3,8 @@
 A window keeps what arrived in the last ``span`` seconds of *event* time (the records' own ``ts``), so a burst of
 late readings is judged by when things happened, not by when the evaluator saw them. A reading older than the
 window (a dead letter replayed days later, a gateway's old buffer) changes nothing, and one late within the window
-counts towards mean, min and max but never becomes the ``last`` value: that stays the newest by its own time. Running sums give the mean
-and the energy-weighted ratio; monotonic deques give min and max without rescanning.
+counts towards mean, min and max but never becomes the ``last`` value: that stays the newest by its own time.
+Running sums give the mean and the energy-weighted ratio; monotonic deques give min and max without rescanning.
 """
 
 from __future__ import annotations
