@@ -45,11 +45,13 @@ if TYPE_CHECKING:  # the dashboard's parts are imported where they are built, so
 
 def redis_client(settings: Settings, account: RedisAccount | None = None) -> redis.Redis:
     """Redis for the streams, as ``account``'s user (None: IOC_REDIS_URL); bytes in and out, since the parsers
-    check the encoding themselves."""
+    check the encoding themselves. With IOC_REDIS_CLUSTER the cluster client, whose stream reads come back as
+    Redis sent them (``RawStreamCluster``)."""
+    from streams.group_read import redis_at
+
     url = settings.redis_url_for(account) if account else settings.redis_url
-    return redis.Redis.from_url(
-        url, decode_responses=False, socket_connect_timeout=5, socket_keepalive=True, health_check_interval=30,
-    )  # fmt: skip
+    return redis_at(url, settings.redis_cluster, decode_responses=False, socket_connect_timeout=5,
+                    socket_keepalive=True, health_check_interval=30)  # fmt: skip
 
 
 def db_connection(settings: Settings, account: DatabaseAccount | None = None) -> psycopg.Connection:
@@ -112,6 +114,7 @@ def ingest_config(settings: Settings) -> IngestConfig:
         claim_idle_ms=settings.claim_idle_ms, housekeeping_interval_s=settings.housekeeping_interval_s,
         db_retry_max_s=settings.db_retry_max_s, retention=retention(settings),
         new_per_minute=new_identity_caps(settings), forget_after=timedelta(hours=settings.device_forget_after_hours),
+        shards=tuple(settings.shards.each),
     )  # fmt: skip
 
 
@@ -315,7 +318,7 @@ class DashboardServices:
 
     def pipeline_status(self) -> dict:
         """Per stream: entries kept, lag, pending, stored, rejected."""
-        return pipeline_status(self.redis, self.settings.streams, self.settings.consumer_group)
+        return pipeline_status(self.redis, self.settings.shards.names, self.settings.consumer_group)
 
     @property
     def dead_letters(self) -> DeadLetterCommands:
@@ -327,8 +330,10 @@ class DashboardServices:
 
 def live_redis_client(settings: Settings) -> redis.Redis:
     """Redis for the live snapshot: short timeouts, so a viewer never waits long on an outage."""
-    return redis.Redis.from_url(settings.redis_url_for("dashboard"), socket_connect_timeout=1, socket_timeout=2,
-                                health_check_interval=30)
+    from streams.group_read import redis_at
+
+    return redis_at(settings.redis_url_for("dashboard"), settings.redis_cluster, socket_connect_timeout=1,
+                    socket_timeout=2, health_check_interval=30)  # fmt: skip
 
 
 def live_builder(settings: Settings) -> BuilderThread:
@@ -399,7 +404,7 @@ def dead_letter_commands(settings: Settings, client: redis.Redis,
     from streams.replay import DeadLetters
     from streams.replay_command import DeadLetterCommands
 
-    letters = DeadLetters(client, settings.stream_deadletter, settings.streams,
+    letters = DeadLetters(client, settings.stream_deadletter, settings.shards.names,
                           lock_key=f"{settings.consumer_group}:deadletter-replay",
                           stats_key=f"{settings.consumer_group}:stats")  # fmt: skip
     return DeadLetterCommands(letters, connect)
@@ -460,7 +465,7 @@ def alert_evaluator(settings: Settings):
     config = EvaluatorConfig(streams=settings.streams, group=settings.alert_consumer_group,
                              tick_s=settings.alert_tick_s, batch=settings.ingest_batch,
                              db_retry_max_s=settings.db_retry_max_s, linger_ms=settings.alert_linger_ms,
-                             limits=limits)  # fmt: skip
+                             limits=limits, shards=tuple(settings.shards.each))  # fmt: skip
     return EvaluatorWorker(redis_client(settings, "alerts"), lambda: db_connection(settings, "alerts"),
                            lambda conn: alert_store(settings, conn), alert_rules(settings), config,
                            parse_context(settings))  # fmt: skip

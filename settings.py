@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from auth.addresses import parse_networks
+from streams.shards import Shards
 
 REPO_ROOT = Path(__file__).resolve().parent
 
@@ -69,6 +70,10 @@ class Settings(BaseSettings):
 
     # --- services -------------------------------------------------------------------------------------
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis holding the city streams.")
+    redis_cluster: bool = Field(
+        False, description="IOC_REDIS_URL (and the accounts' URLs) name a node of a Redis Cluster: every process "
+        "connects with the cluster client, which finds the other nodes and follows failovers (docs/DEPLOY.md).",
+    )
     database_url: str = Field(
         "postgresql://postgres@127.0.0.1:5433/ioc",
         description="TimescaleDB (PostgreSQL with the timescaledb extension).",
@@ -122,6 +127,11 @@ class Settings(BaseSettings):
     stream_complaints: str = Field("city:complaints", description="Stream of complaint (service request) events.")
     stream_datacenter: str = Field("city:datacenter", description="Stream of data-centre power samples.")
     stream_deadletter: str = Field("city:deadletter", description="Where rejected entries go, with the reason.")
+    stream_shards: int = Field(
+        1, ge=1, le=1024, description="Shards of the city streams. 1: the names above. N > 1: each stream becomes N "
+        "streams named `<name>:{0}` … `<name>:{N-1}` (Redis Cluster hash tags), producers choose one by the event's "
+        "device, request or site (docs/EVENTS.md). Every producer and worker must use the same number.",
+    )
     deadletter_maxlen: int = Field(1_000_000, ge=1000, description="Entries kept on the dead-letter stream.")
     max_field_bytes: int = Field(4096, ge=64, description="Largest accepted value of one event field, in bytes.")
     # Per-entry budgets (docs/EVENTS.md): without them any number of 4 KiB extra fields was accepted, and stored.
@@ -529,8 +539,13 @@ class Settings(BaseSettings):
 
     @property
     def streams(self) -> dict[str, str]:
-        """Kind of event → stream name."""
+        """Kind of event → stream name (of the single-node layout; ``shards`` has every shard's)."""
         return {"iot": self.stream_iot, "complaints": self.stream_complaints, "datacenter": self.stream_datacenter}
+
+    @property
+    def shards(self) -> Shards:
+        """The city streams over IOC_STREAM_SHARDS shards."""
+        return Shards(self.streams, self.stream_shards)
 
 
 def _reveal(value: object) -> object:

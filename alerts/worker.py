@@ -26,8 +26,8 @@ from alerts.prefilter import reading_filter
 from alerts.rules import Rule
 from alerts.store import AlertStore
 from streams.backoff import Reconnecting
-from streams.batching import Entry, parse_entries
-from streams.consumer_group import ConsumerGroup, short_read
+from streams.batching import parse_entries
+from streams.consumer_group import ConsumerGroup, ShardEntries, short_read
 from streams.fields import ParseContext
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,12 @@ class EvaluatorConfig:
     db_retry_max_s: float
     linger_ms: int = 0
     limits: SubjectLimits | None = None  # new subjects per minute and the forgetting horizon
+    # Each shard's kind → stream name (streams/shards.py); None: one shard, ``streams`` itself.
+    shards: tuple[dict[str, str], ...] | None = None
+
+    @property
+    def shard_streams(self) -> tuple[dict[str, str], ...]:
+        return self.shards or (self.streams,)
 
     @property
     def lease_key(self) -> str:
@@ -67,8 +73,8 @@ class EvaluatorWorker:
                  config: EvaluatorConfig, ctx: ParseContext, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
         self.client = client
-        self.group = ConsumerGroup(client, config.group, CONSUMER, config.streams, config.batch, config.db_retry_max_s,
-                                   "alerts: Redis")  # fmt: skip
+        self.group = ConsumerGroup(client, config.group, CONSUMER, config.shard_streams, config.batch,
+                                   config.db_retry_max_s, "alerts: Redis")  # fmt: skip
         self.config = config
         self.ctx = ctx
         self.rules = list(rules)
@@ -163,7 +169,7 @@ class EvaluatorWorker:
         for entries in self.group.own_pending():
             self._handle(entries)  # what the previous leader read but did not acknowledge
 
-    def _handle(self, entries: dict[str, list[Entry]]) -> None:
+    def _handle(self, entries: ShardEntries) -> None:
         # Bad entries are only acknowledged here: the ingest group dead-letters them with the reason.
         read = parse_entries(entries, self.ctx, redelivered=False, unwanted=self._unwanted)
         self._apply(self.evaluator.observe_batch(read.batch, self.clock()))
@@ -175,7 +181,7 @@ class EvaluatorWorker:
             # A new pipeline each attempt: redis-py empties a pipeline whose execute failed, so retrying the same
             # one sent nothing and these entries stayed pending for good (a restarting Redis answers LOADING).
             pipe = self.client.pipeline(transaction=False)
-            self.group.ack(pipe, read.ids)
+            self.group.ack(pipe, read.ids, entries.shard)
             pipe.execute()
 
         self._redis(acknowledge)

@@ -36,7 +36,7 @@ def main() -> None:
         for _ in range(args.letters):
             pipe.xadd(dead, letter)
         pipe.execute()
-        box = DeadLetters(client, dead, {"iot": iot}, lock_key=f"bench{tag}:lock")
+        box = DeadLetters(client, dead, [iot], lock_key=f"bench{tag}:lock")
         started = time.perf_counter()
         report = box.replay(Selection())
         took = time.perf_counter() - started

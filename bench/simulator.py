@@ -25,6 +25,7 @@ from geo.city import CityMap  # noqa: E402
 from settings import Settings  # noqa: E402
 from simulator.engine import CitySimulation, SimConfig  # noqa: E402
 from simulator.publisher import publish  # noqa: E402
+from streams.shards import Shards  # noqa: E402
 
 
 def lookups(settings: Settings) -> None:
@@ -60,7 +61,7 @@ def generation(settings: Settings) -> None:
     tag = uuid.uuid4().hex[:8]
     streams = {kind: f"bench{tag}:{kind}" for kind in ("iot", "complaints", "datacenter")}
     start = time.perf_counter()
-    publish(client, streams, events)
+    publish(client, Shards(streams), events)
     published = len(events) / (time.perf_counter() - start)
     client.delete(*streams.values())
     print(f"simulated events/s: generation {generated:,.0f}; pipelined XADD of the same {published:,.0f} "

@@ -197,7 +197,7 @@ def _publish(
         written, live_from = backfill_to_now(
             sim,
             client,
-            settings.streams,
+            settings.shards,
             now_ms - int(backfill_days * 86_400_000),
             settings.sim_backfill_readings_per_s,
             stop,
@@ -211,7 +211,7 @@ def _publish(
             f"live: {settings.sim_readings_per_s:g} readings/s from {settings.sim_sensors} sensors "
             f"to {mask_url_password(settings.redis_url_for('producer'))}; Ctrl-C stops"
         )
-        written += run_live(sim, client, settings.streams, live_from, duration_s, stop)
+        written += run_live(sim, client, settings.shards, live_from, duration_s, stop)
     return written
 
 

@@ -32,7 +32,7 @@ def acl_rules(settings: Settings, user_prefix: str = "") -> dict[str, list[str]]
     """User name → its ACL rules (after ``reset``; without the password), for the configured streams and groups.
 
     ``user_prefix`` names a separate set of users (the tests' own, for their own streams)."""
-    streams = list(settings.streams.values())
+    streams = list(settings.shards.names)  # every shard's streams (IOC_STREAM_SHARDS)
     group, alerts_group = settings.consumer_group, settings.alert_consumer_group
     stats, live = f"{group}:stats", f"{group}:live"
     producer = [*(f"%W~{s}" for s in streams), "resetchannels", "-@all", "+xadd", *_TRANSACTIONS]

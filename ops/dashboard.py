@@ -14,7 +14,6 @@ from functools import cache
 
 import flask
 import psycopg
-import redis
 from dash import Dash
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 
@@ -24,6 +23,7 @@ from ops.exposition import MULTIPROC_ENV, SnapshotAge, dashboard_exposition, met
 from ops.probes import Probes
 from ops.readiness import ReadinessLimits, judge
 from settings import Settings
+from streams.group_read import redis_at
 
 DASH_CALLBACK_PATH = "/_dash-update-component"
 CALLBACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -55,14 +55,14 @@ def dashboard_metrics() -> DashboardMetrics:
 def readiness_probes(settings: Settings) -> Probes:
     """The probes as the dashboard's accounts, each connection bounded by IOC_READY_PROBE_TIMEOUT_S."""
     timeout_s = settings.ready_probe_timeout_s
-    client = redis.Redis.from_url(settings.redis_url_for("dashboard"), socket_connect_timeout=timeout_s,
-                                  socket_timeout=timeout_s)  # fmt: skip
+    client = redis_at(settings.redis_url_for("dashboard"), settings.redis_cluster, socket_connect_timeout=timeout_s,
+                      socket_timeout=timeout_s)  # fmt: skip
 
     def connect_db() -> psycopg.Connection:
         return psycopg.connect(settings.database_url_for("dashboard"), connect_timeout=max(1, math.ceil(timeout_s)),
                                options=f"-c statement_timeout={int(timeout_s * 1000)}")  # fmt: skip
 
-    return Probes(client, connect_db, settings.streams, settings.consumer_group,
+    return Probes(client, connect_db, settings.shards.names, settings.consumer_group,
                   LiveKeys(settings.consumer_group).snapshot, timeout_s)  # fmt: skip
 
 

@@ -10,7 +10,7 @@ pile up threads, and probes queued behind stuck ones are cancelled.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -25,11 +25,11 @@ PROBE_THREADS = 2
 class Probes:
     """Observe the facts readiness is judged on, for one dashboard process."""
 
-    def __init__(self, client: redis.Redis, connect_db: Callable[[], psycopg.Connection], streams: Mapping[str, str],
+    def __init__(self, client: redis.Redis, connect_db: Callable[[], psycopg.Connection], streams: Collection[str],
                  group: str, snapshot_key: str, timeout_s: float,
                  clock: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.client, self._connect_db = client, connect_db
-        self.streams, self.group, self.snapshot_key = tuple(streams.values()), group, snapshot_key
+        self.streams, self.group, self.snapshot_key = tuple(streams), group, snapshot_key
         self.timeout_s, self._clock = timeout_s, clock
         self._pool = ThreadPoolExecutor(PROBE_THREADS, thread_name_prefix="readyz-probe")
 

@@ -11,24 +11,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import redis
 
 from simulator.engine import CitySimulation, Event
+from streams.shards import Shards
 
 log = logging.getLogger(__name__)
 PIPELINE_SIZE = 2000
 
 
 def publish(
-    client: redis.Redis, streams: Mapping[str, str], events: Sequence[Event], pipeline_size: int = PIPELINE_SIZE
+    client: redis.Redis, streams: Shards, events: Sequence[Event], pipeline_size: int = PIPELINE_SIZE
 ) -> int:
-    """XADD every event to its stream (``streams`` maps ``iot``/``complaints``/``datacenter`` to names)."""
+    """XADD every event to its stream: its shard's stream of its kind (``iot``/``complaints``/``datacenter``)."""
     for first in range(0, len(events), pipeline_size):
         pipe = client.pipeline(transaction=False)  # MULTI/EXEC buys nothing here and costs round trips
         for kind, fields in events[first : first + pipeline_size]:
-            pipe.xadd(streams[kind], fields)
+            pipe.xadd(streams.stream_for(kind, fields), fields)
         pipe.execute()
     return len(events)
 
@@ -36,7 +37,7 @@ def publish(
 def backfill(
     sim: CitySimulation,
     client: redis.Redis,
-    streams: Mapping[str, str],
+    streams: Shards,
     start_ms: int,
     end_ms: int,
     readings_per_s: float,
@@ -61,7 +62,7 @@ def backfill(
 def backfill_to_now(
     sim: CitySimulation,
     client: redis.Redis,
-    streams: Mapping[str, str],
+    streams: Shards,
     start_ms: int,
     readings_per_s: float,
     stop: threading.Event,
@@ -83,7 +84,7 @@ def backfill_to_now(
 def run_live(
     sim: CitySimulation,
     client: redis.Redis,
-    streams: Mapping[str, str],
+    streams: Shards,
     start_ms: int,
     duration_s: float | None,
     stop: threading.Event,

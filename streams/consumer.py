@@ -19,13 +19,14 @@ from operator import attrgetter
 
 import psycopg
 import redis
+from redis.cluster import RedisCluster
 
 from storage import policies
 from storage.event_store import Batch, EventStore, WriteResult
 from streams.admission import IDENTITY, TOO_MANY_NEW, Caps, NewIdCap, split_new
 from streams.backoff import Reconnecting
-from streams.batching import BATCH_FIELD, Entry, ParsedRead, Rejected, parse_entries
-from streams.consumer_group import ConsumerGroup, short_read
+from streams.batching import BATCH_FIELD, ParsedRead, Rejected, parse_entries
+from streams.consumer_group import ConsumerGroup, ShardEntries, short_read
 from streams.deadletter import dead_letter
 from streams.fields import ParseContext, as_mapping
 from streams.metrics import ingest_metrics
@@ -43,7 +44,7 @@ DB_OUTAGES = (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.U
 class IngestConfig:
     """What a worker needs from the settings."""
 
-    streams: dict[str, str]  # kind → stream name
+    streams: dict[str, str]  # kind → stream name (single-node names: metric labels, the new-identity caps)
     group: str
     deadletter_stream: str
     deadletter_maxlen: int
@@ -58,6 +59,12 @@ class IngestConfig:
     new_per_minute: dict[str, int] = field(default_factory=dict)
     # Devices and sites silent this long leave current state (None: kept for ever).
     forget_after: timedelta | None = None
+    # Each shard's kind → stream name (streams/shards.py); None: one shard, ``streams`` itself.
+    shards: tuple[dict[str, str], ...] | None = None
+
+    @property
+    def shard_streams(self) -> tuple[dict[str, str], ...]:
+        return self.shards or (self.streams,)
 
     @property
     def stats_key(self) -> str:
@@ -73,7 +80,8 @@ class IngestWorker:
                  sleep: Callable[[float], None] = time.sleep,
                  wall: Callable[[], float] = time.time) -> None:  # fmt: skip
         self.client = client
-        self.group = ConsumerGroup(client, config.group, consumer, config.streams, config.batch, config.db_retry_max_s)
+        self.group = ConsumerGroup(client, config.group, consumer, config.shard_streams, config.batch,
+                                   config.db_retry_max_s)  # fmt: skip
         self.config = config
         self.ctx = ctx
         self.consumer = consumer
@@ -126,24 +134,24 @@ class IngestWorker:
             self.process(entries, redelivered=False)
         return sum(len(v) for v in entries.values())
 
-    def process(self, entries: dict[str, list[Entry]], *, redelivered: bool) -> ParsedRead:
+    def process(self, entries: ShardEntries, *, redelivered: bool) -> ParsedRead:
         """Parse, commit, then acknowledge (and dead-letter) the entries of one read."""
         read = parse_entries(entries, self.ctx, redelivered=redelivered)
         self._store_and_acknowledge(read, entries)
         return read
 
-    def _store_and_acknowledge(self, read: ParsedRead, entries: dict[str, list[Entry]]) -> None:
+    def _store_and_acknowledge(self, read: ParsedRead, entries: ShardEntries) -> None:
         if self.new_ids is not None:
             self._cap_new_identities(read, entries)
         result, db_rejected = self._commit(read.batch, entries)
         read.rejected.extend(db_rejected)
-        rejected = self._call_redis(lambda: self._acknowledge(read, result))
+        rejected = self._call_redis(lambda: self._acknowledge(read, result, entries.shard))
         stored = Counter(_counts(read.batch))
         stored.subtract(bad.kind for bad in db_rejected)
         self.metrics.handled(self.config.streams, {kind: len(e) for kind, e in entries.items()}, stored, rejected,
                              result.duplicates)  # fmt: skip
 
-    def _cap_new_identities(self, read: ParsedRead, entries: dict[str, list[Entry]]) -> None:
+    def _cap_new_identities(self, read: ParsedRead, entries: ShardEntries) -> None:
         """Move entries of new identities past this minute's cap out of the batch, into the dead letters."""
         cap = self.new_ids
         for kind, attr in BATCH_FIELD.items():
@@ -184,7 +192,7 @@ class IngestWorker:
         """Create the consumer group on every stream (from the start, so earlier entries are ingested too)."""
         self.group.ensure(first_id="0")
 
-    def _read_new(self) -> dict[str, list[Entry]]:
+    def _read_new(self) -> ShardEntries:
         return self.group.read_new(self.config.block_ms)
 
     def drain_own_pending(self) -> None:
@@ -197,7 +205,7 @@ class IngestWorker:
         handled = 0
         for claimed in self.group.claim_stale(self.config.claim_idle_ms):
             for kind, kind_entries in claimed.items():
-                log.info("claimed %d stale entries from %s", len(kind_entries), self.config.streams[kind])
+                log.info("claimed %d stale entries from %s", len(kind_entries), self.group.stream(kind, claimed.shard))
                 handled += len(kind_entries)
             self.process(claimed, redelivered=True)
         return handled
@@ -228,16 +236,23 @@ class IngestWorker:
             self._call_redis(lambda: self.client.hincrby(self.config.stats_key, "forgotten_devices", devices))
         return devices, sites
 
-    def _acknowledge(self, read: ParsedRead, result: WriteResult) -> Counter[tuple[str, str]]:
-        """Dead-letter, acknowledge and count one committed batch; returns the rejected entries by (stream, code)."""
+    def _acknowledge(self, read: ParsedRead, result: WriteResult, shard: int) -> Counter[tuple[str, str]]:
+        """Dead-letter, acknowledge and count one committed batch of ``shard``; returns the rejected entries by
+        (stream, code).
+
+        On one Redis it is one transaction. On a Redis Cluster the dead letters and counters live on other masters
+        than the shard's streams, and no transaction spans masters: they are written first, and the
+        acknowledgement follows only once they are, so a worker dying in between leaves its entries pending (to be
+        dead-lettered and counted a second time by whoever claims them) but never acknowledged and lost."""
         now_ms = int(time.time() * 1000)
         stats = self.config.stats_key
-        pipe = self.client.pipeline(transaction=True)
+        on_cluster = isinstance(self.client, RedisCluster)
+        pipe = self.client.pipeline(transaction=not on_cluster)
         # Counted and logged per stream and code, not per entry: a producer sending 100,000 malformed entries
         # must not cost 200,000 counter commands and 100,000 log lines (bench/hostile_ingest.py).
         rejected: Counter[tuple[str, str]] = Counter()
         for bad in read.rejected:
-            stream = self.config.streams[bad.kind]
+            stream = self.group.stream(bad.kind, shard)
             if not rejected[stream, bad.code] and bad.code != TOO_MANY_NEW:  # the cap logs its own flood
                 log.warning("dead-lettered %s %s: %s", stream, bad.entry_id.decode(), bad.reason)
             rejected[stream, bad.code] += 1
@@ -250,13 +265,16 @@ class IngestWorker:
             pipe.hincrby(stats, f"{stream}:rejected:{code}", n)
             if n > 1 and code != TOO_MANY_NEW:
                 log.warning("dead-lettered %d more %s entries of %s in this batch", n - 1, code, stream)
-        self.group.ack(pipe, read.ids)
         for kind, count in _counts(read.batch).items():
-            pipe.hincrby(stats, f"{self.config.streams[kind]}:parsed", count)
+            pipe.hincrby(stats, f"{self.group.stream(kind, shard)}:parsed", count)
         pipe.hincrby(stats, f"consumer:{self.consumer}", sum(len(ids) for ids in read.ids.values()))
         pipe.hincrby(stats, "inserted", result.inserted)
         pipe.hincrby(stats, "duplicates", result.duplicates)
         pipe.hset(stats, "last_commit_ms", now_ms)
+        if on_cluster:
+            pipe.execute()
+            pipe = self.client.pipeline(transaction=True)  # the shard's streams share one hash slot
+        self.group.ack(pipe, read.ids, shard)
         pipe.execute()
         return rejected
 
@@ -265,7 +283,7 @@ class IngestWorker:
         return self.group.call(action)
 
     # --- database ------------------------------------------------------------------------------------
-    def _commit(self, batch: Batch, entries: dict[str, list[Entry]]) -> tuple[WriteResult, list[Rejected]]:
+    def _commit(self, batch: Batch, entries: ShardEntries) -> tuple[WriteResult, list[Rejected]]:
         """Commit the batch, retrying through outages; entries the database itself refuses are split out."""
         if not len(batch):
             return WriteResult(0, 0), []
@@ -302,7 +320,7 @@ class IngestWorker:
             rejected += bad
         return WriteResult(inserted, duplicates), rejected
 
-    def _with_db(self, action: Callable[[EventStore], object], keep_fresh: dict[str, list[Entry]] | None = None):
+    def _with_db(self, action: Callable[[EventStore], object], keep_fresh: ShardEntries | None = None):
         """``action(store)`` through database outages; meanwhile ``keep_fresh`` entries stay ours."""
         return self.db.run(action, (lambda: self.group.keep_fresh(keep_fresh)) if keep_fresh else None)
 

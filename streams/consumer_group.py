@@ -6,8 +6,9 @@ later one per shard) is written once. Every call waits out a Redis outage with b
 instead of crashing the worker; what to do with the entries (store, evaluate) and when to acknowledge them stays
 with the caller.
 
-Entries come back keyed by event kind (``"iot"``, …) as the parsers want them; the kind ↔ stream mapping is kept
-here only (``kind_of``, ``stream_of``), so sharded streams change this module, not its callers' loops.
+Entries come back keyed by event kind (``"iot"``, …) as the parsers want them, with the shard they came from
+(``ShardEntries``); the kind ↔ stream mapping of each shard is kept here only (``streams/shards.py`` names them),
+so the callers' loops are the same for one Redis and for streams sharded over a Redis Cluster.
 
 The decisions are pure functions below the class (what a short read is, when a claim scan is done, which consumers
 to forget); the class is the thin I/O around them.
@@ -15,7 +16,7 @@ to forget); the class is the thin I/O around them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 import redis
@@ -24,28 +25,51 @@ from streams.backoff import call_with_backoff
 from streams.batching import Entry
 from streams.group_read import CLAIM_DONE, autoclaim, entries_by_kind, raw_reader, read_group
 
-REDIS_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
+# What a worker waits out: a lost or restarting server, and on a Redis Cluster a failover in progress (the slots of
+# a dead master answer CLUSTERDOWN or TRYAGAIN, or no node serves them, until its replica is promoted).
+REDIS_OUTAGES = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.ClusterError,
+                 redis.exceptions.TryAgainError, redis.exceptions.SlotNotCoveredError)  # fmt: skip
+# With several shards a reader waits on one at a time: this long at most, so an entry arriving on another shard
+# waits no longer than this for its reader (a few polls a second of each shard when the city is quiet).
+SHARD_BLOCK_MS = 50
 T = TypeVar("T")
 
 
-class ConsumerGroup:
-    """``consumer`` of ``group`` on ``streams`` (event kind → stream name), reading ``batch`` entries at most."""
+class ShardEntries(dict):
+    """The entries of one read by event kind, all from one shard (``shard``): whoever acknowledges them, or keeps
+    them fresh, needs to know which streams they came from."""
 
-    def __init__(self, client: redis.Redis, group: str, consumer: str, streams: Mapping[str, str], batch: int,
-                 retry_max_s: float, what: str = "Redis") -> None:  # fmt: skip
+    __slots__ = ("shard",)
+
+    def __init__(self, shard: int, entries: Mapping[str, list[Entry]] | None = None) -> None:
+        super().__init__(entries or {})
+        self.shard = shard
+
+
+class ConsumerGroup:
+    """``consumer`` of ``group`` on the city streams, reading ``batch`` entries at most per stream.
+
+    ``shards`` holds each shard's event kind → stream name (one shard: the single-node streams). One read asks one
+    shard: a shard's streams share a hash slot, so a single XREADGROUP serves them even on a Redis Cluster."""
+
+    def __init__(self, client: redis.Redis, group: str, consumer: str, shards: Sequence[Mapping[str, str]],
+                 batch: int, retry_max_s: float, what: str = "Redis") -> None:  # fmt: skip
         self.client = client
         self._reader = raw_reader(client)
         self.group, self.consumer, self.batch = group, consumer, batch
-        self.stream_of = dict(streams)
-        self.kind_of = {name.encode(): kind for kind, name in streams.items()}
-        self.streams = tuple(streams.values())
+        self.shards = [dict(streams) for streams in shards]
+        self._kind_of = [{name.encode(): kind for kind, name in streams.items()} for streams in self.shards]
+        self.streams = tuple(name for streams in self.shards for name in streams.values())
         self._retry_max_s, self._what = retry_max_s, what
-        self._new = dict.fromkeys(self.streams, ">")
-        self._own = dict.fromkeys(self.streams, "0")
+        self._next_shard = 0
 
     def call(self, action: Callable[[], T]) -> T:
         """``action()`` against Redis, waiting out connection loss with back-off instead of crashing."""
         return call_with_backoff(action, REDIS_OUTAGES, self._retry_max_s, self._what)
+
+    def stream(self, kind: str, shard: int) -> str:
+        """The stream of ``kind`` in ``shard``."""
+        return self.shards[shard][kind]
 
     def ensure(self, first_id: str) -> None:
         """Create the group on every stream (and the stream if need be), reading from ``first_id`` (``"0"``: all
@@ -53,46 +77,60 @@ class ConsumerGroup:
         for stream in self.streams:
             self.call(lambda s=stream: _create(self.client, s, self.group, first_id))
 
-    def read_new(self, block_ms: int | None) -> dict[str, list[Entry]]:
-        """Entries never delivered to the group, waiting up to ``block_ms`` for some (None: not at all)."""
-        return self.call(lambda: self._read(self._new, block_ms))
+    def read_new(self, block_ms: int | None) -> ShardEntries:
+        """Entries never delivered to the group, from one shard, waiting up to ``block_ms`` for some (None: not at
+        all). With several shards each is asked in turn without waiting, starting after the one that last gave
+        entries; only when none has any does the read wait, on one shard and for ``SHARD_BLOCK_MS`` at most, so an
+        entry on another shard is not kept waiting behind it."""
+        if len(self.shards) == 1:
+            return ShardEntries(0, self.call(lambda: self._read(0, ">", block_ms)))
+        for shard in shard_order(self._next_shard, len(self.shards)):
+            entries = self.call(lambda s=shard: self._read(s, ">", None))
+            if entries:
+                self._next_shard = (shard + 1) % len(self.shards)
+                return ShardEntries(shard, entries)
+        shard, self._next_shard = self._next_shard, (self._next_shard + 1) % len(self.shards)
+        wait_ms = None if block_ms is None else min(block_ms, SHARD_BLOCK_MS)
+        return ShardEntries(shard, self.call(lambda: self._read(shard, ">", wait_ms)))
 
-    def own_pending(self) -> Iterator[dict[str, list[Entry]]]:
+    def own_pending(self) -> Iterator[ShardEntries]:
         """Entries delivered to this consumer name and never acknowledged (it restarted, or a new leader reads as
         the old one), a batch at a time until there are none. Acknowledge each batch before asking for the next:
         the re-read starts from the oldest pending entry again."""
-        while entries := self.call(lambda: self._read(self._own, None)):
-            yield entries
+        for shard in range(len(self.shards)):
+            while entries := self.call(lambda s=shard: self._read(s, "0", None)):
+                yield ShardEntries(shard, entries)
 
-    def claim_stale(self, min_idle_ms: int) -> Iterator[dict[str, list[Entry]]]:
+    def claim_stale(self, min_idle_ms: int) -> Iterator[ShardEntries]:
         """Take over entries pending on other consumers for ``min_idle_ms`` (dead workers), a batch at a time.
 
         Ids whose data was trimmed away meanwhile are acknowledged here: there is nothing left to handle."""
-        for kind, stream in self.stream_of.items():
-            cursor: bytes | str = "0-0"
-            while True:
-                cursor, entries, deleted = self.call(lambda s=stream, c=cursor: autoclaim(
-                    self._reader, s, self.group, self.consumer, min_idle_ms, c, self.batch))  # fmt: skip
-                if deleted:
-                    self.call(lambda s=stream, d=deleted: self.client.xack(s, self.group, *d))
-                if entries:
-                    yield {kind: entries}
-                if claim_done(cursor):
-                    break
+        for shard, streams in enumerate(self.shards):
+            for kind, stream in streams.items():
+                cursor: bytes | str = "0-0"
+                while True:
+                    cursor, entries, deleted = self.call(lambda s=stream, c=cursor: autoclaim(
+                        self._reader, s, self.group, self.consumer, min_idle_ms, c, self.batch))  # fmt: skip
+                    if deleted:
+                        self.call(lambda s=stream, d=deleted: self.client.xack(s, self.group, *d))
+                    if entries:
+                        yield ShardEntries(shard, {kind: entries})
+                    if claim_done(cursor):
+                        break
 
-    def ack(self, pipe: redis.client.Pipeline, ids: Mapping[str, list[bytes]]) -> None:
-        """Queue the acknowledgement of ``ids`` (by kind) on ``pipe``, so it commits with the caller's own writes."""
+    def ack(self, pipe: redis.client.Pipeline, ids: Mapping[str, list[bytes]], shard: int) -> None:
+        """Queue the acknowledgement of ``ids`` (by kind, of ``shard``) on ``pipe``, so it commits with the
+        caller's own writes."""
         for kind, kind_ids in ids.items():
             if kind_ids:
-                pipe.xack(self.stream_of[kind], self.group, *kind_ids)
+                pipe.xack(self.shards[shard][kind], self.group, *kind_ids)
 
-    def keep_fresh(self, entries: Mapping[str, list[Entry]]) -> None:
+    def keep_fresh(self, entries: ShardEntries) -> None:
         """Re-claim our own entries: their idle time starts again, so other consumers do not take them over while
         we only wait (for the database)."""
         for kind, kind_entries in entries.items():
-            ids = [entry_id for entry_id, _ in kind_entries]
-            self.call(lambda s=self.stream_of[kind], i=ids: self.client.xclaim(
-                s, self.group, self.consumer, 0, i, justid=True))  # fmt: skip
+            stream, ids = self.stream(kind, entries.shard), [entry_id for entry_id, _ in kind_entries]
+            self.call(lambda s=stream, i=ids: self.client.xclaim(s, self.group, self.consumer, 0, i, justid=True))
 
     def forget_idle_consumers(self, idle_ms: int) -> None:
         """Delete consumers of the group that hold nothing and were idle ``idle_ms`` (long-gone processes)."""
@@ -101,9 +139,10 @@ class ConsumerGroup:
             for name in idle_consumers(infos, idle_ms, self.consumer):
                 self.call(lambda s=stream, n=name: self.client.xgroup_delconsumer(s, self.group, n))
 
-    def _read(self, starts: dict[str, str], block_ms: int | None) -> dict[str, list[Entry]]:
+    def _read(self, shard: int, start: str, block_ms: int | None) -> dict[str, list[Entry]]:
+        starts = dict.fromkeys(self.shards[shard].values(), start)
         reply = read_group(self._reader, self.group, self.consumer, starts, self.batch, block_ms)
-        return entries_by_kind(reply, self.kind_of)
+        return entries_by_kind(reply, self._kind_of[shard])
 
 
 def _create(client: redis.Redis, stream: str, group: str, first_id: str) -> None:
@@ -118,6 +157,11 @@ def _create(client: redis.Redis, stream: str, group: str, first_id: str) -> None
 def group_exists(error: redis.ResponseError) -> bool:
     """Whether XGROUP CREATE failed only because the group is there already (every worker creates it at start)."""
     return "BUSYGROUP" in str(error)
+
+
+def shard_order(first: int, count: int) -> list[int]:
+    """The shards in the order a reader asks them: from ``first`` round to the one before it."""
+    return [(first + i) % count for i in range(count)]
 
 
 def claim_done(cursor: bytes | str) -> bool:

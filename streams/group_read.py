@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import redis
+from redis.cluster import RedisCluster
 
 from streams.batching import Entry
 
@@ -19,8 +20,34 @@ RAW_COMMANDS = ("XREADGROUP", "XAUTOCLAIM")
 CLAIM_DONE = (b"0-0", "0-0")  # the XAUTOCLAIM cursor once the whole pending list has been scanned
 
 
-def raw_reader(client: redis.Redis) -> redis.Redis:
+class RawStreamCluster(RedisCluster):
+    """A Redis Cluster client whose XREADGROUP and XAUTOCLAIM replies are left as sent, like ``raw_reader``'s.
+
+    The cluster client parses each reply with the client of the node that answered, made when first needed (and
+    again after a failover), so the two callbacks are removed there."""
+
+    def get_redis_connection(self, node):  # noqa: ANN001, ANN201 - redis-py's own signature
+        node_client = super().get_redis_connection(node)
+        for command in RAW_COMMANDS:
+            node_client.response_callbacks.pop(command, None)
+        return node_client
+
+
+def redis_at(url: str, cluster: bool, **options: object) -> redis.Redis | RedisCluster:
+    """A client of the Redis at ``url``; with ``cluster`` (IOC_REDIS_CLUSTER), of the Redis Cluster that node
+    belongs to, whose stream reads come back as sent. ``options`` are the connections' (timeouts, decoding)."""
+    if cluster:
+        options.pop("health_check_interval", None)  # the cluster client checks its nodes itself
+        return RawStreamCluster.from_url(url, **options)
+    return redis.Redis.from_url(url, **options)
+
+
+def raw_reader(client: redis.Redis | RedisCluster) -> redis.Redis | RedisCluster:
     """A client sharing ``client``'s connections whose XREADGROUP and XAUTOCLAIM replies are left as sent."""
+    if isinstance(client, RawStreamCluster):
+        return client
+    if isinstance(client, RedisCluster):
+        raise TypeError("stream readers on a Redis Cluster need a RawStreamCluster client (bootstrap.redis_client)")
     reader = redis.Redis(connection_pool=client.connection_pool)
     for command in RAW_COMMANDS:
         reader.response_callbacks.pop(command, None)

@@ -120,11 +120,11 @@ def parse_since(raw: str | None, now: datetime) -> int | None:
 class DeadLetters:
     """The dead-letter stream of one deployment, read and replayed over ``client``."""
 
-    def __init__(self, client: redis.Redis, stream: str, city_streams: Mapping[str, str], lock_key: str,
+    def __init__(self, client: redis.Redis, stream: str, city_streams: Collection[str], lock_key: str,
                  stats_key: str = "", batch: int = BATCH) -> None:  # fmt: skip
         self.client, self.stream, self.lock_key, self.batch = client, stream, lock_key, batch
         self.stats_key = stats_key
-        self.city_streams = frozenset(city_streams.values())
+        self.city_streams = frozenset(city_streams)
 
     # --- reading ---------------------------------------------------------------------------------------------
     def length(self) -> int:

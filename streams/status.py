@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 
 import redis
 
 
-def assemble_status(streams: dict[str, str], infos: dict[str, dict], stats: dict[bytes, bytes], now_ms: int) -> dict:
+def assemble_status(streams: Collection[str], infos: dict[str, dict], stats: dict[bytes, bytes], now_ms: int) -> dict:
     """Rows for the pipeline page from XINFO (length, lag, pending) and the stats hash (pure)."""
     counters = {k.decode(): int(v) for k, v in stats.items()}
     rows = []
-    for stream in streams.values():
+    for stream in streams:
         info = infos.get(stream, {})
         rows.append({
             "stream": stream, "length": info.get("length", 0), "lag": info.get("lag", 0),
@@ -25,10 +26,10 @@ def assemble_status(streams: dict[str, str], infos: dict[str, dict], stats: dict
             "forgotten_devices": counters.get("forgotten_devices", 0)}
 
 
-def pipeline_status(client: redis.Redis, streams: dict[str, str], group: str) -> dict:
-    """The live status of the ingest group on each stream."""
+def pipeline_status(client: redis.Redis, streams: Collection[str], group: str) -> dict:
+    """The live status of the ingest group on each stream (of every shard)."""
     infos: dict[str, dict] = {}
-    for stream in streams.values():
+    for stream in streams:
         try:
             groups = {g["name"]: g for g in client.xinfo_groups(stream)}
             length = client.xlen(stream)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from settings import Settings
-from streams.consumer_group import ConsumerGroup
+from streams.consumer_group import ConsumerGroup, ShardEntries
+from streams.shards import Shards
 from tests.integration.events import complaint, fill, reading
 
 pytestmark = pytest.mark.integration
@@ -18,12 +19,13 @@ def served(settings: Settings) -> dict[str, str]:
 
 
 def member(rds, settings: Settings, consumer: str, batch: int = 100) -> ConsumerGroup:
-    return ConsumerGroup(rds, settings.consumer_group, consumer, served(settings), batch, retry_max_s=0.5)
+    return ConsumerGroup(rds, settings.consumer_group, consumer, [served(settings)], batch, retry_max_s=0.5)
 
 
-def acknowledge(group: ConsumerGroup, entries: dict) -> None:
+def acknowledge(group: ConsumerGroup, entries: ShardEntries) -> None:
     pipe = group.client.pipeline(transaction=True)
-    group.ack(pipe, {kind: [entry_id for entry_id, _ in kind_entries] for kind, kind_entries in entries.items()})
+    ids = {kind: [entry_id for entry_id, _ in kind_entries] for kind, kind_entries in entries.items()}
+    group.ack(pipe, ids, entries.shard)
     pipe.execute()
 
 
@@ -96,3 +98,35 @@ def test_only_consumers_holding_nothing_are_forgotten_and_never_oneself(rds, tes
     me.forget_idle_consumers(idle_ms=-1)  # any idle time at all counts as long gone here
     names = {c["name"] for c in rds.xinfo_consumers(streams["iot"], test_settings.consumer_group)}
     assert names == {b"holding", b"me"}
+
+
+def test_with_shards_each_read_is_one_shards_entries_in_turn_and_acknowledged_on_that_shards_streams(
+    rds, test_settings
+):
+    shards = Shards(test_settings.streams, 3)
+    for shard in range(3):
+        fill(rds, shards.streams(shard)["iot"], [reading(f"aq-{shard}-{i}") for i in range(shard + 1)])
+    group = ConsumerGroup(rds, test_settings.consumer_group, "w1", shards.each, 100, retry_max_s=0.5)
+    group.ensure(first_id="0")
+    reads = [group.read_new(block_ms=10) for _ in range(4)]
+    assert [(entries.shard, len(entries.get("iot", []))) for entries in reads[:3]] == [(0, 1), (1, 2), (2, 3)]
+    assert reads[3] == {}  # every shard empty: the read waited on one shard, briefly, and came back empty
+    for entries in reads[:3]:
+        acknowledge(group, entries)
+    assert [rds.xpending(shards.streams(shard)["iot"], test_settings.consumer_group)["pending"]
+            for shard in range(3)] == [0, 0, 0]  # fmt: skip
+
+
+def test_with_shards_a_restarted_consumer_re_reads_its_pending_entries_of_every_shard(rds, test_settings):
+    shards = Shards(test_settings.streams, 2)
+    for shard in range(2):
+        fill(rds, shards.streams(shard)["complaints"], [complaint(f"SZ-{shard}", "open", 1_764_000_000_000)])
+    before = ConsumerGroup(rds, test_settings.consumer_group, "w1", shards.each, 100, retry_max_s=0.5)
+    before.ensure(first_id="0")
+    before.read_new(block_ms=None), before.read_new(block_ms=None)  # delivered, then the process died
+    after = ConsumerGroup(rds, test_settings.consumer_group, "w1", shards.each, 100, retry_max_s=0.5)
+    seen = []
+    for entries in after.own_pending():
+        seen.append((entries.shard, len(entries["complaints"])))
+        acknowledge(after, entries)
+    assert seen == [(0, 1), (1, 1)]

@@ -183,7 +183,7 @@ def test_a_database_that_accepts_and_never_answers_is_reported_at_the_deadline(t
 
     silent = Stalling().start()  # takes the connection, never says a word
     probes = Probes(rds, lambda: psycopg.connect(host="127.0.0.1", port=silent.port, connect_timeout=30),
-                    test_settings.streams, test_settings.consumer_group, "unused:live", timeout_s=0.5)  # fmt: skip
+                    test_settings.shards.names, test_settings.consumer_group, "unused:live", timeout_s=0.5)  # fmt: skip
     try:
         seen = probes.observe()
     finally:

@@ -20,7 +20,7 @@ def _ts_ms(raw: bytes) -> int:
 
 def test_publish_writes_every_event(rds, test_settings):
     s = test_settings
-    assert publish(rds, s.streams, [("iot", {"a": "1"})] * 4500, pipeline_size=2000) == 4500
+    assert publish(rds, s.shards, [("iot", {"a": "1"})] * 4500, pipeline_size=2000) == 4500
     assert rds.xlen(s.stream_iot) == 4500
 
 
@@ -42,7 +42,7 @@ def test_live_pacing_follows_the_clock_and_a_late_tick_keeps_the_rate(rds, test_
 
     start = int(time.time() * 1000)
     # Ticks of 1/8 s: binary fractions, so the clock adds up exactly.
-    written = run_live(sim, rds, s.streams, start, duration_s=0.6, stop=Stop(), tick_s=0.125, monotonic=clock.monotonic)
+    written = run_live(sim, rds, s.shards, start, duration_s=0.6, stop=Stop(), tick_s=0.125, monotonic=clock.monotonic)
     readings = rds.xrange(s.stream_iot)
     assert len(readings) == 600  # 1000 a second for 0.6 s of the clock
     assert written == len(readings) + rds.xlen(s.stream_complaints) + rds.xlen(s.stream_datacenter)

@@ -43,7 +43,7 @@ def test_the_known_cache_is_bounded_and_the_counter_is_per_stream_and_minute(mon
 
 
 def test_the_pipeline_page_shows_entries_over_the_cap_per_stream():
-    status = assemble_status({"iot": "city:iot"}, {"city:iot": {"length": 5}},
+    status = assemble_status(["city:iot"], {"city:iot": {"length": 5}},
                              {b"city:iot:rejected": b"7", b"city:iot:rejected:too_many_new": b"6",
                               b"forgotten_devices": b"3"}, 0)  # fmt: skip
     assert status["streams"][0]["too_many_new"] == 6 and status["forgotten_devices"] == 3

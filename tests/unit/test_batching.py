@@ -60,7 +60,7 @@ def test_a_dead_letter_keeps_the_fields_and_says_why_and_where_from():
 
 def test_pipeline_status_rows_per_stream():
     status = assemble_status(
-        {"iot": "city:iot"},
+        ["city:iot"],
         {"city:iot": {"length": 10, "lag": 2, "pending": 3}},
         {b"city:iot:parsed": b"7", b"city:iot:rejected": b"1", b"last_commit_ms": b"1000"},
         4000,
