@@ -18,6 +18,8 @@ from layouts import city_map, ids
 from live.snapshot import latest_devices
 
 HISTORY_SPAN = timedelta(hours=24)
+# Where the page's layout finds the first view's clusters (``app.server.extensions``): pages/city_map.py.
+FIRST_VIEW = "ioc.map.first_view"
 SENSORS_TTL_S = 10.0  # before the first snapshot, viewers within this many seconds share one read
 
 
@@ -91,6 +93,15 @@ class _MapSensors:
 def register(app: Dash, services) -> None:
     sensors = _MapSensors()
 
+    def first_view() -> dict:
+        """The clusters of the whole city at the map's first zoom, sent with the page itself: the map shows the
+        city's state as it appears, one round trip before any callback could (the view the map then reports, once
+        it has fitted the city to its box, replaces them)."""
+        index, _counts = sensors.chosen(services, (), ())
+        return index.features(None, float(city_map.ZOOM))
+
+    app.server.extensions[FIRST_VIEW] = first_view
+
     @app.callback(Output(ids.MAP_LAYER_DISTRICTS, "data"), Output(ids.MAP_FILTER_DISTRICT, "options"),
                   Output(ids.MAP_TILES, "children"), Output(ids.MAP_MAP, "viewport"),
                   Input(ids.MAP_MAP, "id"))  # fmt: skip
@@ -113,9 +124,11 @@ def register(app: Dash, services) -> None:
         return (no_update if shown else geojson, city_map.density_hideout(open_by_district),
                 city_map.density_table(open_by_district, names))  # fmt: skip
 
+    # Not on the page's first render: the page brings the first view's clusters (``first_view``), and the map
+    # reports its fitted view at once, which asks for these.
     @app.callback(Output(ids.MAP_LAYER_SENSORS, "data"), Input(ids.MAP_MAP, "bounds"), Input(ids.MAP_MAP, "zoom"),
                   Input(ids.MAP_TICK, "n_intervals"), Input(ids.MAP_FILTER_KIND, "value"),
-                  Input(ids.MAP_FILTER_DISTRICT, "value"))  # fmt: skip
+                  Input(ids.MAP_FILTER_DISTRICT, "value"), prevent_initial_call=True)  # fmt: skip
     @requires(Permission.VIEW_DASHBOARDS)
     def refresh_view(bounds: object, zoom: object, _n: int | None, kinds: object, districts: object):
         # Clusters for the part of the city on screen: the browser never receives more than a view's worth.

@@ -250,7 +250,7 @@ def _legend() -> html.Div:
                                className="legend-item") for s in STATUSES], className="map-legend")  # fmt: skip
 
 
-def _map() -> dl.Map:
+def _map(sensors: dict | None) -> dl.Map:
     colours = [STATUS_COLOURS[s] for s in STATUSES]
     # zoomSnap 0.1: fitting the city to the box at whole zoom levels left it filling about half of it.
     return dl.Map(id=ids.MAP_MAP, center=list(CENTER), zoom=ZOOM, zoomSnap=0.1, style={"height": "72vh"},
@@ -264,14 +264,15 @@ def _map() -> dl.Map:
                        checked=True),
             # Clusters and single sensors of the view, from the server; a cluster zooms to its sensors on click.
             dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_SENSORS, pointToLayer={"variable": JS + "sensorOrCluster"},
-                                  hideout={"colours": colours}), name="Sensors", checked=True),
+                                  hideout={"colours": colours}, data=sensors), name="Sensors", checked=True),
             dl.Overlay(alert_layer(ids.MAP_LAYER_ALERTS), name="Open alerts", checked=True),
         ], position="topright"),
     ])  # fmt: skip
 
 
-def map_layout() -> html.Div:
-    """Filters, the map, and a side panel with the clicked sensor's history and complaints per district."""
+def map_layout(sensors: dict | None = None) -> html.Div:
+    """Filters, the map (with ``sensors``, the first view's clusters, if given), and a side panel with the clicked
+    sensor's history and complaints per district."""
     return html.Div([
         html.H1("City map"),
         html.Div([
@@ -282,7 +283,7 @@ def map_layout() -> html.Div:
         density_legend(),
         html.P(id=ids.MAP_SENSOR_COUNT, className="muted"),
         html.Div([
-            html.Div(_map(), className="map-main"),
+            html.Div(_map(sensors), className="map-main"),
             html.Aside([
                 html.H3("Click a sensor for its last 24 h", id=ids.MAP_PANEL_TITLE),
                 html.Div(id=ids.MAP_SENSOR_STATUS, className="sensor-status", **{"aria-live": "polite"}),

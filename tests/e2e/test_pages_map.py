@@ -82,3 +82,31 @@ def test_at_city_zoom_every_cluster_shows_its_most_urgent_status_and_the_counts_
                            r.b = Math.max(r.b, b.bottom); } }); return r; }""")
     assert (outline["r"] - outline["l"]) / box["width"] > 0.85 or (outline["b"] - outline["t"]) / box["height"] > 0.85
     assert desktop.console.errors == []
+
+
+def _component(tree: object, component_id: str) -> dict | None:
+    """The component with ``component_id`` in a Dash layout as JSON."""
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            return tree
+        children = tree.values()
+    elif isinstance(tree, list):
+        children = tree
+    else:
+        return None
+    return next((found for child in children if (found := _component(child, component_id)) is not None), None)
+
+
+def test_the_first_clusters_come_with_the_page_itself(desktop, served, e2e_settings):
+    from layouts.ids import MAP_LAYER_SENSORS
+
+    seeded_city(e2e_settings)
+    # The page router's answer (Dash's callback for the page's layout) brings the map with its first clusters.
+    with desktop.expect_response(lambda r: "/_dash-update-component" in r.url
+                                 and "_pages_content" in (r.request.post_data or "")) as page:  # fmt: skip
+        desktop.goto(served.url + "/map")
+    layer = _component(page.value.json()["response"], MAP_LAYER_SENSORS)
+    features = layer["props"]["data"]["features"]
+    assert any(f["properties"].get("cluster") for f in features), "the city's clusters, in the page's own answer"
+    desktop.wait_for_selector(".status-cluster")
+    assert desktop.console.errors == []
