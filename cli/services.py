@@ -77,7 +77,7 @@ def cluster_up() -> None:
 
 @cluster.command("status")
 def cluster_status() -> None:
-    """Each node's role and cluster state, and whether this checkout started it; exit 1 unless all are ok."""
+    """Each node's role and cluster state, and whether `cluster up` started it; exit 1 unless all are ok."""
     ok, lines = redis_cluster.status(load_settings())
     for line in lines:
         click.echo(line)

@@ -36,10 +36,11 @@ from infra.redis_cluster_plan import (
     server_command,
 )
 from infra.services import Say, ServicesError, wait_until
-from settings import REPO_ROOT, Settings
+from settings import Settings
 
-# Under the repo's git-ignored var/, beside services-up.json: the cluster belongs to the checkout that started it.
-HOST_DATA_DIR = REPO_ROOT / "var" / "redis-cluster"
+# The machine's, not a checkout's: a cluster outlives the clone that started it (CI clones come and go while the
+# cluster stays up for the next), and a node restarted from any checkout must find its own data.
+HOST_DATA_DIR = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "ioc" / "redis-cluster"
 # Six servers on two busy cores, then the gossip until every node agrees: seconds, rarely more than 20.
 READY_TIMEOUT_S = 90.0
 STOP_TIMEOUT_S = 30.0
@@ -186,14 +187,14 @@ def status(settings: Settings) -> tuple[bool, list[str]]:
             continue
         with _client(port) as client:
             role = client.info("replication").get("role", "?")
-        origin = "started by ioc services cluster up" if _pid_of_node(found, port) else "not started by this checkout"
+        origin = "started by ioc services cluster up" if _pid_of_node(found, port) else "not started by ioc services cluster up here"
         state = view.state if view.cluster_enabled else "not a cluster node"
         lines.append(f"127.0.0.1:{port}  {role:<6}  cluster_state:{state}  ({origin})")
     return ok, lines
 
 
 def down(settings: Settings, say: Say) -> None:
-    """Stop the nodes this checkout started (SIGTERM: each flushes its AOF first); data and slots are kept."""
+    """Stop the nodes `cluster up` started (SIGTERM: each flushes its AOF first); data and slots are kept."""
     try:
         ports = cluster_ports(settings.redis_cluster_url)
     except ClusterPlanError as error:
