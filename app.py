@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dash
 from dash import Dash
-from flask import jsonify, redirect, send_file
+from flask import jsonify, redirect, request, send_file
 
 import bootstrap
 from auth import headers as security_headers
@@ -25,6 +25,7 @@ from callbacks import register_callbacks
 from layouts.shell import app_shell, not_allowed, page_permission
 from ops import dashboard as ops_routes
 from serving import compression
+from serving.page_scripts import scripts_for
 from settings import Settings, load_settings
 
 HERE = Path(__file__).resolve().parent
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.layout = lambda: app_shell(current_principal())
     _guard_pages()
     _serialise_first_request_setup(app)
+    _page_scripts(app)
     services = bootstrap.DashboardServices(settings)
     auth_web.install(app, services)
     security_headers.install(app, settings.map_tile_url)
@@ -87,6 +89,16 @@ def _guarded(layout: Callable[..., object], name: str, permission: Permission) -
 
     guarded.ioc_guarded = True  # type: ignore[attr-defined]
     return guarded
+
+
+def _page_scripts(app: Dash) -> None:
+    """Each page's HTML with only the component scripts it needs up front (serving/page_scripts.py)."""
+    interpolate = app.interpolate_index
+
+    def interpolate_index(**parts: str) -> str:
+        return interpolate(**{**parts, "scripts": scripts_for(request.path, parts["scripts"])})
+
+    app.interpolate_index = interpolate_index
 
 
 def _serialise_first_request_setup(app: Dash) -> None:

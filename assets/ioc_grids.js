@@ -1,0 +1,31 @@
+// dash-ag-grid's script, left out of the pages without a grid (serving/page_scripts.py): loaded once the page is
+// idle, so moving to the alert console or the complaints page inside the app finds it. A click that would get
+// there before it has loaded becomes a full page load, whose HTML brings the script.
+(function () {
+  var GRID_PAGES = ["/alerts", "/complaints"];
+  var hint = document.getElementById("ioc-grid-script");
+  if (!hint) return;  // a grid page: its HTML loaded the script itself
+
+  function gridPage(href) {
+    var path = new URL(href, window.location.href).pathname;
+    return GRID_PAGES.some(function (page) { return path === page || path.indexOf(page + "/") === 0; });
+  }
+
+  window.addEventListener("click", function (event) {
+    if (window.dash_ag_grid) return;
+    var link = event.target && event.target.closest ? event.target.closest("a[href]") : null;
+    if (!link || !gridPage(link.href) || new URL(link.href).origin !== window.location.origin) return;
+    event.preventDefault();
+    event.stopPropagation();
+    window.location.assign(link.href);
+  }, true);
+
+  function load() {
+    var script = document.createElement("script");
+    script.src = hint.href;
+    document.head.appendChild(script);
+  }
+  var later = window.requestIdleCallback || function (run) { return setTimeout(run, 1000); };
+  if (document.readyState === "complete") later(load);
+  else window.addEventListener("load", function () { later(load); });
+})();

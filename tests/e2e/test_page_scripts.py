@@ -1,0 +1,33 @@
+"""dash-ag-grid's script is left out of pages without a grid and fetched once they are idle; moving from such a
+page to a grid page works whether it has arrived or not (serving/page_scripts.py, assets/ioc_grids.js)."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+GRID_SCRIPT = "**/dash_ag_grid/dash_ag_grid*.js"
+
+
+def test_the_map_loads_without_the_grid_script_then_fetches_it_for_the_alert_console(desktop, served):
+    page_html = desktop.goto(served.url + "/map").text()
+    assert 'id="ioc-grid-script"' in page_html
+    assert re.search(r'<script src="[^"]*/dash_ag_grid/dash_ag_grid[^"]*"></script>', page_html) is None
+    desktop.wait_for_selector(".status-cluster")
+    desktop.wait_for_function("() => window.dash_ag_grid !== undefined", timeout=60_000)
+    desktop.locator("a.nav-link", has_text="Alerts").click()  # inside the app: no page load
+    desktop.wait_for_selector(".ag-root-wrapper", timeout=60_000)
+    assert desktop.evaluate("() => performance.getEntriesByType('navigation').length") == 1
+    assert desktop.console.errors == []
+
+
+def test_a_move_to_a_grid_page_before_the_script_has_arrived_is_a_full_page_load(desktop, served):
+    desktop.route(GRID_SCRIPT, lambda route: route.abort())  # it never arrives on the map page
+    desktop.goto(served.url + "/map")
+    desktop.wait_for_selector(".status-cluster")
+    desktop.unroute(GRID_SCRIPT)
+    assert desktop.evaluate("() => window.dash_ag_grid") is None
+    with desktop.expect_navigation():
+        desktop.locator("a.nav-link", has_text="Complaints").click()
+    desktop.wait_for_selector(".ag-root-wrapper", timeout=60_000)
+    assert [e for e in desktop.console.errors if "net::ERR_FAILED" not in e] == []  # the aborted fetches say so

@@ -1,0 +1,26 @@
+"""Pages without a grid leave dash-ag-grid's script for later (serving/page_scripts.py)."""
+
+from serving.page_scripts import GRID_SCRIPT_ID, scripts_for
+
+SCRIPTS = (
+    '<script src="/_dash-component-suites/dash/dcc/dash_core_components.v4_4_1m1.js"></script>\n'
+    '<script src="/_dash-component-suites/dash_ag_grid/dash_ag_grid.v35_3_0m1.min.js"></script>\n'
+    '<script src="/_dash-component-suites/dash_leaflet/dash_leaflet.v1_1_3m1.js"></script>'
+)
+
+
+def test_a_page_without_a_grid_gets_a_prefetch_hint_instead_of_the_script():
+    html = scripts_for("/map", SCRIPTS)
+    assert "dash_ag_grid.v35_3_0m1.min.js\"></script>" not in html
+    assert (f'<link rel="prefetch" as="script" id="{GRID_SCRIPT_ID}" '
+            'href="/_dash-component-suites/dash_ag_grid/dash_ag_grid.v35_3_0m1.min.js">') in html  # fmt: skip
+    assert "dash_core_components" in html and "dash_leaflet" in html  # the others untouched
+
+
+def test_the_grid_pages_load_it_up_front():
+    for path in ("/alerts", "/complaints", "/alerts/42"):
+        assert scripts_for(path, SCRIPTS) == SCRIPTS
+
+
+def test_a_page_that_only_starts_like_a_grid_page_is_not_one():
+    assert GRID_SCRIPT_ID in scripts_for("/alertsx", SCRIPTS)
