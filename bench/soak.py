@@ -134,8 +134,12 @@ def soak(args: argparse.Namespace) -> None:
     receiver = Receiver().start()
     base = fresh_settings(Settings(), Settings().alert_rules_file)
     # Every display exchanges its token from this one address: the per-address sign-in limit would refuse most.
+    # The whole simulated city is new in the first minute: the cap on new devices a minute (5,000 by default, a
+    # guard against a producer inventing ids) would dead-letter most of it for minutes, so it is the city's size.
+    new_devices = max(base.ingest_new_devices_per_min, 2 * args.sensors)
     settings = with_receivers(base, receiver, http_port=free_port(), sim_sensors=args.sensors,
-                              sim_readings_per_s=args.rate, signin_attempts_per_minute=1_000_000)  # fmt: skip
+                              sim_readings_per_s=args.rate, signin_attempts_per_minute=1_000_000,
+                              ingest_new_devices_per_min=new_devices)  # fmt: skip
     migrate(settings.database_url, settings.db_schema, bootstrap.retention(settings))
     client = bootstrap.redis_client(settings)
     started: list[subprocess.Popen] = []
