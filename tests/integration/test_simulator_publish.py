@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime
+from itertools import pairwise
 
 import bootstrap
 from simulator.engine import CitySimulation, SimConfig
@@ -49,3 +50,27 @@ def test_live_pacing_follows_the_clock_and_a_late_tick_keeps_the_rate(rds, test_
     assert paused == [(0, 0), (125, 125), (500, 500)]  # never ahead of the clock; the late tick made up at once
     # Each 100 ms of event time holds its 100 readings, the late tick's 375 ms as well.
     assert Counter((_ts_ms(f[b"ts"]) - start) // 100 for _, f in readings) == {i: 100 for i in range(6)}
+
+
+def test_a_producer_behind_the_clock_publishes_a_second_at_a_time_until_it_has_caught_up(rds, test_settings):
+    s = test_settings
+    sim = CitySimulation(bootstrap.city_map(s), SimConfig(seed=42, sensors=300, readings_per_s=1000.0,
+                                                          complaints_per_hour=600.0, datacenter_sites=4,
+                                                          scheduled_incidents=False))  # fmt: skip
+    clock = SteppedClock()
+    in_stream = []  # readings in the stream at each pause
+
+    class Stop(threading.Event):
+        """Never set; the second wait oversleeps by 3 s, as a producer that could not keep its rate."""
+
+        def wait(self, timeout: float | None = None) -> bool:
+            in_stream.append(rds.xlen(s.stream_iot))
+            clock.sleep(timeout + (3.0 if len(in_stream) == 2 else 0.0))
+            return self.is_set()
+
+    run_live(sim, rds, s.shards, int(time.time() * 1000), duration_s=4.0, stop=Stop(), tick_s=0.5,
+             monotonic=clock.monotonic)  # fmt: skip
+    in_stream.append(rds.xlen(s.stream_iot))
+    assert in_stream[-1] == 4000  # every reading of the 4 s, in the end
+    # 3.5 s behind after the long pause: caught up a second of readings at a time, never 3.5 s in one window
+    assert [after - before for before, after in pairwise(in_stream)] == [500, 1000, 1000, 1000, 500]
