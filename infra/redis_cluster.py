@@ -187,7 +187,8 @@ def status(settings: Settings) -> tuple[bool, list[str]]:
             continue
         with _client(port) as client:
             role = client.info("replication").get("role", "?")
-        origin = "started by ioc services cluster up" if _pid_of_node(found, port) else "not started by ioc services cluster up here"
+        started = _pid_of_node(found, port)
+        origin = "started by ioc services cluster up" if started else "not started by `ioc services cluster up`"
         state = view.state if view.cluster_enabled else "not a cluster node"
         lines.append(f"127.0.0.1:{port}  {role:<6}  cluster_state:{state}  ({origin})")
     return ok, lines
