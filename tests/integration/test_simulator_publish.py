@@ -19,6 +19,13 @@ def _ts_ms(raw: bytes) -> int:
     return int(text) if text.isdigit() else int(datetime.fromisoformat(text).timestamp() * 1000)
 
 
+def small_city(s) -> CitySimulation:
+    """300 sensors at 1,000 readings a second, no scheduled incidents."""
+    return CitySimulation(bootstrap.city_map(s), SimConfig(seed=42, sensors=300, readings_per_s=1000.0,
+                                                           complaints_per_hour=600.0, datacenter_sites=4,
+                                                           scheduled_incidents=False))  # fmt: skip
+
+
 def test_publish_writes_every_event(rds, test_settings):
     s = test_settings
     assert publish(rds, s.shards, [("iot", {"a": "1"})] * 4500, pipeline_size=2000) == 4500
@@ -27,9 +34,7 @@ def test_publish_writes_every_event(rds, test_settings):
 
 def test_live_pacing_follows_the_clock_and_a_late_tick_keeps_the_rate(rds, test_settings):
     s = test_settings
-    sim = CitySimulation(bootstrap.city_map(s), SimConfig(seed=42, sensors=300, readings_per_s=1000.0,
-                                                          complaints_per_hour=600.0, datacenter_sites=4,
-                                                          scheduled_incidents=False))  # fmt: skip
+    sim = small_city(s)
     clock = SteppedClock()
     began, paused = clock.now, []  # (ms of the run gone by, readings in the stream) at each pause between ticks
 
@@ -54,9 +59,7 @@ def test_live_pacing_follows_the_clock_and_a_late_tick_keeps_the_rate(rds, test_
 
 def test_a_producer_behind_the_clock_publishes_a_second_at_a_time_until_it_has_caught_up(rds, test_settings):
     s = test_settings
-    sim = CitySimulation(bootstrap.city_map(s), SimConfig(seed=42, sensors=300, readings_per_s=1000.0,
-                                                          complaints_per_hour=600.0, datacenter_sites=4,
-                                                          scheduled_incidents=False))  # fmt: skip
+    sim = small_city(s)
     clock = SteppedClock()
     in_stream = []  # readings in the stream at each pause
 
