@@ -60,14 +60,6 @@ class Shards:
         """Every stream of every shard."""
         return tuple(name for shard in self.each for name in shard.values())
 
-    def kind_of(self, stream: str) -> str | None:
-        """The kind of event a stream of these shards carries; None for a stream that is not one of them."""
-        for shard in self.each:
-            for kind, name in shard.items():
-                if name == stream:
-                    return kind
-        return None
-
     def stream_for(self, kind: str, fields: Mapping[str, object]) -> str:
         """Where a producer writes an event of ``kind`` with ``fields``. An event without its identity field goes
         to shard 0, where ingest dead-letters it as a contract breach like any other."""

@@ -25,7 +25,6 @@ def test_each_shard_has_the_three_streams_under_one_hash_tag():
     assert shards.streams(3) == {"iot": "city:iot:{3}", "complaints": "city:complaints:{3}",
                                  "datacenter": "city:datacenter:{3}"}  # fmt: skip
     assert len(shards.names) == 12 and len(set(shards.names)) == 12
-    assert shards.kind_of("city:complaints:{2}") == "complaints" and shards.kind_of("city:iot") is None
 
 
 def test_the_shard_is_crc32_of_the_identity_as_documented_for_producers_in_any_language():
