@@ -2,9 +2,9 @@
 // idle, so moving to the alert console or the complaints page inside the app finds it. A click that would get
 // there before it has loaded becomes a full page load, whose HTML brings the script.
 (function () {
-  var GRID_PAGES = ["/alerts", "/complaints"];
   var hint = document.getElementById("ioc-grid-script");
   if (!hint) return;  // a grid page: its HTML loaded the script itself
+  var GRID_PAGES = (hint.dataset.gridPages || "").split(" ").filter(Boolean);  // serving/page_scripts.py's list
 
   function gridPage(href) {
     var path = new URL(href, window.location.href).pathname;

@@ -24,11 +24,13 @@ def needs_grid(path: str) -> bool:
 
 
 def scripts_for(path: str, scripts_html: str) -> str:
-    """The page's script tags: dash-ag-grid's deferred (a prefetch the loader finds by its id) unless ``path``
-    needs it. No inline script: the Content-Security-Policy allows only Dash's own (auth/headers.py)."""
+    """The page's script tags: dash-ag-grid's deferred unless ``path`` needs it: a prefetch the loader finds by its
+    id, carrying the grid pages, so this module stays their one list. No inline script: the Content-Security-Policy
+    allows only Dash's own (auth/headers.py)."""
     if needs_grid(path):
         return scripts_html
     return _GRID_SCRIPT.sub(
-        lambda found: f'<link rel="prefetch" as="script" id="{GRID_SCRIPT_ID}" href="{html.escape(found["src"])}">',
+        lambda found: f'<link rel="prefetch" as="script" id="{GRID_SCRIPT_ID}" href="{html.escape(found["src"])}"'
+        f' data-grid-pages="{" ".join(GRID_PAGES)}">',
         scripts_html, count=1,
     )  # fmt: skip

@@ -13,7 +13,8 @@ def test_a_page_without_a_grid_gets_a_prefetch_hint_instead_of_the_script():
     html = scripts_for("/map", SCRIPTS)
     assert "dash_ag_grid.v35_3_0m1.min.js\"></script>" not in html
     assert (f'<link rel="prefetch" as="script" id="{GRID_SCRIPT_ID}" '
-            'href="/_dash-component-suites/dash_ag_grid/dash_ag_grid.v35_3_0m1.min.js">') in html  # fmt: skip
+            'href="/_dash-component-suites/dash_ag_grid/dash_ag_grid.v35_3_0m1.min.js" '
+            'data-grid-pages="/alerts /complaints">') in html  # fmt: skip
     assert "dash_core_components" in html and "dash_leaflet" in html  # the others untouched
 
 
