@@ -25,6 +25,7 @@ from storage.db import TIMESCALE_SCHEMA, connect
 from storage.policies import Retention
 from streams.consumer import IngestConfig, IngestWorker
 from streams.fields import ParseContext
+from streams.group_read import redis_at
 from streams.parse_cache import ParseCache
 from streams.status import pipeline_status
 
@@ -47,8 +48,6 @@ def redis_client(settings: Settings, account: RedisAccount | None = None) -> red
     """Redis for the streams, as ``account``'s user (None: IOC_REDIS_URL); bytes in and out, since the parsers
     check the encoding themselves. With IOC_REDIS_CLUSTER the cluster client, whose stream reads come back as
     Redis sent them (``RawStreamCluster``)."""
-    from streams.group_read import redis_at
-
     url = settings.redis_url_for(account) if account else settings.redis_url
     return redis_at(url, settings.redis_cluster, decode_responses=False, socket_connect_timeout=5,
                     socket_keepalive=True, health_check_interval=30)  # fmt: skip
@@ -330,8 +329,6 @@ class DashboardServices:
 
 def live_redis_client(settings: Settings) -> redis.Redis:
     """Redis for the live snapshot: short timeouts, so a viewer never waits long on an outage."""
-    from streams.group_read import redis_at
-
     return redis_at(settings.redis_url_for("dashboard"), settings.redis_cluster, socket_connect_timeout=1,
                     socket_timeout=2, health_check_interval=30)  # fmt: skip
 
