@@ -1,5 +1,5 @@
-// dash-ag-grid's script, left out of the pages without a grid (serving/page_scripts.py): loaded once the page is
-// idle, so moving to the alert console or the complaints page inside the app finds it. A click that would get
+// dash-ag-grid's script, left out of the pages without a grid (serving/page_scripts.py): loaded when the page is
+// idle a few seconds after its load, so moving to the alert console or the complaints page inside the app finds it. A click that would get
 // there before it has loaded becomes a full page load, whose HTML brings the script.
 (function () {
   var hint = document.getElementById("ioc-grid-script");
@@ -25,7 +25,11 @@
     script.src = hint.href;
     document.head.appendChild(script);
   }
-  var later = window.requestIdleCallback || function (run) { return setTimeout(run, 1000); };
-  if (document.readyState === "complete") later(load);
-  else window.addEventListener("load", function () { later(load); });
+  // Not at the first idle moment after the page's load: Dash is then waiting for its layout, and running 1.3 MB
+  // of script there delayed the map's first clusters (a 100-200 ms task, seen in Chromium's long tasks).
+  var AFTER_LOAD_MS = 3000;
+  var idle = window.requestIdleCallback || function (run) { return setTimeout(run, 0); };
+  function later() { setTimeout(function () { idle(load); }, AFTER_LOAD_MS); }
+  if (document.readyState === "complete") later();
+  else window.addEventListener("load", later);
 })();

@@ -5,6 +5,11 @@ the JavaScript of a page) and only the alert console and the complaints page sho
 becomes a prefetch hint (fetched at low priority, not run) and ``assets/ioc_grids.js`` runs it once the page is
 idle, so that moving to a grid page inside the app finds it; until then such a move is a full page load, whose
 HTML brings it.
+
+A component's parts that are not in its entry script (dcc's dropdown, dash-leaflet's GeoJSON layer) arrive as
+webpack chunks, fetched only when the page's layout first renders one, after Dash's start-up and the page's
+routing callback, one after another. The pages that render them at once announce them in their HTML as preloads, so
+the chunks arrive while Dash is still starting: on the map that took the chunks off its first clusters' path.
 """
 
 from __future__ import annotations
@@ -15,6 +20,14 @@ import re
 # The pages that render an AgGrid (layouts/alerts.py, layouts/complaints.py): they load its script up front.
 GRID_PAGES = ("/alerts", "/complaints")
 GRID_SCRIPT_ID = "ioc-grid-script"
+# The webpack chunks each page renders from its first layout, relative to /_dash-component-suites/ (what the
+# browser fetched in tests/e2e/test_page_scripts.py).
+PAGE_CHUNKS: dict[str, tuple[str, ...]] = {
+    "/map": ("dash/dcc/async-dropdown.js", "dash_leaflet/async-GeoJSON.js"),
+    "/": ("dash_leaflet/async-GeoJSON.js",),
+    "/wall": ("dash_leaflet/async-GeoJSON.js",),
+}
+_SUITES = re.compile(r'<script src="(?P<base>[^"]*/_dash-component-suites/)')
 _GRID_SCRIPT = re.compile(r'<script src="(?P<src>[^"]*/dash_ag_grid/dash_ag_grid[^"]*\.js[^"]*)"></script>')
 
 
@@ -24,9 +37,10 @@ def needs_grid(path: str) -> bool:
 
 
 def scripts_for(path: str, scripts_html: str) -> str:
-    """The page's script tags: dash-ag-grid's deferred unless ``path`` needs it: a prefetch the loader finds by its
-    id, carrying the grid pages, so this module stays their one list. No inline script: the Content-Security-Policy
-    allows only Dash's own (auth/headers.py)."""
+    """The page's script tags: preloads of the chunks it renders at once; dash-ag-grid's deferred unless ``path``
+    needs it: a prefetch the loader finds by its id, carrying the grid pages, so this module stays their one list.
+    No inline script: the Content-Security-Policy allows only Dash's own (auth/headers.py)."""
+    scripts_html = _chunk_preloads(path, scripts_html) + scripts_html
     if needs_grid(path):
         return scripts_html
     return _GRID_SCRIPT.sub(
@@ -34,3 +48,14 @@ def scripts_for(path: str, scripts_html: str) -> str:
         f' data-grid-pages="{" ".join(GRID_PAGES)}">',
         scripts_html, count=1,
     )  # fmt: skip
+
+
+def _chunk_preloads(path: str, scripts_html: str) -> str:
+    """``<link rel="preload">`` for the chunks of ``path``, under the same prefix as Dash's own scripts."""
+    suites = _SUITES.search(scripts_html)
+    if suites is None:
+        return ""
+    return "".join(
+        f'<link rel="preload" as="script" href="{html.escape(suites["base"] + chunk)}">\n'
+        for chunk in PAGE_CHUNKS.get(path, ())
+    )

@@ -31,3 +31,13 @@ def test_a_move_to_a_grid_page_before_the_script_has_arrived_is_a_full_page_load
         desktop.locator("a.nav-link", has_text="Complaints").click()
     desktop.wait_for_selector(".ag-root-wrapper", timeout=60_000)
     assert [e for e in desktop.console.errors if "net::ERR_FAILED" not in e] == []  # the aborted fetches say so
+
+
+def test_the_maps_chunks_arrive_once_from_the_preload_in_its_html(desktop, served):
+    desktop.goto(served.url + "/map")
+    desktop.wait_for_selector(".status-cluster")
+    fetched = desktop.evaluate("""() => performance.getEntriesByType('resource')
+        .filter(e => e.name.includes('/async-')).map(e => [e.name.split('/').pop(), e.initiatorType])""")
+    # "link": the page's preload fetched it, and webpack's own request later found it there
+    assert sorted(fetched) == [["async-GeoJSON.js", "link"], ["async-dropdown.js", "link"]]
+    assert desktop.console.errors == []

@@ -25,3 +25,11 @@ def test_the_grid_pages_load_it_up_front():
 
 def test_a_page_that_only_starts_like_a_grid_page_is_not_one():
     assert GRID_SCRIPT_ID in scripts_for("/alertsx", SCRIPTS)
+
+
+def test_a_page_announces_the_chunks_it_renders_at_once_under_dashs_own_prefix():
+    prefixed = SCRIPTS.replace('src="/_dash', 'src="/city/_dash')
+    html = scripts_for("/map", prefixed)
+    assert '<link rel="preload" as="script" href="/city/_dash-component-suites/dash_leaflet/async-GeoJSON.js">' in html
+    assert '<link rel="preload" as="script" href="/city/_dash-component-suites/dash/dcc/async-dropdown.js">' in html
+    assert "rel=\"preload\"" not in scripts_for("/pipeline", SCRIPTS)
