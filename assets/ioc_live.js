@@ -1,4 +1,4 @@
-// Live views (overview, wall): the sensor dot, wall rotation and the freshness indicator.
+// Live views (overview, wall): the sensor dot or cluster, wall rotation and the freshness indicator.
 // Referenced from Python as {"variable": "ioc.live.<name>"} and as clientside callbacks "live".
 window.ioc = window.ioc || {};
 
@@ -21,6 +21,13 @@ window.ioc.live = {
         const colour = colours[feature.properties.s] || colours[colours.length - 1];
         return L.circleMarker(latlng, {radius: hideout.radius || 3.5, weight: 0, fillColor: colour, fillOpacity: 0.95})
             .bindTooltip(window.ioc.textLines(feature.properties.id));
+    },
+    // The server's clusters for the map's one zoom (layouts/live_map.py): drawn as on the city map, but a live map
+    // never moves, so a cluster does not zoom in when clicked.
+    sensorOrCluster: function (feature, latlng, context) {
+        return feature.properties.cluster
+            ? window.ioc.map.clusterPoint(feature, latlng, context).off("click")
+            : window.ioc.live.sensorPoint(feature, latlng, context);
     },
     // An open alert: a ring in its severity's colour, the summary as tooltip (also used by the city map page).
     alertPoint: function (feature, latlng, context) {

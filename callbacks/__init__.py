@@ -5,12 +5,15 @@ from __future__ import annotations
 from dash import Dash
 
 from callbacks import admin, alerts, audit, city_map, complaints, datacenters, history, live, pipeline, wall
+from callbacks.map_sensors import MapSensors
 
 
 def register_callbacks(app: Dash, services) -> None:
     """Attach every page's callbacks, each closing over the shared services."""
+    sensors = MapSensors()  # one cluster index per snapshot for the city map and the live maps alike
     pipeline.register(app, services)
-    live.register(app, services)
+    live.register(app, services, sensors)
     wall.register(app, services)
-    for page in (city_map, complaints, datacenters, history, alerts, admin, audit):
+    city_map.register(app, services, sensors)
+    for page in (complaints, datacenters, history, alerts, admin, audit):
         page.register(app, services)

@@ -15,10 +15,12 @@ from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
 
 from auth.roles import Permission
 from auth.web import requires
+from callbacks.map_sensors import MapSensors
 from layouts import ids, live
 from layouts.city_map import STATUS_COLOURS, STATUSES, alert_features, tile_layers
-from layouts.live_map import sensor_layer_data
+from layouts.live_map import cluster_zoom
 
+# LIVE_SENSORS first: rendered per view (each map's zoom), the others once for every view.
 PARTS = (ids.LIVE_SENSORS, ids.LIVE_COUNTS, ids.LIVE_ALERTS, ids.LIVE_SITES, ids.LIVE_LATEST,
          ids.LIVE_ALERT_MARKERS)
 DATA_PARTS = (ids.LIVE_SENSORS, ids.LIVE_ALERT_MARKERS)  # map layers: their ``data``; the rest: ``children``
@@ -47,11 +49,10 @@ class RenderCache:
         return parts[name]
 
 
-def register(app: Dash, services) -> None:
+def register(app: Dash, services, sensors: MapSensors) -> None:
     settings = services.settings
     colours = {s: STATUS_COLOURS[s] for s in STATUSES}
     renderers: dict[str, tuple[str, Callable[[dict], object]]] = {
-        ids.LIVE_SENSORS: ("sensors", lambda doc: sensor_layer_data(doc["sensors"])),
         ids.LIVE_COUNTS: ("sensor_counts", lambda doc: live.status_counts(doc["sensor_counts"], colours)),
         ids.LIVE_ALERTS: ("alerts", lambda doc: live.alerts_list(doc["alerts"], settings.city_timezone)),
         ids.LIVE_SITES: ("sites", lambda doc: live.sites_table(doc["sites"])),
@@ -89,8 +90,15 @@ def register(app: Dash, services) -> None:
             return cache.get(version, name, lambda: live.kpi_body(key, doc["kpis"].get(key)))
 
         kpis = [kpi(o["id"]["key"]) for o in ctx.outputs_list[3]]
-        parts = []
-        for part, outputs in zip(PARTS, ctx.outputs_list[4:], strict=True):
+
+        def sensor_clusters(view: str):
+            zoom = cluster_zoom(view)
+            index, _counts = sensors.chosen(services, (), ())
+            return cache.get(version, f"sensors@{zoom}", lambda: index.features(None, zoom))
+
+        parts = [[sensor_clusters(o["id"]["view"]) if changed(seen, digests, "sensors") else no_update
+                  for o in ctx.outputs_list[4]]]  # fmt: skip
+        for part, outputs in zip(PARTS[1:], ctx.outputs_list[5:], strict=True):
             name, render = renderers[part]
             value = no_update
             if outputs and changed(seen, digests, name):

@@ -3,17 +3,15 @@
 The server clusters the sensors (geo/clusters.py) and sends only the clusters and single sensors of the view the
 map reports (its bounds and zoom): a cluster carries its count per status, so its colour is the worst status
 inside it at any zoom, and the browser draws a few hundred features whatever the size of the city. The small
-live maps of the overview and the wall take every sensor as geobuf (``to_geobuf``). Colours and complaint counts
+live maps of the overview and the wall take the same clusters for their one zoom. Colours and complaint counts
 go in the layers' ``hideout``, read by ``assets/ioc_map.js``.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Mapping, Sequence
 
 import dash_leaflet as dl
-import geobuf
 import plotly.graph_objects as go
 from dash import dcc, html
 
@@ -31,7 +29,6 @@ REFRESH_MS = 30_000
 # Open alerts come from the live snapshot (no query per viewer), so they can follow it closely: the first
 # answer sets the tick to IOC_LIVE_REFRESH_MS.
 ALERTS_FIRST_TICK_MS = 1_000
-COORD_PRECISION = 6  # geobuf keeps 6 decimals, ~0.1 m: what the devices report
 # Server-side clusters (geo/clusters.py): a cluster from 3 sensors, single sensors past zoom 17; the cells' size
 # in pixels is IOC_MAP_CLUSTER_PX.
 CLUSTER_OPTIONS = {"min_points": 3, "max_zoom": 17}
@@ -51,20 +48,6 @@ def filter_sensors(sensors: Iterable[Mapping], kinds: Sequence[str] | None, dist
     kind_set, district_set = set(kinds or ()), set(districts or ())
     return [s for s in sensors
             if (not kind_set or s["kind"] in kind_set) and (not district_set or s["district"] in district_set)]
-
-
-def sensor_features(sensors: Iterable[Mapping]) -> dict:
-    """A compact FeatureCollection: a point per sensor with only ``id`` and status code ``s``."""
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]},
-         "properties": {"id": s["id"], "s": STATUS_CODE.get(s["status"], STATUS_CODE[STALE])}}
-        for s in sensors
-    ]}  # fmt: skip
-
-
-def to_geobuf(collection: dict) -> str:
-    """Base64 geobuf, the form dash-leaflet's ``format="geobuf"`` takes in ``data``."""
-    return base64.b64encode(geobuf.encode(collection, COORD_PRECISION)).decode("ascii")
 
 
 def status_counts(sensors: Iterable[Mapping]) -> dict[str, int]:

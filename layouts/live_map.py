@@ -1,44 +1,54 @@
-"""The small live sensor map of the overview and the wall: district outlines, a dot per sensor by status.
+"""The small live sensor map of the overview and the wall: district outlines, the sensors' status clusters.
 
 No basemap unless ``IOC_MAP_TILE_URL`` is set (the tile layer is added by the live callbacks), so a wall works
-offline and shows no third-party imagery by default. Sensors travel as geobuf, like on the city map page, and
-only when the map's part of the snapshot changed (a status flipped, a sensor appeared).
+offline and shows no third-party imagery by default. The map never moves, so it receives the server's clusters
+(geo/clusters.py) for its one zoom, as the city map does for its view: a cluster in its worst status's colour with
+its count per status, a sensor alone as a dot. They travel only when the map's part of the snapshot changed (a
+status flipped, a sensor appeared): a few hundred features at any city size, where every sensor as geobuf was
+938 KiB at 20,000 sensors, sent to every wall on every change (docs/BENCHMARKS.md, the soak).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import math
 
 import dash_leaflet as dl
 
 from layouts import ids
-from layouts.city_map import STATUS_COLOURS, STATUSES, alert_layer, sensor_features, to_geobuf
+from layouts.city_map import STATUS_COLOURS, STATUSES, alert_layer
 
 CITY_CENTER = [22.655, 114.19]  # middle of Shenzhen's extent (lat, lon)
 DISTRICTS_URL = "/geo/districts.geojson"
 OUTLINE_STYLE = {"color": "#5b6b7b", "weight": 1.5, "fill": True, "fillColor": "#1c2630", "fillOpacity": 0.6}
 JS = "ioc.live."
+# The zoom that fits the city to each view's map box (the overview's panel, the wall's map view).
+VIEW_ZOOM = {"overview": 9.75, "wall-map": 10.75}
 
 
-def sensor_layer_data(sensors: Iterable[Mapping]) -> str:
-    """The sensor layer's ``data``: geobuf of a point per sensor with its status code."""
-    return to_geobuf(sensor_features(sensors))
+def view_zoom(view: str) -> float:
+    """The zoom of ``view``'s map (the overview's for a view not listed)."""
+    return VIEW_ZOOM.get(view, VIEW_ZOOM["overview"])
 
 
-def live_map(view: str, zoom: float = 9.75, dot_radius: float = 3.5) -> dl.Map:
-    """A fixed map of the whole city for ``view``; ``zoom`` fits the city to the map's size on that view.
+def cluster_zoom(view: str) -> float:
+    """The zoom whose clusters ``view``'s map shows: the next whole level, whose cells appear a little under the
+    cluster size on screen, so the map shows the city's parts rather than a handful of discs."""
+    return float(math.ceil(view_zoom(view)))
+
+
+def live_map(view: str, dot_radius: float = 3.5) -> dl.Map:
+    """A fixed map of the whole city for ``view``, at its zoom in ``VIEW_ZOOM``.
 
     Sensors are filled by the live callback. (The initial view is centre and zoom, not ``bounds``: dash-leaflet
     1.1 compares ``bounds`` as a Leaflet object and a plain list makes it throw.)
     """
     return dl.Map(
-        id={"type": ids.LIVE_MAP, "view": view}, center=CITY_CENTER, zoom=zoom, zoomSnap=0.25, preferCanvas=True,
-        attributionControl=False, zoomControl=False, scrollWheelZoom=False, className="live-map",
+        id={"type": ids.LIVE_MAP, "view": view}, center=CITY_CENTER, zoom=view_zoom(view), zoomSnap=0.25,
+        preferCanvas=True, attributionControl=False, zoomControl=False, scrollWheelZoom=False, className="live-map",
         children=[
             dl.LayerGroup(id={"type": ids.LIVE_TILES, "view": view}),
             dl.GeoJSON(url=DISTRICTS_URL, style=OUTLINE_STYLE, interactive=False),
-            dl.GeoJSON(id={"type": ids.LIVE_SENSORS, "view": view}, format="geobuf",
-                       pointToLayer={"variable": JS + "sensorPoint"},
+            dl.GeoJSON(id={"type": ids.LIVE_SENSORS, "view": view}, pointToLayer={"variable": JS + "sensorOrCluster"},
                        hideout={"colours": [STATUS_COLOURS[s] for s in STATUSES], "radius": dot_radius}),
             alert_layer({"type": ids.LIVE_ALERT_MARKERS, "view": view}, radius=dot_radius * 2.5),
         ],

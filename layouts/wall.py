@@ -52,7 +52,7 @@ def _view(name: str) -> html.Div:
     if name == "overview":
         body = [kpi_grid(OVERVIEW_KPIS, view)]
     elif name == "map":
-        body = [html.Div([live_map(view, zoom=10.75, dot_radius=6),
+        body = [html.Div([live_map(view, dot_radius=6),
                           html.Div([html.Div(id={"type": ids.LIVE_COUNTS, "view": view}, className="wall-legend"),
                                     html.P(id={"type": ids.LIVE_LATEST, "view": view}, className="latest")],
                                    className="wall-map-side")], className="wall-map")]

@@ -75,6 +75,18 @@ def test_wall_rotates_through_its_playlist(wall, served):
     expect(title).to_have_text("City overview", timeout=8000)
 
 
+def test_the_live_maps_show_the_status_clusters_of_the_city_map(desktop, wall, served):
+    # The same clusters as /map (worst status first, a count per status), for each live map's one zoom.
+    desktop.goto(served.url + "/")
+    expect(desktop.locator(".overview-map .status-cluster").first).to_be_visible()
+    wall.goto(f"{served.url}/wall?playlist=map")
+    cluster = wall.locator(".wall-view-active .status-cluster").first
+    expect(cluster).to_be_visible()
+    assert re.fullmatch(r"[\d,]+ sensors(, (critical|warning|stale|normal) [\d,]+)+",
+                        wall.locator(".wall-view-active .leaflet-marker-icon").first.get_attribute("title"))
+    assert desktop.console.errors == [] and wall.console.errors == []
+
+
 def test_wall_freshness_turns_red_in_words_when_feeds_stop(wall, served, city_feed):
     wall.goto(f"{served.url}/wall?playlist=overview")
     freshness = wall.locator(".freshness")

@@ -1,11 +1,8 @@
-"""The city map's pure builders: sensor status, filters, compact features, geobuf, density, history figure."""
+"""The city map's pure builders: sensor status, filters, density, history figure."""
 
-import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import geobuf
 
 import bootstrap
 from layouts import city_map
@@ -34,24 +31,6 @@ def test_filters_keep_the_chosen_kinds_and_districts_and_empty_means_all():
     assert city_map.filter_sensors(sensors, None, []) == sensors
     assert [s["id"] for s in city_map.filter_sensors(sensors, ["noise"], None)] == ["b"]
     assert city_map.filter_sensors(sensors, ["noise"], ["futian"]) == []
-
-
-def test_features_are_compact_and_survive_the_geobuf_round_trip():
-    sensors = [{"id": "tr-1", "lat": 22.543101, "lon": 114.059602, "status": "critical"},
-               {"id": "tr-2", "lat": 22.6, "lon": 114.1, "status": "mystery"}]
-    collection = city_map.sensor_features(sensors)
-    assert collection["features"][0]["properties"] == {"id": "tr-1", "s": city_map.STATUSES.index("critical")}
-    assert collection["features"][1]["properties"]["s"] == city_map.STATUSES.index("stale")
-    decoded = geobuf.decode(base64.b64decode(city_map.to_geobuf(collection)))
-    assert decoded["features"][0]["geometry"]["coordinates"] == [114.059602, 22.543101]
-    assert decoded["features"][0]["properties"] == {"id": "tr-1", "s": 2}
-
-
-def test_fifty_thousand_sensors_encode_to_well_under_their_geojson_size():
-    sensors = [{"id": f"sz-tr-baoan-{n:05d}", "lat": 22.5 + n * 1e-6, "lon": 113.9 + n * 1e-6, "status": "normal"}
-               for n in range(50_000)]  # fmt: skip
-    collection = city_map.sensor_features(sensors)
-    assert len(city_map.to_geobuf(collection)) < 0.6 * len(json.dumps(collection, separators=(",", ":")))
 
 
 def test_counts_density_and_options():
