@@ -12,14 +12,17 @@ Sampled every ``--sample-s``: the resident memory of every process (each process
 and workers, the ingest parent and its workers) and Redis' ``used_memory``; every second, each consumer group's
 lag in seconds: how long the oldest entry not yet handed to it has been waiting (by its id, Redis' clock).
 Reported: per process its memory at the start and end of the steady part (the first ``--warm-up-min`` left out)
-and its slope (least squares, MiB per minute); each group's lag p50 / p99 / max; the displays' refresh p95;
-readings stored, alerts fired, webhooks received. Figures in docs/BENCHMARKS.md.
+and its slope (least squares, MiB per minute); the cores each part used over the steady part (CPU seconds per
+second, PostgreSQL, Redis and the display clients included), which says what a rate needs; each group's lag
+p50 / p99 / max; the displays' refresh p95; readings stored, alerts fired, webhooks received. Figures in
+docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import subprocess
 import sys
@@ -48,19 +51,33 @@ from tests.served import free_port  # noqa: E402
 PAGE = 4096
 
 
-def rss_mib(root: int) -> float:
-    """Resident memory of a process and all its descendants, MiB."""
-    procs = all_processes()
+def tree_of(procs: dict[int, tuple[int, str, float]], root: int) -> set[int]:
+    """A process and all its descendants."""
     tree, grew = {root}, True
     while grew:
         children = {pid for pid, (ppid, _name, _cpu) in procs.items() if ppid in tree} - tree
         tree |= children
         grew = bool(children)
+    return tree
+
+
+def rss_mib(tree: set[int]) -> float:
+    """Resident memory of these processes, MiB."""
     total = 0
     for pid in tree:
         with contextlib.suppress(OSError, IndexError, ValueError):  # it ended between the listing and the read
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
     return total / 1_048_576
+
+
+def cpu_by_part(procs: dict[int, tuple[int, str, float]], roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each part: our process trees, and PostgreSQL, Redis and this benchmark (its
+    display clients) by process, so the report can say where the machine's cores went."""
+    used = {name: sum(procs[pid][2] for pid in tree_of(procs, root) if pid in procs) for name, root in roots.items()}
+    used["PostgreSQL"] = sum(cpu for _ppid, name, cpu in procs.values() if name.startswith("postgres"))
+    used["Redis"] = sum(cpu for _ppid, name, cpu in procs.values() if name.startswith("redis-server"))
+    used["display clients (this benchmark)"] = procs.get(os.getpid(), (0, "", 0.0))[2]
+    return used
 
 
 def slope_per_min(samples: list[tuple[float, float]]) -> float:
@@ -106,6 +123,7 @@ class Sampler(threading.Thread):
         self.procs, self.client, self.groups, self.every_s = procs, client, groups, every_s
         self.memory: dict[str, list[tuple[float, float]]] = {name: [] for name in [*procs, "redis"]}
         self.lags: dict[str, list[tuple[float, float]]] = {name: [] for name in groups}
+        self.cpu: list[tuple[float, dict[str, float]]] = []  # (seconds, CPU seconds used so far per part)
         self.stop = threading.Event()
         self.started = time.monotonic()
 
@@ -119,8 +137,10 @@ class Sampler(threading.Thread):
                     self.lags[name].append((now, lag))
             if now >= next_memory:
                 next_memory = now + self.every_s
+                procs = all_processes()
                 for name, pid in self.procs.items():
-                    self.memory[name].append((now, rss_mib(pid)))
+                    self.memory[name].append((now, rss_mib(tree_of(procs, pid))))
+                self.cpu.append((now, cpu_by_part(procs, self.procs)))
                 self.memory["redis"].append((now, self.client.info("memory")["used_memory"] / 1_048_576))
 
 
@@ -195,6 +215,13 @@ def report(args: argparse.Namespace, sampler: Sampler, walls: dict, settings: Se
         steady = [(t, v) for t, v in samples if t >= steady_from]
         if steady:
             print(f"{name:<24}{steady[0][1]:>11.1f}{steady[-1][1]:>10.1f}{slope_per_min(steady):>15.2f}")
+    steady_cpu = [(t, used) for t, used in sampler.cpu if t >= steady_from]
+    if len(steady_cpu) >= 2:
+        (t0, first), (t1, last) = steady_cpu[0], steady_cpu[-1]
+        print("\ncores used, steady part (CPU seconds per second; the machine has", os.cpu_count(), "):")
+        for name in last:
+            print(f"{name:<36}{(last[name] - first.get(name, 0.0)) / (t1 - t0):>8.2f}")
+        print(f"{'all of the above':<36}{sum(last[n] - first.get(n, 0.0) for n in last) / (t1 - t0):>8.2f}")
     print("\nconsumer-group lag, seconds the oldest entry not yet read has waited (every second, whole run):")
     print(f"{'group':<22}{'p50':>8}{'p99':>8}{'max':>8}")
     for name, samples in sampler.lags.items():
