@@ -18,6 +18,7 @@ import psycopg
 import redis
 
 from ops.readiness import Observed
+from streams.status import group_facts
 
 PROBE_THREADS = 2
 
@@ -53,22 +54,13 @@ class Probes:
 
     def _redis_facts(self) -> tuple[dict[str, int | None], int | None]:
         self.client.ping()
-        return {stream: self._lag(stream) for stream in self.streams}, self.snapshot_built_ms()
+        facts = group_facts(self.client, self.streams, self.group)
+        return {stream: _waiting(facts.get(stream)) for stream in self.streams}, self.snapshot_built_ms()
 
     def snapshot_built_ms(self) -> int | None:
         """When the live snapshot was built (epoch ms), None before the first build."""
         built = self.client.hget(self.snapshot_key, "built_ms")
         return None if built is None else int(built)
-
-    def _lag(self, stream: str) -> int | None:
-        try:
-            groups = self.client.xinfo_groups(stream)
-        except redis.ResponseError:
-            return 0  # no such stream yet: nothing has been sent, nothing waits
-        mine = next((g for g in groups if g["name"] in (self.group, self.group.encode())), None)
-        if mine is None:
-            return int(self.client.xlen(stream))  # no ingest worker ever started: everything waits
-        return mine.get("lag")
 
     def _database_answers(self) -> None:
         with self._connect_db() as conn:
@@ -76,3 +68,12 @@ class Probes:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _waiting(fact: dict | None) -> int | None:
+    """Entries of a stream the group has not read (``streams.status.group_facts``)."""
+    if fact is None:
+        return 0  # no such stream yet: nothing has been sent, nothing waits
+    if fact["pending"] is None:
+        return fact["length"]  # no ingest worker ever started: everything waits
+    return fact["lag"]

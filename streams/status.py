@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 import redis
 
@@ -26,15 +26,30 @@ def assemble_status(streams: Collection[str], infos: dict[str, dict], stats: dic
             "forgotten_devices": counters.get("forgotten_devices", 0)}
 
 
-def pipeline_status(client: redis.Redis, streams: Collection[str], group: str) -> dict:
-    """The live status of the ingest group on each stream (of every shard)."""
-    infos: dict[str, dict] = {}
-    for stream in streams:
-        try:
-            groups = {g["name"]: g for g in client.xinfo_groups(stream)}
-            length = client.xlen(stream)
-        except redis.ResponseError:
+def group_facts(client: redis.Redis, streams: Sequence[str], group: str) -> dict[str, dict]:
+    """Per stream that exists: its ``length``, and ``group``'s ``lag`` and ``pending`` (``None`` both when the
+    group was never created). One pipelined round trip (one per node on a cluster), whatever the shards: the
+    pipeline page and /readyz ask for every stream of every shard."""
+    with client.pipeline(transaction=False) as pipe:
+        for stream in streams:
+            pipe.xinfo_groups(stream)
+            pipe.xlen(stream)
+        replies = pipe.execute(raise_on_error=False)
+    facts: dict[str, dict] = {}
+    for stream, groups, length in zip(streams, replies[0::2], replies[1::2], strict=True):
+        if isinstance(groups, redis.ResponseError):
             continue  # the stream does not exist yet
-        mine = groups.get(group.encode(), {})
-        infos[stream] = {"length": length, "lag": mine.get("lag") or 0, "pending": mine.get("pending", 0)}
+        for reply in (groups, length):
+            if isinstance(reply, Exception):
+                raise reply  # a lost connection is the caller's to report, as without the pipeline
+        mine = next((g for g in groups if g["name"] in (group, group.encode())), None)
+        facts[stream] = {"length": int(length), "lag": None if mine is None else mine.get("lag"),
+                         "pending": None if mine is None else mine.get("pending", 0)}  # fmt: skip
+    return facts
+
+
+def pipeline_status(client: redis.Redis, streams: Sequence[str], group: str) -> dict:
+    """The live status of the ingest group on each stream (of every shard)."""
+    infos = {stream: {"length": f["length"], "lag": f["lag"] or 0, "pending": f["pending"] or 0}
+             for stream, f in group_facts(client, streams, group).items()}  # fmt: skip
     return assemble_status(streams, infos, client.hgetall(f"{group}:stats"), int(time.time() * 1000))

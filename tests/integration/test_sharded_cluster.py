@@ -28,6 +28,7 @@ from live.reader import SnapshotReader
 from live.store import LiveKeys
 from settings import Settings
 from simulator.publisher import publish
+from streams.status import pipeline_status
 from tests.integration import events
 from tests.integration.alerting import Receiver, alerts_env, with_receivers, write_rules
 from tests.integration.conftest import count, wait_until
@@ -118,6 +119,14 @@ def test_ingest_and_alerting_over_a_redis_cluster_store_each_entry_once_and_fire
             builder.close()
         snapshot = SnapshotReader(bootstrap.live_redis_client(s), LiveKeys(s.consumer_group)).current()
         assert snapshot is not None and snapshot.doc["kpis"]
+
+        # The pipeline page's figures for every stream of every shard, asked in one pipeline over the masters.
+        rows = {row["stream"]: row for row in pipeline_status(bootstrap.redis_client(s), s.shards.names,
+                                                              s.consumer_group)["streams"]}  # fmt: skip
+        assert set(rows) == set(s.shards.names)
+        assert {stream: (row["length"], row["pending"]) for stream, row in rows.items()} == {
+            stream: (cluster.xlen(stream), 0) for stream in s.shards.names}  # fmt: skip
+        assert sum(rows[shard["iot"]]["parsed"] for shard in s.shards.each) == total + 1
         assert all(proc.poll() is None for proc in procs)
     finally:
         for proc in procs:
