@@ -124,6 +124,7 @@ class Sampler(threading.Thread):
         self.memory: dict[str, list[tuple[float, float]]] = {name: [] for name in [*procs, "redis"]}
         self.lags: dict[str, list[tuple[float, float]]] = {name: [] for name in groups}
         self.cpu: list[tuple[float, dict[str, float]]] = []  # (seconds, CPU seconds used so far per part)
+        self.readings: list[tuple[float, int]] = []  # (seconds, readings ever added to the sensor stream)
         self.stop = threading.Event()
         self.started = time.monotonic()
 
@@ -141,6 +142,9 @@ class Sampler(threading.Thread):
                 for name, pid in self.procs.items():
                     self.memory[name].append((now, rss_mib(tree_of(procs, pid))))
                 self.cpu.append((now, cpu_by_part(procs, self.procs)))
+                iot = self.groups["iot / ingest"][0]
+                with contextlib.suppress(redis.ResponseError):  # not created yet
+                    self.readings.append((now, int(self.client.xinfo_stream(iot)["entries-added"])))
                 self.memory["redis"].append((now, self.client.info("memory")["used_memory"] / 1_048_576))
 
 
@@ -216,12 +220,16 @@ def report(args: argparse.Namespace, sampler: Sampler, walls: dict, settings: Se
         if steady:
             print(f"{name:<24}{steady[0][1]:>11.1f}{steady[-1][1]:>10.1f}{slope_per_min(steady):>15.2f}")
     steady_cpu = [(t, used) for t, used in sampler.cpu if t >= steady_from]
-    if len(steady_cpu) >= 2:
+    steady_readings = [(t, n) for t, n in sampler.readings if t >= steady_from]
+    if len(steady_cpu) >= 2 and len(steady_readings) >= 2:
         (t0, first), (t1, last) = steady_cpu[0], steady_cpu[-1]
-        print("\ncores used, steady part (CPU seconds per second; the machine has", os.cpu_count(), "):")
-        for name in last:
-            print(f"{name:<36}{(last[name] - first.get(name, 0.0)) / (t1 - t0):>8.2f}")
-        print(f"{'all of the above':<36}{sum(last[n] - first.get(n, 0.0) for n in last) / (t1 - t0):>8.2f}")
+        rate = (steady_readings[-1][1] - steady_readings[0][1]) / (steady_readings[-1][0] - steady_readings[0][0])
+        print(f"\ncores used, steady part (CPU seconds per second; the machine has {os.cpu_count()}), and CPU per "
+              f"reading at the {rate:,.0f} readings/s the simulator reached:")
+        for name in [*last, "all of the above"]:
+            cores = (sum(last[n] - first.get(n, 0.0) for n in last) if name not in last
+                     else last[name] - first.get(name, 0.0)) / (t1 - t0)  # fmt: skip
+            print(f"{name:<36}{cores:>8.2f}{1e6 * cores / rate if rate else float('nan'):>10.1f} µs")
     print("\nconsumer-group lag, seconds the oldest entry not yet read has waited (every second, whole run):")
     print(f"{'group':<22}{'p50':>8}{'p99':>8}{'max':>8}")
     for name, samples in sampler.lags.items():
