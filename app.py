@@ -3,7 +3,7 @@
 `gunicorn app:server` serves it. Building the app reads the settings but connects to nothing: clients are made
 by ``bootstrap`` on first use, so tests can build the app against their own services. Every request passes
 ``auth.web``'s gate first (docs/SECURITY.md): nothing but /login, /healthz and /readyz answers without a session
-(/metrics checks its own token or address list: ``ops.dashboard``).
+(/metrics checks its own token or address list: ``ops.dashboard``; /api/v1 its API keys: ``api.routes``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dash import Dash
 from flask import jsonify, redirect, request, send_file
 
 import bootstrap
+from api import routes as api_routes
 from auth import headers as security_headers
 from auth import web as auth_web
 from auth.roles import Permission
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     _serialise_first_request_setup(app)
     _page_scripts(app)
     services = bootstrap.DashboardServices(settings)
-    auth_web.install(app, services)
+    auth_web.install(app, services, api_routes.install(app, services))  # /api/v1: keys, not sessions
     security_headers.install(app, settings.map_tile_url)
     compression.install(app.server, settings.compressed_static_cache_mb * 1_048_576)
     register_callbacks(app, services)

@@ -370,6 +370,22 @@ class Settings(BaseSettings):
     note_max_chars: int = Field(2000, ge=1, le=100_000, description="Longest note on an alert, in characters.")
     silence_max_matchers: int = Field(10, ge=1, le=100, description="Most label matchers one silence may have.")
 
+    # --- the open-data API, /api/v1 (docs/API.md) -----------------------------------------------------------
+    api_requests_per_minute: int = Field(
+        120, ge=1, le=100_000,
+        description="Requests one API key may make per minute (all dashboard processes together), unless the key "
+        "was issued with its own limit; past it the API answers 429 with Retry-After.",
+    )
+    api_position_decimals: int = Field(
+        3, ge=0, le=6,
+        description="Decimal places of the latitudes and longitudes the API publishes (sensors, alerts): 3 is about "
+        "110 m, 2 about 1.1 km. The dashboard's own maps are not affected.",
+    )
+    api_page_max: int = Field(1000, ge=10, le=10_000, description="Most items one page of an API list may hold.")
+    api_max_range_days: int = Field(
+        31, ge=1, le=3660, description="Longest time range one API request may ask for (history, aggregates, PUE)."
+    )
+
     # --- alerts (docs/ALERTS.md) ------------------------------------------------------------------------
     alert_rules_file: Path = Field(
         REPO_ROOT / "config" / "alert_rules.toml", description="The alert rules (TOML); `ioc alerts rules` checks it."

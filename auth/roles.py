@@ -28,6 +28,7 @@ class Permission(StrEnum):
     SILENCE_ALERTS = "silence_alerts"  # create and expire silences
     MANAGE_USERS = "manage_users"
     MANAGE_DISPLAYS = "manage_displays"
+    MANAGE_API_KEYS = "manage_api_keys"  # issue and revoke keys of the open-data API (/api/v1)
     VIEW_RECEIVERS = "view_receivers"  # webhook receivers and their health (configured in the environment)
     READ_AUDIT = "read_audit"
     REPLAY_DEAD_LETTERS = "replay_dead_letters"  # put rejected entries back on their streams after a fix
@@ -47,7 +48,7 @@ DESCRIPTIONS: dict[Role, str] = {
     Role.VIEWER: "sees every dashboard and the wall; changes nothing; no complaint text",
     Role.OPERATOR: "a viewer who also acknowledges, resolves, notes, assigns and silences alerts, and reads "
     "complaint descriptions",
-    Role.ADMIN: "an operator who also manages accounts and display tokens, sees the webhook receivers, reads "
+    Role.ADMIN: "an operator who also manages accounts, display tokens and API keys, sees the webhook receivers, reads "
     "the audit trail and replays dead letters",
     Role.DISPLAY: "a wall screen's session from a display token: the wall only",
 }

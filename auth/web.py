@@ -8,7 +8,8 @@ sign-out (``/logout``), and the display-token exchange (``/wall?token=…``). Th
 * refuses a page to nobody (to /login), and any other request with 401 and a reason the browser can show;
 * asks ``auth.roles`` whether the principal's role holds the permission the route or the Dash callback names
   (``requires``): callbacks are looked up by the output key of the request, unknown ones are refused;
-* refuses a POST whose ``Origin`` is another site.
+* refuses a POST whose ``Origin`` is another site;
+* hands every request under /api/ to the open-data API's own key check (``api.routes``), sessions aside.
 """
 
 from __future__ import annotations
@@ -102,10 +103,11 @@ def safe_next(raw: str | None) -> str:
 class Gate:
     """The ``before_request`` check and the sign-in routes, over the dashboard's services."""
 
-    def __init__(self, app: Dash, services) -> None:
+    def __init__(self, app: Dash, services, api=None) -> None:
         self.app, self.services, self.settings = app, services, services.settings
         self.proxies = parse_networks(self.settings.trusted_proxies)
         self._callbacks: dict[str, Permission | None] = {}
+        self.api = api  # the open-data API's own key check (api/routes.py), or None: no API on this server
 
     # --- who is asking ----------------------------------------------------------------------------------------------
     def address(self) -> str:
@@ -126,6 +128,10 @@ class Gate:
         path = request.path
         if path in OPEN_PATHS:
             return None
+        if path == "/api" or path.startswith("/api/"):
+            # The API lets a request in by its key alone, and a key opens nothing else: it is never read here, so
+            # it reaches no page or callback; a session opens no API.
+            return self.api.check(self.address()) if self.api else _refuse(404, "not_found", "No API here.")
         if request.method not in ("GET", "HEAD") and not self._same_origin():
             return _refuse(403, "cross_origin", "Refused: this request came from another site.")
         if (request.content_length or 0) > self.settings.max_request_bytes:
@@ -288,9 +294,9 @@ def _page(status: int, message: str | None, **context: object) -> flask.Response
     return response
 
 
-def install(app: Dash, services) -> Gate:
-    """Put the gate in front of every request of ``app`` and add the sign-in routes."""
-    gate = Gate(app, services)
+def install(app: Dash, services, api=None) -> Gate:
+    """Put the gate in front of every request of ``app`` and add the sign-in routes; ``api`` checks /api/ itself."""
+    gate = Gate(app, services, api)
     server = app.server
     server.before_request(gate.check)
     server.add_url_rule("/login", "ioc_login", gate.login, methods=["GET", "POST"])

@@ -82,15 +82,17 @@ class DashboardQueries:
 
     # --- sensors -------------------------------------------------------------------------------------
     def sensor_latest(self, kinds: Sequence[str] | None = None, districts: Sequence[str] | None = None,
-                      limit: int = SENSORS_LIMIT) -> list[dict]:  # fmt: skip
+                      limit: int = SENSORS_LIMIT, after: str | None = None) -> list[dict]:  # fmt: skip
         """Sensors' latest value per metric (device_id, metric, kind, unit, value, ts, lat, lon, district), at
-        most ``limit`` rows by device id (the map reads this only until the live snapshot exists)."""
+        most ``limit`` rows by device id, from the first device after ``after`` (the map reads this only until the
+        live snapshot exists; the open-data API pages through it)."""
         return self._rows(
             "SELECT device_id, metric, kind, unit, value, ts, lat, lon, district FROM sensor_latest "
             "WHERE (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s)) "
             "AND (%(districts)s::text[] IS NULL OR district = ANY(%(districts)s)) "
+            "AND (%(after)s::text IS NULL OR device_id > %(after)s) "
             "ORDER BY device_id, metric LIMIT %(limit)s",
-            {"kinds": _array(kinds), "districts": _array(districts), "limit": limit},
+            {"kinds": _array(kinds), "districts": _array(districts), "limit": limit, "after": after},
         )
 
     def sensor_metrics(self) -> list[dict]:
@@ -108,21 +110,24 @@ class DashboardQueries:
             {"device": device_id, "since": since, "until": until},
         )
 
-    def device_series(self, device_id: str, metric: str, since: datetime, until: datetime) -> list[dict]:
-        """One device's metric bucketed at ``bucket_step``: bucket, readings, mean, low, high."""
+    def device_series(self, device_id: str, metric: str, since: datetime, until: datetime,
+                      step: timedelta | None = None) -> list[dict]:  # fmt: skip
+        """One device's metric bucketed at ``step`` (default ``bucket_step``): bucket, readings, mean, low, high."""
         return self._rows(
             "SELECT time_bucket(%(step)s, ts) AS bucket, count(*) AS readings, avg(value) AS mean, "
             "min(value) AS low, max(value) AS high FROM sensor_readings "
             "WHERE device_id = %(device)s AND metric = %(metric)s AND ts >= %(since)s AND ts < %(until)s "
             "GROUP BY 1 ORDER BY 1",
-            {"step": bucket_step(until - since), "device": device_id, "metric": metric, "since": since,
+            {"step": step or bucket_step(until - since), "device": device_id, "metric": metric, "since": since,
              "until": until},
         )  # fmt: skip
 
     def district_series(
-        self, metric: str, since: datetime, until: datetime, districts: Sequence[str] | None = None
+        self, metric: str, since: datetime, until: datetime, districts: Sequence[str] | None = None,
+        step: timedelta | None = None,
     ) -> list[dict]:
-        """A metric per district from the rollups: bucket, district, readings, mean, low, high."""
+        """A metric per district from the rollups at ``step`` (default ``bucket_step``; never finer than the rollup
+        ``rollup_grain`` picks): bucket, district, readings, mean, low, high."""
         query = sql.SQL(
             "SELECT time_bucket(%(step)s, bucket) AS bucket, district, sum(readings)::bigint AS readings, "
             "sum(value_sum) / sum(readings)::float8 AS mean, min(value_min) AS low, max(value_max) AS high FROM {} "
@@ -130,7 +135,7 @@ class DashboardQueries:
             "AND (%(districts)s::text[] IS NULL OR district = ANY(%(districts)s)) "
             "GROUP BY 1, 2 ORDER BY 2, 1"
         ).format(rollup_table("sensor", until - since))
-        return self._rows(query, {"step": bucket_step(until - since), "metric": metric, "since": since,
+        return self._rows(query, {"step": step or bucket_step(until - since), "metric": metric, "since": since,
                                   "until": until, "districts": _array(districts)})  # fmt: skip
 
     # --- complaints ----------------------------------------------------------------------------------

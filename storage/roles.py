@@ -62,6 +62,7 @@ GRANTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("INSERT", ("alert_events", "alert_outbox", "alert_silences")),  # the trail and notifications of an action
         ("UPDATE (ends_at)", ("alert_silences",)),  # ending a silence early
         ("INSERT, UPDATE", ("auth_users", "auth_displays")),  # admin, lockout counters, token use
+        ("INSERT, UPDATE", ("api_keys",)),  # issue and revoke API keys; their last use
         ("INSERT, UPDATE, DELETE", ("auth_sessions",)),  # sign-in, sign-out, expiry
     ),
     AUDIT_WRITER: (("INSERT", ("audit_log",)),),
