@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the dashboard's parts are imported where they are built, so
     from psycopg_pool import ConnectionPool
 
     from alerts.commands import ActionLimits, AlertCommands
+    from api.keys import ApiKeyCommands
     from auth.admin import AccessCommands
     from auth.service import AccessService
     from live.builder import BuilderThread
@@ -193,6 +194,7 @@ class DashboardServices:
         self._alerts = None
         self._access: AccessService | None = None
         self._access_commands: AccessCommands | None = None
+        self._api_keys: ApiKeyCommands | None = None
         self._alert_commands: AlertCommands | None = None
         self._status_file = None
         self._dead_letters: DeadLetterCommands | None = None
@@ -252,6 +254,15 @@ class DashboardServices:
         if self._access_commands is None:
             self._access_commands = access_commands(self.settings, self.pool.connection)
         return self._access_commands
+
+    @property
+    def api_keys(self) -> ApiKeyCommands:
+        """An admin's commands on the open-data API's keys."""
+        if self._api_keys is None:
+            from api.keys import ApiKeyCommands
+
+            self._api_keys = ApiKeyCommands(self.pool.connection)
+        return self._api_keys
 
     @property
     def alert_commands(self) -> AlertCommands:

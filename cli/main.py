@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "alerts": "cli.alerts:alerts",
     "users": "cli.users:users",
     "displays": "cli.users:displays",
+    "apikeys": "cli.apikeys:apikeys",
     "deadletter": "cli.deadletter:deadletter",
 }
 

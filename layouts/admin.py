@@ -129,14 +129,15 @@ def _displays_section(views: Mapping[str, str], default_interval_s: int) -> html
     ], className="panel")  # fmt: skip
 
 
-def admin_layout(views: Mapping[str, str], default_interval_s: int) -> html.Div:
-    """Accounts, display tokens, receivers."""
+def admin_layout(views: Mapping[str, str], default_interval_s: int, api_keys: html.Section | None = None) -> html.Div:
+    """Accounts, display tokens, API keys (``layouts.api_keys``), receivers."""
     return html.Div([
         html.H1("Administration"),
         html.P(["Every change here is recorded in the ", dcc.Link("audit trail", href="/audit"), "."],
                className="muted"),
         _users_section(),
         _displays_section(views, default_interval_s),
+        *([api_keys] if api_keys is not None else []),
         html.Section([html.H2("Webhook receivers"), html.Div(id=ids.ADMIN_RECEIVERS)], className="panel"),
         dcc.Store(id=ids.ADMIN_CHANGED, data=0),
     ], className="admin-page")  # fmt: skip

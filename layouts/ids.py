@@ -138,3 +138,11 @@ AUDIT_OUTCOME = "audit-outcome"
 AUDIT_TABLE = "audit-table"
 AUDIT_COUNT = "audit-count"
 AUDIT_EXPORT = "audit-export"
+# --- admin page: keys of the open-data API (api/keys.py) ------------------------------------------------------
+ADMIN_API_KEYS = "admin-api-keys"
+ADMIN_API_KEY_NAME = "admin-api-key-name"
+ADMIN_API_KEY_SCOPES = "admin-api-key-scopes"
+ADMIN_API_KEY_PER_MINUTE = "admin-api-key-per-minute"
+ADMIN_ISSUE_API_KEY = "admin-issue-api-key"
+ADMIN_REVOKE_API_KEY = "admin-revoke-api-key"  # pattern id {"type": ADMIN_REVOKE_API_KEY, "key": name}
+ADMIN_API_KEY_MESSAGE = "admin-api-key-message"

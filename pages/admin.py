@@ -2,8 +2,10 @@
 
 import dash
 
+from api.scopes import SCOPES
 from auth.roles import Permission
 from layouts.admin import admin_layout
+from layouts.api_keys import api_keys_section
 from layouts.wall import VIEWS
 
 dash.register_page(__name__, path="/admin", name="Admin", title="IOC · Admin", order=95,
@@ -11,4 +13,4 @@ dash.register_page(__name__, path="/admin", name="Admin", title="IOC · Admin", 
 
 
 def layout(**_query: str):
-    return admin_layout(VIEWS, default_interval_s=30)
+    return admin_layout(VIEWS, default_interval_s=30, api_keys=api_keys_section(SCOPES))
