@@ -383,7 +383,8 @@ class Settings(BaseSettings):
     )
     api_page_max: int = Field(1000, ge=10, le=10_000, description="Most items one page of an API list may hold.")
     api_max_range_days: int = Field(
-        31, ge=1, le=3660, description="Longest time range one API request may ask for (history, aggregates, PUE)."
+        31, ge=1, le=3660,
+        description="Longest time range one API request may ask for (history, aggregates, PUE; docs/API.md).",
     )
 
     # --- alerts (docs/ALERTS.md) ------------------------------------------------------------------------

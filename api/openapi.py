@@ -78,8 +78,10 @@ ETAG = {"description": "Validator of this body: send it back in `If-None-Match` 
 
 
 def _error(description: str, retry: bool = False) -> dict:
-    answer = {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/"
-                                                                                             "schemas/Error"}}}}
+    answer = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
     if retry:
         answer["headers"] = {"Retry-After": {"description": "Seconds to wait.", "required": True,
                                              "schema": {"type": "integer", "minimum": 0}}}  # fmt: skip
@@ -98,8 +100,11 @@ def operation(endpoint: Endpoint) -> dict:
         "304": {"description": "Not modified since the ETag in `If-None-Match`.", "headers": {"ETag": ETAG}},
     }  # fmt: skip
     responses |= {code: _error(text, retry=code == "429") for code, text in ERRORS.items()}
-    responses["503"] = _error("The data stores do not answer, or (live data) the first snapshot is not built yet: "
-                              "retry after `Retry-After` seconds.", retry=True)
+    responses["503"] = _error(
+        "The data stores do not answer, or (live data) the first snapshot is not built yet: "
+        "retry after `Retry-After` seconds.",
+        retry=True,
+    )
     if_none_match = {"name": "If-None-Match", "in": "header", "required": False, "schema": TEXT,
                      "description": "An ETag from an earlier answer: 304 when nothing changed."}  # fmt: skip
     return {"operationId": endpoint.name, "summary": endpoint.summary, "tags": [endpoint.scope],

@@ -110,7 +110,9 @@ def parse_time(name: str, raw: str) -> datetime:
             raise ValueError("no offset")
         moment = moment.astimezone(UTC)
     except (ValueError, OverflowError, IndexError):
-        raise BadParameter(name, f"`{name}` is an RFC 3339 date-time with its offset, e.g. 2026-05-01T08:00:00Z.")
+        raise BadParameter(
+            name, f"`{name}` is an RFC 3339 date-time with its offset, e.g. 2026-05-01T08:00:00Z."
+        ) from None
     if not EARLIEST <= moment < LATEST:
         raise BadParameter(name, f"`{name}` is between {EARLIEST:%Y} and {LATEST:%Y}.", 422)
     return moment

@@ -18,5 +18,6 @@ def reference_html(doc: dict, base_url: str) -> str:
     schemas = [(name, json.dumps(schema, indent=2, ensure_ascii=False))
                for name, schema in doc["components"]["schemas"].items()]  # fmt: skip
     example = f"{base_url.rstrip('/')}{paths[0][0]}" if paths else base_url
-    return _templates.get_template("reference.html").render(doc=doc, paths=paths, schemas=schemas,
-                                                            openapi_path=OPENAPI_PATH, example=example)
+    return _templates.get_template("reference.html").render(
+        doc=doc, paths=paths, schemas=schemas, openapi_path=OPENAPI_PATH, example=example
+    )

@@ -51,8 +51,12 @@ class Api:
     @property
     def access(self) -> ApiAccess:
         if self._access is None:  # on first use: after gunicorn forked
-            self._access = ApiAccess(self.services.pool.connection, self.services.redis,
-                                     f"{self.settings.consumer_group}:api", self.settings.api_requests_per_minute)
+            self._access = ApiAccess(
+                self.services.pool.connection,
+                self.services.redis,
+                f"{self.settings.consumer_group}:api",
+                self.settings.api_requests_per_minute,
+            )
         return self._access
 
     @property

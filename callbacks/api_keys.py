@@ -41,7 +41,8 @@ def register(app: Dash, services) -> None:
                 services.api_keys.revoke(current_principal(), key)
                 return f"Revoked {key}: its next request is refused.", (changed or 0) + 1
             picked = [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else []
-            limit = int(per_minute) if isinstance(per_minute, int | float) and not isinstance(per_minute, bool) else None
+            number = isinstance(per_minute, int | float) and not isinstance(per_minute, bool)
+            limit = int(per_minute) if number else None
             issued = services.api_keys.issue(current_principal(), name if isinstance(name, str) else "", picked, limit)
         except Refused as refused:
             return str(refused), no_update

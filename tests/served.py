@@ -10,6 +10,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+
 import bootstrap
 from auth.principal import cli_principal
 from settings import Settings
@@ -92,3 +94,13 @@ def add_accounts(settings: Settings) -> dict[str, Account]:
     for account in ACCOUNTS.values():
         commands.add_user(cli_principal("tests"), account.username, account.role, "", account.password)
     return ACCOUNTS
+
+
+def signed_in(url: str, role: str) -> requests.Session:
+    """A client signed in (through /login) as the account of ``role`` from ``ACCOUNTS``."""
+    client = requests.Session()
+    account = ACCOUNTS[role]
+    reply = client.post(url + "/login", data={"username": account.username, "password": account.password},
+                        allow_redirects=False, timeout=20)  # fmt: skip
+    assert reply.status_code == 303, reply.text
+    return client

@@ -30,8 +30,9 @@ from streams.complaints import ComplaintEvent
 from streams.datacenter import PowerSample
 from streams.iot import SensorReading
 from tests.integration.conftest import wait_until
+from tests.integration.dash_http import DashCallbacks, pattern
 from tests.isolation import isolated
-from tests.served import ACCOUNTS, Served, add_accounts, free_port
+from tests.served import ACCOUNTS, Served, add_accounts, free_port, signed_in
 
 pytestmark = pytest.mark.integration
 COMPLAINT_TEXT = "PRIVATE-COMPLAINT-TEXT my neighbour Wang Fang at 12 Shennan Road"
@@ -91,7 +92,7 @@ def seed(settings: Settings) -> None:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> Iterator[Api]:
     with isolated(Settings(), http_port=free_port(), api_requests_per_minute=DEFAULT_PER_MINUTE,
-                  api_page_max=50) as settings:  # fmt: skip
+                  api_page_max=50, signin_attempts_per_minute=10_000) as settings:  # fmt: skip
         add_accounts(settings)
         seed(settings)
         commands = ApiKeyCommands(lambda: bootstrap.db_connection(settings))
@@ -239,12 +240,23 @@ def test_figures_come_from_the_seeded_data(api: Api):
 
 def test_no_answer_holds_complaint_text_or_officer_names(api: Api):
     span = {"since": iso(NOW - timedelta(hours=3)), "until": iso(NOW + timedelta(minutes=1))}
-    bodies = [api.get(path, **params).text for path, params in (
-        ("/api/v1/kpis", {}), ("/api/v1/kpis/range", span), ("/api/v1/districts", {}), ("/api/v1/sensors", {}),
-        ("/api/v1/history", {"metric": "pm25", **span}), ("/api/v1/history", {"metric": "pm25", "device": "aq-1"}),
-        ("/api/v1/complaints/aggregates", {"by": "district,category,hour", **span}),
-        ("/api/v1/complaints/aggregates", {"by": "category", "format": "csv", **span}),
-        ("/api/v1/datacenters", span), ("/api/v1/alerts", {}), (OPENAPI_PATH, {}), ("/api/v1/docs", {}))]
+    bodies = [
+        api.get(path, **params).text
+        for path, params in (
+            ("/api/v1/kpis", {}),
+            ("/api/v1/kpis/range", span),
+            ("/api/v1/districts", {}),
+            ("/api/v1/sensors", {}),
+            ("/api/v1/history", {"metric": "pm25", **span}),
+            ("/api/v1/history", {"metric": "pm25", "device": "aq-1"}),
+            ("/api/v1/complaints/aggregates", {"by": "district,category,hour", **span}),
+            ("/api/v1/complaints/aggregates", {"by": "category", "format": "csv", **span}),
+            ("/api/v1/datacenters", span),
+            ("/api/v1/alerts", {}),
+            (OPENAPI_PATH, {}),
+            ("/api/v1/docs", {}),
+        )
+    ]
     alerts = json.loads(bodies[9])["data"]
     assert alerts and alerts[0]["status"] == "acknowledged"  # the alert an officer acted on is there, nameless
     for body in bodies:
@@ -267,3 +279,37 @@ def test_use_is_recorded_once_an_hour_in_the_audit_trail(api: Api):
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def key_bodies(client: requests.Session, api: Api, name: str) -> tuple[dict, dict]:
+    """The browser's bodies for "Issue API key" (kpis scope) and "Revoke" of ``name`` on the admin page."""
+    callbacks = DashCallbacks(client, api.url)
+    revoke, clicks, changed = pattern("admin-revoke-api-key", "key", name)
+    values = {"admin-issue-api-key.n_clicks": 1, "admin-api-key-name.value": name,
+              "admin-api-key-scopes.value": ["kpis"], "admin-api-key-per-minute.value": None,
+              "admin-changed.data": 0}  # fmt: skip
+    issue = callbacks.body("admin-api-key-message.children", {**values, revoke: []}, "admin-issue-api-key.n_clicks")
+    return issue, callbacks.body("admin-api-key-message.children", {**values, revoke: clicks}, changed)
+
+
+def test_admins_issue_and_revoke_keys_on_the_admin_page_and_nobody_else_can(api: Api):
+    admin = signed_in(api.url, "admin")
+    issue, revoke = key_bodies(admin, api, "from-admin-page")
+    for role in ("operator", "viewer"):
+        crafted = signed_in(api.url, role)
+        reply = crafted.post(api.url + "/_dash-update-component", json=issue, timeout=20)
+        assert reply.status_code == 403, role
+    reply = admin.post(api.url + "/_dash-update-component", json=issue, timeout=20)
+    assert reply.status_code == 200
+    secret = re.search(r"ioca_[A-Za-z0-9_-]{43}", reply.text).group(0)  # shown once, in the message
+    assert api.get("/api/v1/kpis", key=None, headers={"X-API-Key": secret}).status_code == 200
+    with api.db() as conn:
+        stored = conn.execute("SELECT token_sha256, scopes FROM api_keys WHERE name = 'from-admin-page'").fetchone()
+        assert secret.encode() not in bytes(stored[0]) and stored[1] == ["kpis"]  # only its digest is kept
+    assert admin.post(api.url + "/_dash-update-component", json=revoke, timeout=20).status_code == 200
+    assert api.get("/api/v1/kpis", key=None, headers={"X-API-Key": secret}).status_code == 401
+    with api.db() as conn:
+        actions = conn.execute("SELECT action, actor, outcome FROM audit_log WHERE target = 'apikey:from-admin-page'"
+                               " ORDER BY id").fetchall()  # fmt: skip
+    admin_name = ACCOUNTS["admin"].username
+    assert ("apikey.issue", admin_name, "ok") in actions and ("apikey.revoke", admin_name, "ok") in actions

@@ -12,7 +12,7 @@ import requests
 from settings import Settings
 from tests.integration.dash_http import DashCallbacks, declared_outputs
 from tests.isolation import isolated
-from tests.served import ACCOUNTS, Served, add_accounts, free_port
+from tests.served import Served, add_accounts, free_port, signed_in
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +29,7 @@ def server(tmp_path_factory) -> Iterator[Served]:
 
 
 def _signed_in(server: Served, role: str) -> requests.Session:
-    client = requests.Session()
-    account = ACCOUNTS[role]
-    reply = client.post(server.url + "/login", data={"username": account.username, "password": account.password},
-                        allow_redirects=False, timeout=20)  # fmt: skip
-    assert reply.status_code == 303
-    return client
+    return signed_in(server.url, role)
 
 
 @pytest.fixture
