@@ -100,6 +100,8 @@ def operation(endpoint: Endpoint) -> dict:
         "304": {"description": "Not modified since the ETag in `If-None-Match`.", "headers": {"ETag": ETAG}},
     }  # fmt: skip
     responses |= {code: _error(text, retry=code == "429") for code, text in ERRORS.items()}
+    # Answered by gunicorn before the request reaches the API (its limit_request_line), so not in our JSON.
+    responses["414"] = {"description": "The URL is longer than the server reads (4,094 bytes in all)."}
     responses["503"] = _error(
         "The data stores do not answer, or (live data) the first snapshot is not built yet: "
         "retry after `Retry-After` seconds.",
