@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from api import shapes
-from api.paging import encode_cursor, page
+from api.paging import decode_cursor, encode_cursor, page
 from api.params import BadParameter
 from api.queries import complaint_aggregates
-from storage.dashboard_queries import ConnectionFactory, DashboardQueries, rollup_grain
+from storage.dashboard_queries import ConnectionFactory, DashboardQueries, bucket_step, rollup_grain
 
 BUCKETS = {"1m": timedelta(minutes=1), "5m": timedelta(minutes=5), "15m": timedelta(minutes=15),
            "1h": timedelta(hours=1), "6h": timedelta(hours=6), "1d": timedelta(days=1)}  # fmt: skip
@@ -98,9 +98,9 @@ def districts(ctx: Context, query: Mapping) -> Answer:
 
 
 def sensors(ctx: Context, query: Mapping) -> Answer:
-    """Devices by id, a page at a time (keyset on the device id: the cursor holds the last one sent)."""
-    from api.paging import decode_cursor
-
+    """Devices by id, a page at a time (keyset on the device id: the cursor holds the last one sent). A device is
+    never split across pages; one reporting more metrics than a page's read holds (16 per device asked for) shows
+    the first of them (by name)."""
     after, limit = decode_cursor(query, str), int(query["limit"])
     kinds = [query["kind"]] if query.get("kind") else None
     districts_ = [query["district"]] if query.get("district") else None
@@ -132,17 +132,14 @@ def history(ctx: Context, query: Mapping) -> Answer:
     return Answer(doc, ("bucket", "district", "device", "readings", "mean", "low", "high"), doc["data"])
 
 
-def _step(query: Mapping, since: datetime, until: datetime) -> timedelta | None:
+def _step(query: Mapping, since: datetime, until: datetime) -> timedelta:
     name = query.get("bucket") or "auto"
     if name == "auto":
-        from storage.dashboard_queries import bucket_step
-
         return bucket_step(until - since)
     step = BUCKETS[name]
-    grain = timedelta(minutes=1) if rollup_grain(until - since) == "1m" else timedelta(hours=1)
-    if step < grain and not query.get("device"):
-        raise BadParameter("bucket", f"Over more than 6 hours the finest bucket is 1h (this range reads the "
-                                     f"{'hour' if grain.seconds == 3600 else 'minute'} rollups).", 422)  # fmt: skip
+    if step < timedelta(hours=1) and rollup_grain(until - since) == "1h" and not query.get("device"):
+        raise BadParameter("bucket", "Over more than 6 hours districts read the hour rollups: the finest bucket is 1h.",
+                           422)  # fmt: skip
     if (until - since) / step > MAX_POINTS:
         raise BadParameter("bucket", f"At most {MAX_POINTS} buckets per series: choose a wider bucket.", 422)
     return step

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -15,6 +16,7 @@ from api.keys import KEY_PREFIX, clean_scopes, key_digest
 from api.openapi import document
 from api.paging import decode_cursor, encode_cursor, etag, not_modified, page
 from api.params import BadParameter, Param, parse_query, parse_time
+from api.resources import Context, sensors
 from api.scopes import SCOPES
 from auth.command import Refused
 
@@ -131,3 +133,31 @@ def test_the_document_describes_every_endpoint_parameter_and_error():
         ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert ref.rsplit("/", 1)[1] in doc["components"]["schemas"]
         assert endpoint.scope in SCOPES
+
+
+class FakeQueries:
+    """``sensor_latest`` over rows in memory, as the SQL does it: by device id, after ``after``, ``limit`` rows."""
+
+    def __init__(self, rows: list[dict]) -> None:
+        self.rows = sorted(rows, key=lambda r: (r["device_id"], r["metric"]))
+
+    def sensor_latest(self, kinds, districts, limit, after=None) -> list[dict]:
+        return [r for r in self.rows if after is None or r["device_id"] > after][:limit]
+
+
+def test_sensor_pages_never_split_a_device_across_pages():
+    # Device d-1 has 40 metrics: more than one read for a page of 2 devices holds (2 × 16 + 1 rows).
+    rows = [{"device_id": f"d-{d}", "metric": f"m{m:02}", "kind": "air", "unit": "u", "value": 1.0, "ts": T0,
+             "lat": 22.5431, "lon": 114.0597, "district": "futian"} for d, metrics in ((0, 2), (1, 40), (2, 3), (3, 1))
+            for m in range(metrics)]  # fmt: skip
+    ctx = Context(SimpleNamespace(queries=FakeQueries(rows), snapshot=lambda: None), None, dict, 2, 31)
+    query, pages = {"limit": 2, "cursor": None, "kind": None, "district": None}, []
+    while True:
+        doc = sensors(ctx, query).doc
+        pages.append([(d["id"], len(d["readings"])) for d in doc["data"]])
+        if doc["next_cursor"] is None:
+            break
+        query = query | {"cursor": doc["next_cursor"]}
+    # d-1 does not fit beside d-0, so it starts the next page; alone, it shows the metrics one read holds.
+    assert pages == [[("d-0", 2)], [("d-1", 33)], [("d-2", 3), ("d-3", 1)]]
+    assert doc["data"][0]["lat"] == 22.54
