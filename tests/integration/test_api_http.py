@@ -11,12 +11,14 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import hypothesis
 import psycopg
 import pytest
 import requests
 import schemathesis
+from psycopg.conninfo import make_conninfo
 from schemathesis import checks
 
 import bootstrap
@@ -24,7 +26,9 @@ from alerts.evaluate import Condition
 from api.keys import ApiKeyCommands
 from api.openapi import OPENAPI_PATH, document
 from auth.principal import cli_principal
+from infra import redis_acl
 from settings import Settings
+from storage import roles
 from storage.event_store import Batch, EventStore
 from streams.complaints import ComplaintEvent
 from streams.datacenter import PowerSample
@@ -89,10 +93,24 @@ def seed(settings: Settings) -> None:
         alerts.assign(alert_id, OFFICER, OFFICER)
 
 
+def own_accounts(settings: Settings) -> tuple[dict[str, str], list[str]]:
+    """The environment that puts the served dashboard on its own Redis user (this test's copy of the ACL) and
+    PostgreSQL role, as in production, so the API is tested with no more than the dashboard may do; and the Redis
+    users made. (The URLs are secrets, which ``Served`` takes apart from the settings.)"""
+    prefix = f"{settings.consumer_group}_"
+    names = redis_acl.apply_acl(bootstrap.redis_client(settings), settings, {}, user_prefix=prefix)
+    parts = urlsplit(settings.redis_url)
+    redis_url = urlunsplit(parts._replace(netloc=f"{prefix}{redis_acl.USERS['dashboard']}@{parts.netloc}"))
+    env = {"IOC_DASHBOARD_REDIS_URL": redis_url,
+           "IOC_DASHBOARD_DATABASE_URL": make_conninfo(settings.database_url, user=roles.DASHBOARD)}  # fmt: skip
+    return env, names
+
+
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> Iterator[Api]:
     with isolated(Settings(), http_port=free_port(), api_requests_per_minute=DEFAULT_PER_MINUTE,
                   api_page_max=50, signin_attempts_per_minute=10_000) as settings:  # fmt: skip
+        accounts_env, redis_users = own_accounts(settings)
         add_accounts(settings)
         seed(settings)
         commands = ApiKeyCommands(lambda: bootstrap.db_connection(settings))
@@ -105,7 +123,7 @@ def api(tmp_path_factory) -> Iterator[Api]:
             "revoked": commands.issue(admin, "revoked", ["districts"], 100_000).secret,
         }  # fmt: skip
         commands.revoke(admin, "revoked")
-        server = Served(settings, tmp_path_factory.mktemp("api") / "gunicorn.log", workers=1)
+        server = Served(settings, tmp_path_factory.mktemp("api") / "gunicorn.log", workers=1, env=accounts_env)
         server.start()
         try:
             site = Api(settings, server.url, keys)
@@ -115,6 +133,7 @@ def api(tmp_path_factory) -> Iterator[Api]:
             yield site
         finally:
             server.stop()
+            bootstrap.redis_client(settings).execute_command("ACL", "DELUSER", *redis_users)
 
 
 def test_every_answer_matches_the_served_document(api: Api):
