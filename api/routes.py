@@ -47,6 +47,7 @@ class Api:
         self.document = document(self.settings.api_page_max, self.settings.api_requests_per_minute)
         self._access: ApiAccess | None = None
         self._context: Context | None = None
+        self._reference: bytes | None = None
 
     @property
     def access(self) -> ApiAccess:
@@ -120,8 +121,9 @@ class Api:
         return cached(orjson.dumps(self.document), "application/json", None)
 
     def reference(self) -> flask.Response:
-        return cached(reference_html(self.document, self.settings.dashboard_url).encode(), "text/html; charset=utf-8",
-                      None)  # fmt: skip
+        if self._reference is None:  # the document is fixed for the process: render its page once
+            self._reference = reference_html(self.document, self.settings.dashboard_url).encode()
+        return cached(self._reference, "text/html; charset=utf-8", None)
 
 
 def cached(body: bytes, kind: str, link: str | None) -> flask.Response:
