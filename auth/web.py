@@ -8,7 +8,8 @@ sign-out (``/logout``), and the display-token exchange (``/wall?token=…``). Th
 * refuses a page to nobody (to /login), and any other request with 401 and a reason the browser can show;
 * asks ``auth.roles`` whether the principal's role holds the permission the route or the Dash callback names
   (``requires``): callbacks are looked up by the output key of the request, unknown ones are refused;
-* refuses a POST whose ``Origin`` is another site.
+* refuses a POST whose ``Origin`` is another site;
+* lets the public prefixes it is given through untouched (the Open311 reads, when IOC_OPEN311_ENABLED).
 """
 
 from __future__ import annotations
@@ -102,8 +103,9 @@ def safe_next(raw: str | None) -> str:
 class Gate:
     """The ``before_request`` check and the sign-in routes, over the dashboard's services."""
 
-    def __init__(self, app: Dash, services) -> None:
+    def __init__(self, app: Dash, services, public_prefixes: tuple[str, ...] = ()) -> None:
         self.app, self.services, self.settings = app, services, services.settings
+        self.public_prefixes = public_prefixes
         self.proxies = parse_networks(self.settings.trusted_proxies)
         self._callbacks: dict[str, Permission | None] = {}
 
@@ -125,6 +127,8 @@ class Gate:
         request = flask.request
         path = request.path
         if path in OPEN_PATHS:
+            return None
+        if path.startswith(self.public_prefixes):  # public reads that change nothing and limit themselves
             return None
         if request.method not in ("GET", "HEAD") and not self._same_origin():
             return _refuse(403, "cross_origin", "Refused: this request came from another site.")
@@ -288,9 +292,10 @@ def _page(status: int, message: str | None, **context: object) -> flask.Response
     return response
 
 
-def install(app: Dash, services) -> Gate:
-    """Put the gate in front of every request of ``app`` and add the sign-in routes."""
-    gate = Gate(app, services)
+def install(app: Dash, services, public_prefixes: tuple[str, ...] = ()) -> Gate:
+    """Put the gate in front of every request of ``app`` and add the sign-in routes. Paths under
+    ``public_prefixes`` pass without a session: their routes answer for themselves (open311/routes.py)."""
+    gate = Gate(app, services, public_prefixes)
     server = app.server
     server.before_request(gate.check)
     server.add_url_rule("/login", "ioc_login", gate.login, methods=["GET", "POST"])
