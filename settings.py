@@ -423,7 +423,7 @@ class Settings(BaseSettings):
     open311_enabled: bool = Field(
         True, description="Serve the Open311 GeoReport v2 reads (`/open311/v2/…`, `/open311/discovery.*`) to anyone, "
         "without a session, as the spec has them. They carry no personal data; whether the world reaches them is "
-        "the front proxy's choice. false: not served at all.",
+        "the front proxy's choice. false: no Open311 answers; the paths need a sign-in like any other.",
     )
     open311_requests_per_minute: int = Field(
         60, ge=1, le=100_000, description="Open311 requests per client address per minute; more are answered 429 "

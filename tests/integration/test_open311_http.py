@@ -217,6 +217,15 @@ def test_only_the_open311_paths_pass_the_sign_in_gate_and_only_when_enabled(site
     assert closed.get("/open311/v2/services.json").status_code == 401
 
 
+def test_without_redis_to_count_on_the_answer_is_a_503_in_the_spec_format(site):
+    # Fail closed, as the sign-in gate does: without its counter an address could read without limit.
+    dark = create_app(site.settings.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"})).server.test_client()
+    reply = dark.get("/open311/v2/requests.json")
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "60"
+    assert reply.json == [{"code": 503, "description": "The city's service requests cannot be read right now. "
+                                                      "Try again in a minute."}]  # fmt: skip
+
+
 def test_the_dashboards_own_accounts_may_serve_open311(accounts):  # noqa: F811 - the fixture imported above
     settings, urls = accounts
     own = as_account(settings, urls, "dashboard").model_copy(
