@@ -58,8 +58,11 @@ def route(path: str) -> Route:
         name, fmt = _split(path)
         if name == "discovery":
             return Route(Resource.DISCOVERY, fmt)
-    raise Open311Error(404, f"No such Open311 resource. GeoReport v2 is at /open311/v2/ ({RESOURCES}); "
-                            "the discovery document at /open311/discovery.xml|json.")  # fmt: skip
+    raise Open311Error(
+        404,
+        f"No such Open311 resource. GeoReport v2 is at /open311/v2/ ({RESOURCES}); "
+        "the discovery document at /open311/discovery.xml|json.",
+    )
 
 
 def _v2(tail: str) -> Route:

@@ -66,8 +66,9 @@ def parse_requests_query(
         if status not in STATUSES:
             raise Open311Error(400, f"Unknown status {status[:32]!r}: it is open or closed (comma-delimited).")
     start, end = _range(_date(args, "start_date", zone), _date(args, "end_date", zone), now, limits.max_days)
-    return RequestsQuery(None, tuple(dict.fromkeys(codes)) or None, tuple(sorted(set(statuses))) or None, start, end,
-                         limits.max_requests)  # fmt: skip
+    return RequestsQuery(
+        None, tuple(dict.fromkeys(codes)) or None, tuple(sorted(set(statuses))) or None, start, end, limits.max_requests
+    )
 
 
 def _listed(args: Mapping[str, Sequence[str]], name: str, most: int) -> list[str]:

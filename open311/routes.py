@@ -31,8 +31,10 @@ from settings import Settings
 
 log = logging.getLogger(__name__)
 PREFIX = "/open311/"
-READ_ONLY = ("This Open311 server only reads: requests are filed through the city's own channels (hotline, app, "
-             "WeChat, web), and appear here once filed.")  # fmt: skip
+READ_ONLY = (
+    "This Open311 server only reads: requests are filed through the city's own channels (hotline, app, "
+    "WeChat, web), and appear here once filed."
+)
 UNAVAILABLE = "The city's service requests cannot be read right now. Try again in a minute."
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 MAX_AGE_S = 60  # answers may be cached this long: data a minute old is what a 311 app expects
@@ -67,8 +69,9 @@ class Open311Api:
         if self._publication is None:
             names = {d.id: d.name_en for d in bootstrap.city_map(self.settings).districts}
             s = self.settings
-            self._publication = mapping.Publication(self.zone, s.open311_position_decimals,
-                                                    s.open311_agency_responsible, names, sla_hours)  # fmt: skip
+            self._publication = mapping.Publication(
+                self.zone, s.open311_position_decimals, s.open311_agency_responsible, names, sla_hours
+            )
         return self._publication
 
     def answer(self, resource: str) -> flask.Response:
@@ -91,14 +94,20 @@ class Open311Api:
     def admit(self) -> None:
         """Count this request against its address; ``Open311Error(429)`` with Retry-After past the limit."""
         if self._limiter is None:
-            self._limiter = AttemptLimiter(self.services.redis, f"{self.settings.consumer_group}:open311-reads",
-                                           self.settings.open311_requests_per_minute)  # fmt: skip
+            self._limiter = AttemptLimiter(
+                self.services.redis,
+                f"{self.settings.consumer_group}:open311-reads",
+                self.settings.open311_requests_per_minute,
+            )
         request = flask.request
         address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"), self.proxies)
         if not self._limiter.allow(address):
             limit = self.settings.open311_requests_per_minute
-            raise Open311Error(429, f"Too many requests: at most {limit} a minute from one address.",
-                               {"Retry-After": str(self._limiter.retry_after_s())})  # fmt: skip
+            raise Open311Error(
+                429,
+                f"Too many requests: at most {limit} a minute from one address.",
+                {"Retry-After": str(self._limiter.retry_after_s())},
+            )
 
     def read(self, target: Route) -> tuple[str, dict | list]:
         """The document ``target`` names: its root element's name and its value."""

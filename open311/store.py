@@ -52,8 +52,13 @@ class Open311Store:
         if query.ids is not None:
             return self._rows(BY_IDS, {"ids": list(query.ids)})[: query.limit]
         statuses = [s for status in query.statuses for s in DB_STATUSES[status]] if query.statuses else None
-        params = {"start": query.start, "end": query.end, "codes": list(query.codes) if query.codes else None,
-                  "statuses": statuses, "limit": query.limit}  # fmt: skip
+        params = {
+            "start": query.start,
+            "end": query.end,
+            "codes": list(query.codes) if query.codes else None,
+            "statuses": statuses,
+            "limit": query.limit,
+        }
         return self._rows(IN_RANGE, params)
 
     def request(self, request_id: str) -> dict | None:
