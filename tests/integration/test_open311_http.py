@@ -13,6 +13,7 @@ import random
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -22,6 +23,7 @@ from georeport import GeoReport
 
 import bootstrap
 from app import create_app
+from auth.web import Gate
 from settings import Settings
 from simulator.clock import iso_local
 from simulator.complaints import CATEGORIES, Category, life_cycle
@@ -213,14 +215,14 @@ def test_only_the_open311_paths_pass_the_sign_in_gate_and_only_when_enabled(site
         site.settings.dashboard_url + "/open311/v2")  # fmt: skip
     assert requests.get(site.url + "/_dash-layout", timeout=30).status_code == 401
     assert requests.get(site.url + "/open311x/v2/services.json", timeout=30).status_code == 401
-    closed = create_app(site.settings.model_copy(update={"open311_enabled": False})).server.test_client()
-    assert closed.get("/open311/v2/services.json").status_code == 401
+    with in_process(site.settings.model_copy(update={"open311_enabled": False})) as closed:
+        assert closed.get("/open311/v2/services.json").status_code == 401
 
 
 def test_without_redis_to_count_on_the_answer_is_a_503_in_the_spec_format(site):
     # Fail closed, as the sign-in gate does: without its counter an address could read without limit.
-    dark = create_app(site.settings.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"})).server.test_client()
-    reply = dark.get("/open311/v2/requests.json")
+    with in_process(site.settings.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"})) as dark:
+        reply = dark.get("/open311/v2/requests.json")
     assert reply.status_code == 503 and reply.headers["Retry-After"] == "60"
     assert reply.json == [{"code": 503, "description": "The city's service requests cannot be read right now. "
                                                       "Try again in a minute."}]  # fmt: skip
@@ -231,9 +233,23 @@ def test_the_dashboards_own_accounts_may_serve_open311(accounts):  # noqa: F811 
     own = as_account(settings, urls, "dashboard").model_copy(
         update={"redis_url": "redis://127.0.0.1:9/0", "database_url": "postgresql://nobody@127.0.0.1:9/none"}
     )
-    client = create_app(own).server.test_client()
-    assert client.get("/open311/v2/services.json").status_code == 200  # counted as ioc_dashboard, read as its role
-    assert client.get("/open311/v2/requests.xml").status_code == 200
+    with in_process(own) as client:
+        assert client.get("/open311/v2/services.json").status_code == 200  # counted as ioc_dashboard, read as its role
+        assert client.get("/open311/v2/requests.xml").status_code == 200
+
+
+@contextmanager
+def in_process(settings: Settings):
+    """The app in this process (Flask's test client), its database pool closed afterwards rather than collected
+    in one of the pool's own threads."""
+    app = create_app(settings)
+    try:
+        yield app.server.test_client()
+    finally:
+        owners = [getattr(f, "__self__", None) for f in app.server.before_request_funcs[None]]
+        services = next(o for o in owners if isinstance(o, Gate)).services
+        if services._pool is not None:
+            services._pool.close()
 
 
 def errors_of(reply: requests.Response) -> list[dict]:
