@@ -53,9 +53,8 @@ def parse_requests_query(
     """The query ``args`` (name → every value given) ask for; ``Open311Error(400)`` for the first thing wrong."""
     ids = _listed(args, "service_request_id", limits.max_ids)
     if ids:
-        too_long = next((i for i in ids if len(i) > MAX_ID_CHARS), None)
-        if too_long is not None:
-            raise Open311Error(400, f"A service_request_id is at most {MAX_ID_CHARS} characters, not {len(too_long)}.")
+        if not all(possible_id(i) for i in ids):
+            raise Open311Error(400, f"A service_request_id is at most {MAX_ID_CHARS} characters, without NUL.")
         return RequestsQuery(tuple(dict.fromkeys(ids)), None, None, None, None, limits.max_requests)
     codes = _listed(args, "service_code", MAX_CODES)
     for code in codes:
@@ -69,6 +68,12 @@ def parse_requests_query(
     return RequestsQuery(
         None, tuple(dict.fromkeys(codes)) or None, tuple(sorted(set(statuses))) or None, start, end, limits.max_requests
     )
+
+
+def possible_id(text: str) -> bool:
+    """Whether a request could have this id: the contract's length, and no NUL (PostgreSQL text holds none, and
+    psycopg refuses to send one: asked for, it would be an error rather than "no such request")."""
+    return len(text) <= MAX_ID_CHARS and "\x00" not in text
 
 
 def _listed(args: Mapping[str, Sequence[str]], name: str, most: int) -> list[str]:

@@ -25,7 +25,7 @@ from auth.ratelimit import AttemptLimiter
 from live.sla import sla_hours
 from open311 import catalogue, mapping, render
 from open311.paths import Open311Error, Resource, Route, format_of, route
-from open311.query import MAX_ID_CHARS, Limits, parse_requests_query
+from open311.query import Limits, parse_requests_query, possible_id
 from open311.store import Open311Store
 from settings import Settings
 
@@ -135,7 +135,7 @@ class Open311Api:
         return [mapping.service_request(row, self.publication) for row in self.store.requests(query)]
 
     def one_request(self, request_id: str) -> dict:
-        row = self.store.request(request_id) if len(request_id) <= MAX_ID_CHARS else None
+        row = self.store.request(request_id) if possible_id(request_id) else None
         if row is None:
             raise Open311Error(404, f"No service request {request_id[:64]!r}.")
         return mapping.service_request(row, self.publication)

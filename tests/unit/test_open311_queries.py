@@ -99,6 +99,7 @@ def test_ids_override_every_other_argument_and_are_deduplicated():
     ({"service_code": ",".join(["noise"] * 101)}, "At most 100 values of service_code"),
     ({"service_request_id": ",".join(str(i) for i in range(101))}, "At most 100 values of service_request_id"),
     ({"service_request_id": "x" * 257}, "at most 256 characters"),
+    ({"service_request_id": "SZ1,SZ\x002"}, "without NUL"),
     ({"start_date": "yesterday"}, "not a W3 date-time"),
     ({"start_date": "2026-11-01T00:00:00"}, "has no time zone"),
     ({"start_date": "2026-02-30T00:00:00Z"}, "not a real date"),
