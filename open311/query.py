@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from open311.catalogue import CODE
 from open311.paths import Open311Error
@@ -109,9 +109,10 @@ def parse_w3(text: str, name: str, zone: tzinfo) -> datetime:
 
 
 def _range(start: datetime | None, end: datetime | None, now: datetime, max_days: int) -> tuple[datetime, datetime]:
-    try:
-        return _bounded(start, end, now, timedelta(days=max_days))
-    except OverflowError:  # a range reaching past year 1 or 9999
+    try:  # in UTC, so no bound reaches past year 1 or 9999 there either (the database could not say it back)
+        first, last = _bounded(start, end, now, timedelta(days=max_days))
+        return first.astimezone(UTC), last.astimezone(UTC)
+    except OverflowError:
         raise Open311Error(400, "start_date or end_date is too far from today.") from None
 
 

@@ -109,6 +109,8 @@ def test_ids_override_every_other_argument_and_are_deduplicated():
     ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-11-01T00:00:00Z"}, "at most 90 days"),
     ({"end_date": "0001-01-02T00:00:00Z"}, "too far"),
     ({"start_date": "9999-12-30T00:00:00Z"}, "too far"),
+    ({"end_date": "9999-12-31T23:59:59-12:00"}, "too far"),
+    ({"start_date": "0001-01-01T00:00:00+14:00", "end_date": "0001-01-02T00:00:00Z"}, "too far"),
 ])  # fmt: skip
 def test_bad_arguments_are_a_400_naming_what_is_wrong(args, says):
     error = refusal(parse_requests_query, {k: v if isinstance(v, list) else [v] for k, v in args.items()}, NOW,
