@@ -136,3 +136,22 @@ def test_any_path_is_a_route_or_a_404(path):
         assert error.status == 404
     else:
         assert found.fmt in ("xml", "json")
+
+
+ARGUMENT = st.sampled_from(["service_request_id", "service_code", "start_date", "end_date", "status", "other"])
+DATEISH = st.one_of(st.text(max_size=40), st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()))
+
+
+@given(st.dictionaries(ARGUMENT, st.lists(st.one_of(DATEISH, st.sampled_from(["open", "closed", "noise"])),
+                                          max_size=3)))  # fmt: skip
+def test_any_arguments_are_a_query_the_database_can_take_or_a_400(args):
+    try:
+        query = parse_requests_query(args, NOW, ZONE, LIMITS, CODES)
+    except Open311Error as error:
+        assert error.status == 400
+        return
+    if query.ids is None:
+        assert query.start.tzinfo is UTC and query.end.tzinfo is UTC and query.start <= query.end
+        assert query.end - query.start <= timedelta(days=LIMITS.max_days)
+    else:
+        assert 0 < len(query.ids) <= LIMITS.max_ids and all("\x00" not in i for i in query.ids)
