@@ -3,7 +3,9 @@
 `gunicorn app:server` serves it. Building the app reads the settings but connects to nothing: clients are made
 by ``bootstrap`` on first use, so tests can build the app against their own services. Every request passes
 ``auth.web``'s gate first (docs/SECURITY.md): nothing but /login, /healthz and /readyz answers without a session
-(/metrics checks its own token or address list: ``ops.dashboard``; /api/v1 its API keys: ``api.routes``).
+(/metrics checks its own token or address list: ``ops.dashboard``; /api/v1 its API keys: ``api.routes``; the
+Open311 reads under /open311/ are public when IOC_OPEN311_ENABLED and limit themselves per address:
+docs/OPEN311.md).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from auth.roles import Permission
 from auth.web import current_principal
 from callbacks import register_callbacks
 from layouts.shell import app_shell, not_allowed, page_permission
+from open311 import routes as open311_routes
 from ops import dashboard as ops_routes
 from serving import compression
 from serving.page_scripts import scripts_for
@@ -51,11 +54,13 @@ def create_app(settings: Settings | None = None) -> Dash:
     _serialise_first_request_setup(app)
     _page_scripts(app)
     services = bootstrap.DashboardServices(settings)
-    auth_web.install(app, services, api_routes.install(app, services))  # /api/v1: keys, not sessions
+    auth_web.install(app, services, api_routes.install(app, services),  # /api/v1: keys, not sessions
+                     open311_routes.public_prefixes(settings))
     security_headers.install(app, settings.map_tile_url)
     compression.install(app.server, settings.compressed_static_cache_mb * 1_048_576)
     register_callbacks(app, services)
     ops_routes.install(app, services)  # /readyz, /metrics, requests and callback latency counted
+    open311_routes.install(app, services)  # /open311/…: GeoReport v2 reads of the city's service requests
 
     @app.server.get("/geo/districts.geojson")
     def districts():  # the outlines every live map draws, cached by the browser instead of sent per callback

@@ -436,6 +436,40 @@ class Settings(BaseSettings):
         "below `IOC_ALERT_SENDER_THREADS` so a slow receiver leaves threads for the others.",
     )
 
+    # --- Open311 GeoReport v2: the complaint platform's public reads (docs/OPEN311.md) ---------------------------
+    open311_enabled: bool = Field(
+        True, description="Serve the Open311 GeoReport v2 reads (`/open311/v2/…`, `/open311/discovery.*`) to anyone, "
+        "without a session, as the spec has them. They carry no personal data; whether the world reaches them is "
+        "the front proxy's choice. false: no Open311 answers; the paths need a sign-in like any other.",
+    )
+    open311_requests_per_minute: int = Field(
+        60, ge=1, le=100_000, description="Open311 requests per client address per minute; more are answered 429 "
+        "with Retry-After.",
+    )
+    open311_max_requests: int = Field(
+        1000, ge=1, le=10_000, description="Most service requests one Open311 answer lists (the spec's default "
+        "is 1,000), newest first.",
+    )
+    open311_max_days: int = Field(
+        90, ge=1, le=366, description="Without dates Open311 lists requests of this many recent days, and a "
+        "`start_date`…`end_date` range may span at most this many (the spec's 90).",
+    )
+    open311_max_ids: int = Field(
+        100, ge=1, le=1000, description="Most `service_request_id`s one Open311 query may name; more are refused 400.",
+    )
+    open311_position_decimals: int = Field(
+        3, ge=0, le=6, description="Decimals of the lat/long Open311 publishes: 3 is about 100 m, so a request "
+        "names a block, not a citizen's door.",
+    )
+    open311_agency_responsible: str = Field(
+        "", max_length=200, description="`agency_responsible` of every Open311 request (e.g. the city's hotline "
+        "office). Empty: left out.",
+    )
+    open311_contact: str = Field(
+        "", max_length=500, description="`contact` of the Open311 discovery document: how to reach the people "
+        "behind the API. Empty: IOC_DASHBOARD_URL.",
+    )
+
     @field_validator("alert_receivers", mode="before")
     @classmethod
     def _parse_receivers(cls, value: object) -> object:

@@ -10,6 +10,7 @@ sign-out (``/logout``), and the display-token exchange (``/wall?token=…``). Th
   (``requires``): callbacks are looked up by the output key of the request, unknown ones are refused;
 * refuses a POST whose ``Origin`` is another site;
 * hands every request under /api/ to the open-data API's own key check (``api.routes``), sessions aside.
+* lets the public prefixes it is given through untouched (the Open311 reads, when IOC_OPEN311_ENABLED).
 """
 
 from __future__ import annotations
@@ -103,8 +104,9 @@ def safe_next(raw: str | None) -> str:
 class Gate:
     """The ``before_request`` check and the sign-in routes, over the dashboard's services."""
 
-    def __init__(self, app: Dash, services, api=None) -> None:
+    def __init__(self, app: Dash, services, api=None, public_prefixes: tuple[str, ...] = ()) -> None:
         self.app, self.services, self.settings = app, services, services.settings
+        self.public_prefixes = public_prefixes
         self.proxies = parse_networks(self.settings.trusted_proxies)
         self._callbacks: dict[str, Permission | None] = {}
         self.api = api  # the open-data API's own key check (api/routes.py), or None: no API on this server
@@ -132,6 +134,8 @@ class Gate:
             # The API lets a request in by its key alone, and a key opens nothing else: it is never read here, so
             # it reaches no page or callback; a session opens no API.
             return self.api.check(self.address()) if self.api else _refuse(404, "not_found", "No API here.")
+        if path.startswith(self.public_prefixes):  # public reads that change nothing and limit themselves
+            return None
         if request.method not in ("GET", "HEAD") and not self._same_origin():
             return _refuse(403, "cross_origin", "Refused: this request came from another site.")
         if (request.content_length or 0) > self.settings.max_request_bytes:
@@ -294,9 +298,11 @@ def _page(status: int, message: str | None, **context: object) -> flask.Response
     return response
 
 
-def install(app: Dash, services, api=None) -> Gate:
-    """Put the gate in front of every request of ``app`` and add the sign-in routes; ``api`` checks /api/ itself."""
-    gate = Gate(app, services, api)
+def install(app: Dash, services, api=None, public_prefixes: tuple[str, ...] = ()) -> Gate:
+    """Put the gate in front of every request of ``app`` and add the sign-in routes; ``api`` checks /api/
+    itself. Paths under ``public_prefixes`` pass without a session: their routes answer for themselves
+    (open311/routes.py)."""
+    gate = Gate(app, services, api, public_prefixes)
     server = app.server
     server.before_request(gate.check)
     server.add_url_rule("/login", "ioc_login", gate.login, methods=["GET", "POST"])

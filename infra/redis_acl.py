@@ -52,14 +52,15 @@ def acl_rules(settings: Settings, user_prefix: str = "") -> dict[str, list[str]]
         f"(~{alerts_group}:leader +set +get +pexpire +del +eval +evalsha)",
     ]  # fmt: skip
     # The dashboard: reads the streams' group info and ingest's counters for the pipeline page and whether the
-    # evaluator holds its lease; writes only the live snapshot, its build lock, the sign-in attempt counters and the
-    # open-data API's per-key counters and use marks (api/access.py).
+    # evaluator holds its lease; writes only the live snapshot, its build lock, the sign-in and Open311 request
+    # counters (per address and minute) and the open-data API's per-key counters and use marks (api/access.py).
     # An admin's dead-letter replay (streams/replay.py, also `ioc deadletter`) reads and deletes letters, appends
     # them to the city streams (XADD only: it reads nothing there) and holds the replay lock.
     dead = settings.stream_deadletter
     dashboard = [
         *(f"%R~{s}" for s in streams), f"%R~{stats}", f"%R~{alerts_group}:leader",
-        f"~{live}", f"~{live}:lock", f"~{group}:signin-attempts:*", f"~{group}:deadletter-replay", f"~{group}:api:*",
+        f"~{live}", f"~{live}:lock", f"~{group}:signin-attempts:*", f"~{group}:open311-reads:*",
+        f"~{group}:deadletter-replay", f"~{group}:api:*",
         "resetchannels", "-@all",
         "+ping", "+xinfo|groups", "+xlen", "+hgetall", "+hget", "+hmget", "+hset", "+exists",
         "+set", "+get", "+pexpire", "+del", "+incr", "+incrby", "+expire",
