@@ -33,7 +33,7 @@ def register(app: Dash, services) -> None:
     @requires(Permission.MANAGE_USERS)
     def users(_changed: int | None):
         rows = commands().users(current_principal())
-        return view.users_table(rows, datetime.now(UTC), settings.city_timezone), view.user_options(rows)
+        return view.users_table(rows, datetime.now(UTC), settings.display_zone), view.user_options(rows)
 
     @app.callback(Output(ids.ADMIN_USER_MESSAGE, "children"), Output(ids.ADMIN_CHANGED, "data"),
                   Input(ids.ADMIN_ADD_USER, "n_clicks"),
@@ -64,7 +64,7 @@ def register(app: Dash, services) -> None:
     @app.callback(Output(ids.ADMIN_DISPLAYS, "children"), Input(ids.ADMIN_CHANGED, "data"))
     @requires(Permission.MANAGE_DISPLAYS)
     def displays(_changed: int | None):
-        return view.displays_table(commands().displays(current_principal()), settings.city_timezone)
+        return view.displays_table(commands().displays(current_principal()), settings.display_zone)
 
     @app.callback(Output(ids.ADMIN_DISPLAY_MESSAGE, "children"),
                   Output(ids.ADMIN_CHANGED, "data", allow_duplicate=True),
