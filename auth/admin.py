@@ -17,6 +17,7 @@ from auth.principal import Principal
 from auth.roles import PERSON_ROLES, Permission, Role
 from auth.sessions import clean_username
 from auth.tokens import DISPLAY_PREFIX, new_token, token_digest
+from i18n.languages import LANGUAGES, parse_language
 
 MAX_FULL_NAME = 80
 MAX_DISPLAY_NAME = 64
@@ -125,10 +126,14 @@ class AccessCommands:
         return audited(self._connect, actor, "user.reset_password", f"user:{name}", work)
 
     # --- display tokens -------------------------------------------------------------------------------------------
-    def issue_display(self, actor: Principal | None, name: str, playlist: Sequence[str], interval_s: int) -> Issued:
-        """A token for one wall screen, bound to a playlist and seconds per view; returned once."""
+    def issue_display(
+        self, actor: Principal | None, name: str, playlist: Sequence[str], interval_s: int, language: str = ""
+    ) -> Issued:
+        """A token for one wall screen, bound to a playlist, seconds per view and a language (empty: the city's
+        default); returned once."""
         label = " ".join((name or "").split())
         views = [v for v in dict.fromkeys(playlist) if v]
+        shown_in = parse_language(language) if language else None
 
         def work(conn: psycopg.Connection):
             require(actor, Permission.MANAGE_DISPLAYS, "issue display tokens")
@@ -138,11 +143,14 @@ class AccessCommands:
                 raise Refused(f"A playlist holds one or more of: {', '.join(self.wall_views)}.")
             if not INTERVAL_S[0] <= interval_s <= INTERVAL_S[1]:
                 raise Refused(f"Seconds per view are {INTERVAL_S[0]} to {INTERVAL_S[1]}.")
+            if language and shown_in is None:
+                raise Refused(f"A display's language is one of: {', '.join(LANGUAGES)} (empty: the city's default).")
             if store.display_by_name(conn, label) is not None:
                 raise Refused(f"There is already a display named {label}; revoke it or choose another name.")
             token = new_token(DISPLAY_PREFIX)
-            store.add_display(conn, label, token_digest(token), views, interval_s, actor.name)
-            return Issued(label, token), {"playlist": views, "interval_s": interval_s}
+            store.add_display(conn, label, token_digest(token), views, interval_s, actor.name, shown_in)
+            details = {"playlist": views, "interval_s": interval_s, "language": shown_in or "default"}
+            return Issued(label, token), details
 
         return audited(self._connect, actor, "display.issue", f"display:{label}", work)
 

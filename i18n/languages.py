@@ -23,7 +23,7 @@ def parse_language(raw: object) -> str | None:
         return None
     key = raw.strip().replace("_", "-").lower()
     code = _ALIASES.get(key, key)
-    return next((known for known in LANGUAGES if known.lower() == code), None)
+    return next((known for known in LANGUAGES if known.lower() == code.lower()), None)
 
 
 def babel_locale(language: str) -> Locale:

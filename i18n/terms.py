@@ -36,6 +36,7 @@ TERMS: dict[str, dict[str, str]] = {
                     "silenced": N_("silenced")},
     "alert_action": {"fired": N_("fired"), "acknowledged": N_("acknowledged"), "resolved": N_("resolved"),
                      "note": N_("note"), "assigned": N_("assigned")},
+    "outcome": {"ok": N_("ok"), "denied": N_("denied"), "failed": N_("failed")},
     "delivery": {"pending": N_("pending"), "delivered": N_("delivered"), "dead": N_("dead")},
     "reduce": {"mean": N_("mean"), "max": N_("max"), "min": N_("min"), "last": N_("last")},
     "function": {"pue": N_("PUE"), "open_past_sla": N_("open past SLA")},

@@ -13,6 +13,7 @@ from dash import dcc, html
 from alerts.commands import AlertAction, Done
 from i18n import current
 from i18n.current import N_, _
+from i18n.grid import grid_locale
 from i18n.terms import term
 from layouts import ids
 from layouts.tables import data_table as _table
@@ -265,7 +266,7 @@ def alerts_layout(selected: int | None = None, can_act: bool = False, can_silenc
                       # every column rendered: on a phone a virtualised header row is left empty (axe)
                       dashGridOptions={"rowSelection": {"mode": "singleRow", "enableClickSelection": True,
                                                         "checkboxes": False},
-                                       "suppressColumnVirtualisation": True},
+                                       "suppressColumnVirtualisation": True, "localeText": grid_locale()},
                       style={"height": "60vh"})  # fmt: skip
     return html.Div([
         html.Div([html.H1(_("Alerts")), html.Div(id=ids.ALERTS_COUNTS, className="alerts-counts")],

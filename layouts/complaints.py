@@ -18,6 +18,7 @@ from plotly.colors import sample_colorscale
 from i18n import current, formats
 from i18n.current import N_, _
 from i18n.districts import district_label, names_from_features
+from i18n.grid import grid_locale
 from i18n.terms import term
 from layouts import ids
 from layouts.chart_time import date_ticks
@@ -186,7 +187,8 @@ def complaints_layout(with_text: bool = False) -> html.Div:
             id=ids.COMPLAINTS_QUEUE, columnDefs=columns(with_text), rowData=[],
             defaultColDef={"sortable": True, "filter": True, "resizable": True, "flex": 1, "minWidth": 110},
             getRowId="params.data.request_id", dashGridOptions={"pagination": True, "paginationPageSize": 50,
-                                                                "animateRows": False},
+                                                                "animateRows": False,
+                                                                "localeText": grid_locale()},
             rowClassRules={"queue-overdue": "params.data.overdue"}, style={"height": "560px"},
         ),
         dcc.Interval(id=ids.COMPLAINTS_TICK, interval=REFRESH_MS),
