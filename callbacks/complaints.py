@@ -45,4 +45,5 @@ def register(app: Dash, services) -> None:
         shown = complaints.queue_rows(rows, datetime.now(UTC), services.settings.display_zone)
         overdue = sum(r["overdue"] for r in shown)
         return shown, _("{count} open requests (oldest first, at most {limit}) · {overdue} past SLA").format(
-            count=number(len(shown)), limit=number(QUEUE_LIMIT), overdue=number(overdue))
+            count=number(len(shown)), limit=number(QUEUE_LIMIT), overdue=number(overdue)
+        )

@@ -47,10 +47,15 @@ def summary_in(
         return str(alert.get("summary") or "")
     if getattr(rule, "band", None):
         return _(BAND_SUMMARY).format(
-            metric=terms.metric(rule.metric), subject=shown_subject, value=formats.significant(value, 4, language),
-            severity=terms.severity(rule.severity), sign="≥" if rule.op.startswith(">") else "≤",
+            metric=terms.metric(rule.metric),
+            subject=shown_subject,
+            value=formats.significant(value, 4, language),
+            severity=terms.severity(rule.severity),
+            sign="≥" if rule.op.startswith(">") else "≤",
             threshold=formats.significant(threshold if threshold is not None else rule.threshold, 4, language),
-            band=rule.band, hold=formats.count_of(max(1, round(rule.for_s / 60)), "minute", language))
+            band=rule.band,
+            hold=formats.count_of(max(1, round(rule.for_s / 60)), "minute", language),
+        )
     template = _(rule.summary)
     if template == rule.summary and language != "en":
         return str(alert.get("summary") or "")

@@ -36,6 +36,9 @@ TERMS: dict[str, dict[str, str]] = {
                     "silenced": N_("silenced")},
     "alert_action": {"fired": N_("fired"), "acknowledged": N_("acknowledged"), "resolved": N_("resolved"),
                      "note": N_("note"), "assigned": N_("assigned")},
+    "source": {"iot": N_("sensor readings"), "datacenter": N_("data-centre samples"),
+               "complaints": N_("complaint events")},
+    "address": {"local": N_("local")},  # `ioc users` / `ioc displays` from the server's shell
     "outcome": {"ok": N_("ok"), "denied": N_("denied"), "failed": N_("failed")},
     "delivery": {"pending": N_("pending"), "delivered": N_("delivered"), "dead": N_("dead")},
     "reduce": {"mean": N_("mean"), "max": N_("max"), "min": N_("min"), "last": N_("last")},

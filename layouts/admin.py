@@ -14,6 +14,7 @@ from i18n.languages import LANGUAGES
 from layouts import ids
 from layouts.shell import role_name
 from layouts.tables import data_table, when
+from layouts.wall import VIEWS as WALL_VIEWS
 
 USER_ACTIONS = {"role": N_("Set role"), "disable": N_("Disable"), "enable": N_("Enable"),
                 "reset": N_("Reset password")}  # fmt: skip
@@ -68,7 +69,7 @@ def displays_table(displays: Sequence[Mapping], timezone: str) -> html.Table | h
         button = html.Button(_("Revoke"), id={"type": ids.ADMIN_REVOKE_DISPLAY, "display": d["name"]},
                              className="btn")  # fmt: skip
         rows.append([
-            d["name"], ", ".join(d["playlist"]), current.unit(d["interval_s"], "s"),
+            d["name"], ", ".join(_(WALL_VIEWS.get(v, v)) for v in d["playlist"]), current.unit(d["interval_s"], "s"),
             _("{officer} at {time}").format(officer=d["created_by"], time=when(d["created_at"], timezone)),
             when(d["last_used_at"], timezone) or _("never"),
             LANGUAGES.get(d.get("language") or "", _("default")),
@@ -87,8 +88,9 @@ def receivers_table(receivers: Sequence[Mapping], health: Mapping[str, Mapping[s
                       className="muted")  # fmt: skip
     rows = [[r["name"], r["url"], *(str(health.get(r["name"], {}).get(s, 0)) for s in ("pending", "delivered", "dead"))]
             for r in receivers]  # fmt: skip
-    return data_table([_("receiver"), "URL", _("pending"), _("delivered"), _("dead")], rows,
-                      class_name="admin-receivers")
+    return data_table(
+        [_("receiver"), "URL", _("pending"), _("delivered"), _("dead")], rows, class_name="admin-receivers"
+    )
 
 
 def _field(label: str, control, control_id: str) -> html.Div:

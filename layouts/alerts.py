@@ -76,7 +76,8 @@ def page_text(page: int, page_size: int, shown: int, total: int) -> str:
         return _("No open alerts.")
     first = page * page_size + 1
     return _("Showing {first}–{last} of {total} open alerts, most severe then newest first.").format(
-        first=current.number(first), last=current.number(first + shown - 1), total=current.number(total))
+        first=current.number(first), last=current.number(first + shown - 1), total=current.number(total)
+    )
 
 
 def pager() -> html.Div:
@@ -155,8 +156,7 @@ def silences_table(silences: Sequence[Mapping], timezone: str, can_expire: bool 
              html.Button(_("Expire"), id={"type": ids.ALERTS_SILENCE_EXPIRE, "silence": s["id"]}, className="btn")
              if can_expire else ""]
             for s in silences]  # fmt: skip
-    return _table([_("matchers"), _("from"), _("until"), _("by"), _("comment"), ""], rows,
-                  class_name="alerts-silences")
+    return _table([_("matchers"), _("from"), _("until"), _("by"), _("comment"), ""], rows, class_name="alerts-silences")
 
 
 def dead_letters_table(dead: Sequence[Mapping], timezone: str) -> html.Table | html.P:
@@ -176,14 +176,24 @@ def describe_rule(rule) -> str:
     hold = " " + _("for {duration}").format(duration=_duration(rule.for_s)) if rule.for_s else ""
     metric = term("metric", rule.metric) if rule.metric else ""
     if getattr(rule, "band", None):  # a status band's device alert: the same level that colours the map
-        return _("latest {metric} {op} {threshold} ({severity} in band {band})").format(
-            metric=metric, op=rule.op, threshold=f"{rule.threshold:g}", severity=term("severity", rule.severity),
-            band=rule.band) + hold
+        return (
+            _("latest {metric} {op} {threshold} ({severity} in band {band})").format(
+                metric=metric,
+                op=rule.op,
+                threshold=f"{rule.threshold:g}",
+                severity=term("severity", rule.severity),
+                band=rule.band,
+            )
+            + hold
+        )
     if rule.type == "threshold":
         return f"{term('reduce', rule.reduce)} {metric} {rule.op} {rule.threshold:g}{within}{hold}"
     if rule.type == "rate":
-        said = _("{metric} rises more than {threshold}") if rule.direction == "rising" else _(
-            "{metric} falls more than {threshold}")
+        said = (
+            _("{metric} rises more than {threshold}")
+            if rule.direction == "rising"
+            else _("{metric} falls more than {threshold}")
+        )
         return said.format(metric=metric, threshold=f"{rule.threshold:g}") + within
     if rule.type == "no_data":
         return _("nothing for {duration}").format(duration=_duration(rule.silent_for_s))
@@ -194,10 +204,14 @@ def rules_table(rules: Sequence) -> html.Table:
     """The rules in force (config/alert_rules.toml), one line each."""
     rows = [[r.id, html.Span(term("severity", r.severity), className=f"sev sev-{r.severity}"),
              term("rule_type", "band" if r.band else r.type),
-             _("{source} per {subject}").format(source=r.source, subject=term("rule_subject", r.subject)),
+             _("{source} per {subject}").format(source=term("source", r.source),
+                                                subject=term("rule_subject", r.subject)),
              describe_rule(r), ", ".join(f"{k}={v}" for k, v in sorted(r.labels.items()))] for r in rules]  # fmt: skip
-    return _table([_("rule"), _("severity"), _("type"), _("watches"), _("fires when"), _("labels")], rows,
-                  class_name="alerts-rules")
+    return _table(
+        [_("rule"), _("severity"), _("type"), _("watches"), _("fires when"), _("labels")],
+        rows,
+        class_name="alerts-rules",
+    )
 
 
 def _duration(seconds: float) -> str:
@@ -217,12 +231,16 @@ def done_message(done: Done) -> str:
     alert = done.alert or {}
     if done.action is AlertAction.ASSIGN:
         return _("Alert #{id} assigned to {assignee} ({officer}).").format(
-            id=alert.get("id"), assignee=alert.get("assignee") or _("nobody"), officer=done.actor)
+            id=alert.get("id"), assignee=alert.get("assignee") or _("nobody"), officer=done.actor
+        )
     if done.action is AlertAction.NOTE:
         return _("Note added to alert #{id} ({officer}).").format(id=alert.get("id"), officer=done.actor)
     return _("{action}: alert #{id} is {status} ({officer}).").format(
-        action=_(ACTIONS[done.action]), id=alert.get("id"), status=term("alert_state", alert.get("status")),
-        officer=done.actor)
+        action=_(ACTIONS[done.action]),
+        id=alert.get("id"),
+        status=term("alert_state", alert.get("status")),
+        officer=done.actor,
+    )
 
 
 def officer_options(officers: Sequence[Mapping]) -> list[dict]:

@@ -14,6 +14,7 @@ from i18n import current
 from i18n.current import _
 from i18n.terms import term
 from layouts import ids
+from layouts.shell import role_name
 from layouts.tables import data_table, when
 from layouts.time_range import LABELS
 
@@ -43,9 +44,11 @@ def export_href(filters: Mapping[str, object]) -> str:
 def entries_table(rows: Sequence[Mapping], timezone: str) -> html.Table | html.P:
     if not rows:
         return html.P(_("Nothing recorded matches."), className="muted")
-    cells = [[when(r["at"], timezone), r["actor"], r["role"], r["action"], r["target"], term("outcome", r["outcome"]),
-              r["address"],
-              json.dumps(r["details"], ensure_ascii=False, sort_keys=True, default=str) if r["details"] else ""]
+    # Actions, targets and details are the trail's machine words (the filter takes them as typed): code, not prose.
+    cells = [[when(r["at"], timezone), r["actor"], role_name(r["role"]) if r["role"] else "", html.Code(r["action"]),
+              html.Code(r["target"]), term("outcome", r["outcome"]), term("address", r["address"]),
+              html.Code(json.dumps(r["details"], ensure_ascii=False, sort_keys=True, default=str))
+              if r["details"] else ""]
              for r in rows]  # fmt: skip
     return data_table([_("when"), _("who"), _("role"), _("action"), _("target"), _("outcome"), _("address"),
                        _("details")], cells,

@@ -55,8 +55,9 @@ def volume_figure(rows: Sequence[Mapping], step_label: str) -> go.Figure:
     fig = go.Figure()
     for category in sorted({r["category"] for r in rows}):
         points = [r for r in rows if r["category"] == category]
-        fig.add_bar(x=[r["bucket"] for r in points], y=[int(r["requests"]) for r in points],
-                    name=term("category", category))
+        fig.add_bar(
+            x=[r["bucket"] for r in points], y=[int(r["requests"]) for r in points], name=term("category", category)
+        )
     fig.update_layout(barmode="stack")
     date_ticks(fig)
     return _style(fig, _("New requests per {step}, by category").format(step=step_label))

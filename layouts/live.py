@@ -142,8 +142,13 @@ def sites_table(sites: Sequence[Mapping] | None) -> html.Table | html.P:
     if not sites:
         return html.P(_("No data-centre samples yet."), className="muted")
     kw, celsius = current.unit_label("kW"), current.unit_label("°C")
-    head = [_("site"), _("PUE now"), _("IT {unit}").format(unit=kw), _("facility {unit}").format(unit=kw),
-            _("inlet {unit}").format(unit=celsius)]
+    head = [
+        _("site"),
+        _("PUE now"),
+        _("IT {unit}").format(unit=kw),
+        _("facility {unit}").format(unit=kw),
+        _("inlet {unit}").format(unit=celsius),
+    ]
     rows = [[s["site"], number(s["pue"], 2), number(s["it_kw"]), number(s["facility_kw"]),
              number(s.get("inlet_temp_c"), 1)] for s in sites]  # fmt: skip
     return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
@@ -163,5 +168,11 @@ def latest_line(reading: Mapping | None, timezone: str) -> str:
 
 def alert_title(alert: Mapping) -> str:
     """An alert of the snapshot in a line: its summary in the request's language (``i18n.alert_text``)."""
-    return current.alert_summary({"rule_id": alert.get("rule"), "subject": alert.get("subject"),
-                                  "value": alert.get("value"), "summary": alert.get("title")})
+    return current.alert_summary(
+        {
+            "rule_id": alert.get("rule"),
+            "subject": alert.get("subject"),
+            "value": alert.get("value"),
+            "summary": alert.get("title"),
+        }
+    )

@@ -67,8 +67,10 @@ def _field(label: str, control, control_id: str) -> html.Div:
 def codes_table(rows: list[tuple[str, str, int]], on_stream: int) -> html.Table | html.P:
     """Entries refused per stream and code (since the counters began), newest counters first."""
     if not rows:
-        return html.P(_("Nothing refused yet; {count} letters on the stream.").format(
-            count=current.number(on_stream)), className="muted")
+        return html.P(
+            _("Nothing refused yet; {count} letters on the stream.").format(count=current.number(on_stream)),
+            className="muted",
+        )
     return html.Table([
         html.Thead(html.Tr([html.Th(_("stream")), html.Th(_("code")), html.Th(_("refused"))])),
         html.Tbody([html.Tr([html.Td(stream), html.Td(code), html.Td(current.number(n))])

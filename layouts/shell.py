@@ -34,8 +34,11 @@ def app_shell(principal: Principal | None) -> html.Div:
         [
             dcc.Location(id=ids.SHELL_LOCATION),
             html.Header(
-                [html.Span(_("City IOC"), className="brand"), html.Nav(links, **{"aria-label": _("Pages")}),
-                 _who(principal)],
+                [
+                    html.Span(_("City IOC"), className="brand"),
+                    html.Nav(links, **{"aria-label": _("Pages")}),
+                    _who(principal),
+                ],
                 className="shell-header",
             ),
             html.Main(dash.page_container, className="shell-main"),

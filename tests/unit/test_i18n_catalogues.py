@@ -31,8 +31,11 @@ def test_every_string_has_a_translation(language):
 @pytest.mark.parametrize("language", sorted(CATALOG_DIRS))
 def test_translations_keep_every_placeholder(language):
     catalogue = translations(language)
-    broken = [msgid for msgid in _template_ids()
-              if sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(catalogue.gettext(msgid)))]
+    broken = [
+        msgid
+        for msgid in _template_ids()
+        if sorted(PLACEHOLDER.findall(msgid)) != sorted(PLACEHOLDER.findall(catalogue.gettext(msgid)))
+    ]
     assert not broken, f"{language}: placeholders differ in {broken}"
 
 

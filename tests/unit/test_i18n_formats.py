@@ -17,9 +17,23 @@ from i18n.webhook_text import webhook_text
 MOMENT = datetime(2026, 11, 24, 8, 30, 5, tzinfo=UTC)  # 16:30:05 in Shanghai, 15:30:05 in Bangkok
 
 
-@pytest.mark.parametrize(("raw", "code"), [("zh-CN", "zh-CN"), ("zh_cn", "zh-CN"), ("ZH", "zh-CN"),
-                                           ("zh-Hans", "zh-CN"), ("th", "th"), ("TH-th", "th"), ("en-GB", "en"),
-                                           ("fr", None), ("", None), ("x" * 40, None), (None, None), (3, None)])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("zh-CN", "zh-CN"),
+        ("zh_cn", "zh-CN"),
+        ("ZH", "zh-CN"),
+        ("zh-Hans", "zh-CN"),
+        ("th", "th"),
+        ("TH-th", "th"),
+        ("en-GB", "en"),
+        ("fr", None),
+        ("", None),
+        ("x" * 40, None),
+        (None, None),
+        (3, None),
+    ],
+)
 def test_language_codes_in_their_usual_spellings(raw, code):
     assert parse_language(raw) == code
 
@@ -72,8 +86,14 @@ NAMES = {"futian": {"en": "Futian", "zh-CN": "福田区", "th": "ฝูเถี
 
 
 def test_an_alert_summary_is_written_again_in_the_readers_language():
-    alert = {"rule_id": RULE.id, "subject": "futian", "value": 171.2, "threshold": 75.0, "labels": {},
-             "summary": "PM2.5 in futian averages 171 µg/m³, above 75, for 5 minutes"}
+    alert = {
+        "rule_id": RULE.id,
+        "subject": "futian",
+        "value": 171.2,
+        "threshold": 75.0,
+        "labels": {},
+        "summary": "PM2.5 in futian averages 171 µg/m³, above 75, for 5 minutes",
+    }
     zh = summary_in(alert, {RULE.id: RULE}, "zh-CN", translations("zh-CN"), NAMES)
     assert zh == "福田区 的 PM2.5 均值为 171 µg/m³，已连续 5 分钟高于 75"
     th = summary_in(alert, {RULE.id: RULE}, "th", translations("th"), NAMES)
@@ -83,8 +103,17 @@ def test_an_alert_summary_is_written_again_in_the_readers_language():
 
 
 def test_a_band_alert_and_a_held_back_alert_in_chinese():
-    band = SimpleNamespace(id="band_water_level_level_m", band="water_level/level_m", metric="level_m",
-                           severity="critical", op=">=", threshold=2.8, for_s=120.0, labels={}, summary="x")
+    band = SimpleNamespace(
+        id="band_water_level_level_m",
+        band="water_level/level_m",
+        metric="level_m",
+        severity="critical",
+        op=">=",
+        threshold=2.8,
+        for_s=120.0,
+        labels={},
+        summary="x",
+    )
     text = summary_in({"rule_id": band.id, "subject": "wl-1", "value": 3.1, "threshold": 2.8}, {band.id: band},
                       "zh-CN", translations("zh-CN"))  # fmt: skip
     assert text == "wl-1 的水位读数为 3.1：严重（≥ 2.8，分级 water_level/level_m），持续 2分钟"
@@ -94,8 +123,16 @@ def test_a_band_alert_and_a_held_back_alert_in_chinese():
 
 
 def test_a_webhook_line_in_thai_names_who_acted_and_when_in_the_display_zone():
-    alert = {"id": 7, "rule_id": RULE.id, "subject": "futian", "severity": "warning", "value": 171.2,
-             "threshold": 75.0, "labels": {}, "summary": "…"}
+    alert = {
+        "id": 7,
+        "rule_id": RULE.id,
+        "subject": "futian",
+        "severity": "warning",
+        "value": 171.2,
+        "threshold": 75.0,
+        "labels": {},
+        "summary": "…",
+    }
     line = webhook_text("alert.acknowledged", alert, {"actor": "li.wei", "at": MOMENT}, "th", "Asia/Bangkok",
                         [RULE], NAMES)  # fmt: skip
     assert line.startswith("[เตือน] การแจ้งเตือน #7 รับทราบโดย li.wei เมื่อ 24 พ.ย. 2026 15:30:05: PM2.5 ในฝูเถียน")
