@@ -129,11 +129,14 @@ def alert_summary(alert: Mapping) -> str:
     """An alert's summary in this request's language (``i18n.alert_text``); the stored one outside a request."""
     if not flask.has_request_context() or RULES not in flask.current_app.extensions:
         return str(alert.get("summary") or "")
-    try:
-        rules = rules_by_id(flask.current_app.extensions[RULES]())
-    except Exception:  # a rules file being edited: the summary written when the alert fired still reads
-        log.exception("the alert rules could not be read for a summary in %s", language())
-        return str(alert.get("summary") or "")
+    rules = flask.g.get("ioc_rules_by_id")
+    if rules is None:  # once per request: a console page writes a hundred summaries
+        try:
+            rules = rules_by_id(flask.current_app.extensions[RULES]())
+        except Exception:  # a rules file being edited: the summary written when the alert fired still reads
+            log.exception("the alert rules could not be read for a summary in %s", language())
+            return str(alert.get("summary") or "")
+        flask.g.ioc_rules_by_id = rules
     path = flask.current_app.extensions.get(DISTRICTS)
     names = district_names(str(path)) if path else None
     return summary_in(alert, rules, language(), translations(language()), names)
