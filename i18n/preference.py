@@ -8,7 +8,7 @@ from auth import store
 from auth.command import Connect, Refused, audited, require
 from auth.principal import Principal
 from auth.roles import Permission
-from i18n.current import _
+from i18n.current import N_, _
 from i18n.languages import parse_language
 
 
@@ -22,9 +22,9 @@ def set_own_language(connect: Connect, actor: Principal | None, wanted: str) -> 
         return _("Unknown language.")
 
     def work(conn: psycopg.Connection):
-        require(actor, Permission.VIEW_DASHBOARDS, "choose a language")
+        require(actor, Permission.VIEW_DASHBOARDS, N_("choose a language"))
         if actor.user_id is None:
-            raise Refused("Only a person's account has a language of its own.", "denied")
+            raise Refused(_("Only a person's account has a language of its own."), "denied")
         store.update_user(conn, actor.user_id, language=language)
         return None, {"language": language or "default"}
 
