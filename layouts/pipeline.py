@@ -89,18 +89,25 @@ def letter_text(letter: Letter, refusal: str | None, public: Collection[bytes] |
 
     ``public``: when given, only these fields' values are shown (a complaint's letter to someone who may not read
     complaint text); the others are withheld."""
-    lines = [f"letter   {letter.letter_id}", f"code     {letter.code}",
-             f"reason   {shown(letter.reason.encode(), 1000)}",
-             f"stream   {shown(letter.stream.encode(), 256)}, entry {letter.entry_id}"
-             + (f" (first {letter.original_id}, replayed {letter.replays}x)" if letter.replays else "")]  # fmt: skip
+
+    def line(label: str, text: str) -> str:  # labels in the request's language, values as they came
+        return f"{_(label).ljust(8)} {text}"
+
+    where = _("{stream}, entry {entry}").format(stream=shown(letter.stream.encode(), 256), entry=letter.entry_id)
+    if letter.replays:
+        where += " " + _("(first {entry}, replayed {count}x)").format(entry=letter.original_id, count=letter.replays)
+    lines = [line(N_("letter"), letter.letter_id), line(N_("code"), letter.code),
+             line(N_("reason"), shown(letter.reason.encode(), 1000)), line(N_("stream"), where)]  # fmt: skip
     if letter.truncated:
-        lines.append("cut      the letter does not hold the whole entry")
+        lines.append(line(N_("cut"), _("the letter does not hold the whole entry")))
     if refusal:
-        lines.append(f"replay   refused: {refusal}")
-    lines.append("fields")
+        lines.append(line(N_("replay"), _("refused: {reason}").format(reason=refusal)))
+    lines.append(_("fields"))
     for n, (name, value) in enumerate(letter.fields.items()):
         if n == FIELDS_SHOWN:
-            lines.append(f"  … and {len(letter.fields) - FIELDS_SHOWN:,} more fields")
+            lines.append(
+                "  " + _("… and {count} more fields").format(count=current.number(len(letter.fields) - FIELDS_SHOWN))
+            )
             break
         said = shown(value, FIELD_CHARS) if public is None or name in public else _(WITHHELD)
         lines.append(f"  {shown(name, 64)} = {said}")
