@@ -65,11 +65,13 @@ def test_the_walk_finds_english_and_passes_names_ids_and_units():
 
 
 def _data_phrases(settings, accounts) -> set[str]:
-    """What the session's data names in its own words: accounts, data-centre sites, and the stored summaries of
-    open alerts whose rules (the tests' own rules file) have no translation in the catalogue."""
+    """What the session's data names in its own words: people (user and full names, as other tests made them),
+    data-centre sites, and the stored summaries of open alerts whose rules (the tests' own rules file) have no
+    translation in the catalogue."""
     with bootstrap.db_connection(settings) as conn:
         summaries = {row[0] for row in conn.execute("SELECT summary FROM alerts WHERE status <> 'resolved'")}
-    return {a.username for a in accounts.values()} | {site for site, _it, _pue in feed.SITES} | summaries
+        people = {name for row in conn.execute("SELECT username, full_name FROM auth_users") for name in row if name}
+    return people | {a.username for a in accounts.values()} | {site for site, _it, _pue in feed.SITES} | summaries
 
 
 def _walk(page, url: str) -> list[str]:
