@@ -113,6 +113,15 @@ def test_an_operator_signs_in_in_chinese_and_acknowledges_an_alert(signed_out, s
     with bootstrap.db_connection(alerting.settings) as conn:
         status = conn.execute("SELECT status, acknowledged_by FROM alerts WHERE id = %s", (alert["id"],)).fetchone()
     assert status == ("acknowledged", operator.username)
+
+    # The webhook's line for people is in the city's language (IOC_DEFAULT_LANGUAGE, English here), not the officer's.
+    def acknowledged() -> list[dict]:
+        return [d.json["data"] for d in alerting.receiver.deliveries
+                if d.json["type"] == "alert.acknowledged" and d.json["data"]["alert"]["id"] == alert["id"]]  # fmt: skip
+
+    (sent,) = wait_until(acknowledged, timeout=20, what="the acknowledged webhook")
+    assert sent["language"] == "en"
+    assert sent["text"].startswith(f"[critical] Alert #{alert['id']} acknowledged by {operator.username} at ")
     settle(page)
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "desktop-alerts-zh")
