@@ -72,7 +72,7 @@ class _Terms:
     """The vocabulary words ``i18n.terms`` has, looked up in a given catalogue (no request needed)."""
 
     def __init__(self, translations: gettext.NullTranslations) -> None:
-        from i18n.terms import TERMS
+        from i18n.terms import TERMS  # here, not at the top: i18n.terms imports i18n.current, which imports us
 
         self._terms, self._ = TERMS, translations.gettext
 

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import flask
 from dash import Dash
 
+from auth.web import current_principal, safe_next
 from i18n import choice
 from i18n.current import DISTRICTS, RESOLVER, RULES, _, language
 from i18n.preference import set_own_language
@@ -88,8 +89,6 @@ def install(app: Dash, services) -> None:
 
     @server.post("/language")
     def choose_language():  # the header's chooser: the gate let a signed-in principal through, same-origin
-        from auth.web import current_principal, safe_next
-
         wanted = flask.request.form.get("language", "")[:16]
         message = set_own_language(services.pool.connection, current_principal(), wanted)
         if message is not None:

@@ -6,6 +6,7 @@ fields beside it, which stay the same in every language.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from i18n.catalog import translations
 from i18n.mark import N_
 from i18n.terms import TERMS
 
+log = logging.getLogger(__name__)
 LINES = {
     "alert.firing": N_("[{severity}] Alert #{id} firing: {summary}"),
     "alert.acknowledged": N_("[{severity}] Alert #{id} acknowledged by {actor} at {time}: {summary}"),
@@ -51,6 +53,10 @@ def texter(language: str, zone: str, rules: Callable[[], Sequence],
     """``webhook_text`` bound to the city's language, zone, rules in force and district names (for the store)."""
 
     def text(event_type: str, alert: Mapping[str, Any], change: Mapping[str, Any]) -> str:
-        return webhook_text(event_type, alert, change, language, zone, rules(), districts)
+        try:
+            return webhook_text(event_type, alert, change, language, zone, rules(), districts)
+        except Exception:  # the line is a courtesy: a rules file mid-edit must not stop the alert being recorded
+            log.exception("no webhook text for alert %s", alert.get("id"))
+            return ""
 
     return text

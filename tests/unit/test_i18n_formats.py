@@ -12,7 +12,7 @@ from i18n.catalog import translations
 from i18n.districts import district_label, names_from_features
 from i18n.languages import parse_language
 from i18n.web import back_to, html_with_language
-from i18n.webhook_text import webhook_text
+from i18n.webhook_text import texter, webhook_text
 
 MOMENT = datetime(2026, 11, 24, 8, 30, 5, tzinfo=UTC)  # 16:30:05 in Shanghai, 15:30:05 in Bangkok
 
@@ -143,3 +143,15 @@ def test_the_page_says_its_language_and_carries_the_browsers_strings_safely():
     assert '<html lang="th">' in page and 'id="ioc-i18n"' in page and "</script></head>" in page
     assert back_to("http://ioc.example/alerts?alert=5&lang=th") == "/alerts?alert=5"
     assert back_to(None) == "/"
+
+
+def test_a_webhook_line_that_cannot_be_written_leaves_the_message_without_one(caplog):
+    def unreadable_rules():
+        raise FileNotFoundError("alert_rules.toml")
+
+    text = texter("zh-CN", "Asia/Shanghai", unreadable_rules)
+    assert text("alert.firing", {"id": 3, "severity": "critical"}, {}) == ""
+    assert "no webhook text for alert 3" in caplog.text
+    assert texter("zh-CN", "Asia/Shanghai", lambda: [RULE], NAMES)(
+        "alert.firing", {"id": 3, "severity": "critical", "rule_id": RULE.id, "subject": "futian", "value": 80.0}, {}
+    ).startswith("[严重] 告警 #3 触发：福田区 的 PM2.5 均值为 80")
