@@ -131,10 +131,10 @@ class Gate:
         if path in OPEN_PATHS:
             return None
         if request.method not in ("GET", "HEAD") and not self._same_origin():
-            return _refuse(403, "cross_origin", "Refused: this request came from another site.")
+            return _refuse(403, "cross_origin", _("Refused: this request came from another site."))
         if (request.content_length or 0) > self.settings.max_request_bytes:
-            return _refuse(413, "too_large", f"Refused: a request body is at most {self.settings.max_request_bytes:,} "
-                                             "bytes.")  # fmt: skip
+            return _refuse(413, "too_large", _("Refused: a request body is at most {limit} bytes.").format(
+                limit=f"{self.settings.max_request_bytes:,}"))  # fmt: skip
         if path == "/wall" and "token" in request.args:
             return self.exchange_display_token()
         try:
@@ -147,10 +147,10 @@ class Gate:
             return self._not_signed_in(check.refusal or Refusal.SIGNED_OUT)
         flask.g.principal = principal
         if principal.is_display and not (path == "/wall" or path.startswith(DISPLAY_PREFIXES)):
-            return flask.redirect("/wall", 303) if self._is_page(path) else _refuse(403, "forbidden", "Wall only.")
+            return flask.redirect("/wall", 303) if self._is_page(path) else _refuse(403, "forbidden", _("Wall only."))
         needed = self._permission(path)
         if needed is None:
-            return _refuse(403, "forbidden", "Refused: unknown request.")
+            return _refuse(403, "forbidden", _("Refused: unknown request."))
         if not principal.may(needed):
             self._record_denial(principal, needed, path)
             return _refuse(403, "forbidden", _("Your role ({role}) may not do this ({needed}).").format(
@@ -232,7 +232,7 @@ class Gate:
 
     def logout(self) -> flask.Response:
         if not self._same_origin():
-            return _refuse(403, "cross_origin", "Refused: this request came from another site.")
+            return _refuse(403, "cross_origin", _("Refused: this request came from another site."))
         token = flask.request.cookies.get(SESSION_COOKIE)
         try:
             self.services.access.sign_out(token, self.services.access.check_session(token, self.address()).principal)
