@@ -9,6 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent ioc
 
+# The IOC speaks English, Chinese and Thai (docs/LANGUAGES.md): CJK and Thai fonts, so anything that renders a page
+# in the image (a headless browser for screenshots or the browser tests) draws the words, not empty boxes.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-cjk fonts-thai-tlwg \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 # Dependencies in their own layer, read from pyproject.toml, so a code change does not reinstall them.
@@ -21,8 +27,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 # Installed for the `ioc` command; the source stays in /app (root-owned, read-only to the app) because the
 # dashboard finds its assets/ and pages/ beside app.py, and gunicorn imports app.py from the working directory.
-# Importing the app builds the dashboard (it connects to nothing), so a broken image fails here, not in production.
-RUN pip install --no-deps . && python -c "import app, cli.main"
+# Importing the app builds the dashboard (it connects to nothing), so a broken image fails here, not in production;
+# the gettext catalogues compile in memory on first use (i18n/catalog.py), and compiling them here fails a broken .po.
+RUN pip install --no-deps . && python -c "import app, cli.main" \
+    && python -c "from i18n.catalog import translations as t; t('zh-CN'); t('th')"
 
 USER ioc
 EXPOSE 8050

@@ -25,6 +25,7 @@ from auth import web as auth_web
 from auth.roles import Permission
 from auth.web import current_principal
 from callbacks import register_callbacks
+from i18n import web as i18n_web
 from layouts.shell import app_shell, not_allowed, page_permission
 from open311 import routes as open311_routes
 from ops import dashboard as ops_routes
@@ -47,7 +48,6 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = settings.static_max_age_s
     # Dash's own requests are a few kilobytes; a body past this is refused (413) before anything parses it.
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # screen readers' language
     # A function: Dash calls it per page load, so the header shows this person's pages and name.
     app.layout = lambda: app_shell(current_principal())
     _guard_pages()
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     services = bootstrap.DashboardServices(settings)
     auth_web.install(app, services, api_routes.install(app, services),  # /api/v1: keys, not sessions
                      open311_routes.public_prefixes(settings))
+    i18n_web.install(app, services)  # after the gate: the person's own language needs to know who asks
     security_headers.install(app, settings.map_tile_url)
     compression.install(app.server, settings.compressed_static_cache_mb * 1_048_576)
     register_callbacks(app, services)

@@ -459,9 +459,15 @@ def alert_rules(settings: Settings) -> list:
 def alert_store(settings: Settings, conn: psycopg.Connection):
     """The alert lifecycle writer on ``conn``; notifications go to every configured receiver."""
     from alerts.store import AlertStore
+    from i18n.districts import district_names
+    from i18n.webhook_text import texter
 
+    path = settings.alert_rules_file
+    text = texter(settings.default_language, settings.display_zone, lambda: _rules_at(path, path.stat().st_mtime_ns),
+                  district_names(str(settings.districts_geojson)))  # fmt: skip
     return AlertStore(conn, [r.name for r in settings.alert_receivers], settings.dashboard_url,
-                      max_open_per_rule=settings.alert_max_open_per_rule)
+                      max_open_per_rule=settings.alert_max_open_per_rule, text=text,
+                      language=settings.default_language)  # fmt: skip
 
 
 def alert_evaluator(settings: Settings):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from auth.addresses import parse_networks
+from i18n.languages import LANGUAGES, is_time_zone, parse_language
 from streams.shards import Shards
 
 REPO_ROOT = Path(__file__).resolve().parent
@@ -266,6 +267,15 @@ class Settings(BaseSettings):
         15.0, gt=0, description="Rebuild the live snapshot at least this often, so staleness shows without data."
     )
     city_timezone: str = Field("Asia/Shanghai", description="Time zone in which a city 'day' starts (KPIs 'today').")
+    default_language: str = Field(
+        "en", description="Language of every page, the wall and webhook text for whoever has not chosen one: `en`, "
+        "`zh-CN` or `th` (a person's own choice, a display token's language and `?lang=` come first; "
+        "docs/LANGUAGES.md).",
+    )  # fmt: skip
+    display_timezone: str = Field(
+        "", description="Time zone every date and time on the pages, the wall and in webhook text is shown in. "
+        "Empty: IOC_CITY_TIMEZONE.",
+    )  # fmt: skip
     stale_after_s: int = Field(
         120, ge=1, description="Data older than this turns the freshness indicator red (overview and wall)."
     )
@@ -535,6 +545,21 @@ class Settings(BaseSettings):
             return tuple(parts)
         return value
 
+    @field_validator("default_language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        language = parse_language(value)
+        if language is None:
+            raise ValueError(f"a language is one of {', '.join(LANGUAGES)}")
+        return language
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _check_zone(cls, value: str) -> str:
+        if value and not is_time_zone(value):
+            raise ValueError(f"{value[:64]!r} is not an IANA time zone (e.g. Asia/Shanghai, Asia/Bangkok)")
+        return value
+
     @field_validator("wall_playlist", mode="before")
     @classmethod
     def _parse_playlist(cls, value: object) -> object:
@@ -587,6 +612,11 @@ class Settings(BaseSettings):
             raise ValueError(f"no signing secret for receivers {missing}: set them in IOC_ALERT_RECEIVER_SECRETS "
                              '(`{"name": "whsec_…"}`) in the environment of the webhook sender')
         return signed
+
+    @property
+    def display_zone(self) -> str:
+        """The time zone dates and times are shown in (IOC_DISPLAY_TIMEZONE, else the city's)."""
+        return self.display_timezone or self.city_timezone
 
     @property
     def streams(self) -> dict[str, str]:

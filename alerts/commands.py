@@ -26,6 +26,8 @@ from auth import store as accounts
 from auth.command import Connect, Refused, audited, require
 from auth.principal import Principal
 from auth.roles import Permission
+from i18n.current import N_, _
+from i18n.terms import term
 
 LABEL_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 MAX_ID = 2**63 - 1
@@ -49,12 +51,12 @@ PERMISSIONS: dict[AlertAction, Permission] = {
     AlertAction.EXPIRE_SILENCE: Permission.SILENCE_ALERTS,
 }
 WORDS = {
-    AlertAction.ACKNOWLEDGE: "acknowledge alerts",
-    AlertAction.RESOLVE: "resolve alerts",
-    AlertAction.NOTE: "add notes to alerts",
-    AlertAction.ASSIGN: "assign alerts",
-    AlertAction.SILENCE: "create silences",
-    AlertAction.EXPIRE_SILENCE: "expire silences",
+    AlertAction.ACKNOWLEDGE: N_("acknowledge alerts"),
+    AlertAction.RESOLVE: N_("resolve alerts"),
+    AlertAction.NOTE: N_("add notes to alerts"),
+    AlertAction.ASSIGN: N_("assign alerts"),
+    AlertAction.SILENCE: N_("create silences"),
+    AlertAction.EXPIRE_SILENCE: N_("expire silences"),
 }
 
 
@@ -96,7 +98,7 @@ class AlertCommands:
         try:
             act = AlertAction(action)
         except ValueError:
-            raise Refused(f"Unknown action {str(action)[:40]!r}.") from None
+            raise Refused(_("Unknown action {action}.").format(action=repr(str(action)[:40]))) from None
         target = _target(act, args)
 
         def work(conn: psycopg.Connection) -> tuple[Done, Mapping[str, Any]]:
@@ -106,7 +108,7 @@ class AlertCommands:
             if act is AlertAction.EXPIRE_SILENCE:
                 silence_id = _id(args.get("silence_id"), "silence")
                 if not console.expire_silence(conn, silence_id):
-                    raise Refused(f"Silence #{silence_id} had already ended.")
+                    raise Refused(_("Silence #{id} had already ended.").format(id=silence_id))
                 return Done(act, who.name, silence_id=silence_id), {}
             return self._on_alert(conn, who, act, args)
 
@@ -116,7 +118,7 @@ class AlertCommands:
         self, conn: psycopg.Connection, who: Principal, act: AlertAction, args: Mapping[str, Any]
     ) -> tuple[Done, Mapping[str, Any]]:
         alert_id = _id(args.get("alert_id"), "alert")
-        note = _text(args.get("note"), self.limits.note_max_chars, "A note")
+        note = _text(args.get("note"), self.limits.note_max_chars, N_("A note"))
         store = self._make_store(conn)
         try:
             if act is AlertAction.ACKNOWLEDGE:
@@ -125,31 +127,43 @@ class AlertCommands:
                 alert = store.resolve(alert_id, who.name, note or None)
             elif act is AlertAction.NOTE:
                 if not note:
-                    raise Refused("Type the note first.")
+                    raise Refused(_("Type the note first."))
                 alert = store.add_note(alert_id, who.name, note)
             else:
                 assignee = _assignee(conn, args.get("assignee"))
                 alert = store.assign(alert_id, who.name, assignee)
                 return Done(act, who.name, alert), {"assignee": assignee}
-        except (InvalidTransition, AlertNotFound) as refused:
-            raise Refused(f"Refused: {refused}.") from None
+        except InvalidTransition as refused:
+            raise Refused(
+                _("Refused: a {status} alert cannot be marked {action}.").format(
+                    status=term("alert_state", refused.status), action=term("alert_state", refused.action)
+                )
+            ) from None
+        except AlertNotFound:
+            raise Refused(_("Refused: there is no alert #{id}.").format(id=alert_id)) from None
         return Done(act, who.name, alert), ({"note": note} if note else {})
 
     def _silence(self, conn: psycopg.Connection, who: Principal, args: Mapping[str, Any]):
         matchers = check_matchers(args.get("matchers"), self.limits)
-        starts_in = _finite(args.get("starts_in_minutes", 0), "The start")
-        hours = _finite(args.get("hours"), "The length")
+        starts_in = _finite(args.get("starts_in_minutes", 0), N_("The start"))
+        hours = _finite(args.get("hours"), N_("The length"))
         if starts_in < 0:
-            raise Refused("A silence cannot start in the past.")
+            raise Refused(_("A silence cannot start in the past."))
         if starts_in * 60 > self.limits.silence_max_start_in.total_seconds():
-            raise Refused(f"A silence starts within {_days(self.limits.silence_max_start_in)} from now.")
+            raise Refused(
+                _("A silence starts within {days} days from now.").format(
+                    days=f"{self.limits.silence_max_start_in.total_seconds() / 86400:g}"
+                )
+            )
         if not 0 < hours * 3600 <= self.limits.silence_max.total_seconds():
             raise Refused(
-                f"A silence lasts more than 0 and at most {self.limits.silence_max.total_seconds() / 3600:g} hours."
+                _("A silence lasts more than 0 and at most {hours} hours.").format(
+                    hours=f"{self.limits.silence_max.total_seconds() / 3600:g}"
+                )
             )
-        comment = _text(args.get("comment"), 500, "A comment")
+        comment = _text(args.get("comment"), 500, N_("A comment"))
         if not comment:
-            raise Refused("Say why (maintenance, known issue…): every silence carries a comment.")
+            raise Refused(_("Say why (maintenance, known issue…): every silence carries a comment."))
         starts = self._now() + timedelta(minutes=starts_in)
         ends = starts + timedelta(hours=hours)
         silence_id = console.create_silence(conn, matchers, starts, ends, who.name, comment)
@@ -167,7 +181,9 @@ def parse_matchers(text: str | None) -> dict[str, str]:
             continue
         name, sep, value = part.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise Refused(f"'{part.strip()[:60]}' is not name=value (e.g. team=water, subject=wl-0042).")
+            raise Refused(
+                _("'{part}' is not name=value (e.g. team=water, subject=wl-0042).").format(part=part.strip()[:60])
+            )
         matchers[name.strip()] = value.strip()
     return matchers
 
@@ -176,14 +192,20 @@ def check_matchers(raw: object, limits: ActionLimits) -> dict[str, str]:
     """A silence's matchers from the form's text or a mapping, within the limits."""
     matchers = parse_matchers(raw) if raw is None or isinstance(raw, str) else raw
     if not isinstance(matchers, Mapping) or not matchers:
-        raise Refused("A silence needs at least one label matcher, e.g. team=water.")
+        raise Refused(_("A silence needs at least one label matcher, e.g. team=water."))
     if len(matchers) > limits.matchers_max:
-        raise Refused(f"A silence has at most {limits.matchers_max} matchers.")
+        raise Refused(_("A silence has at most {count} matchers.").format(count=limits.matchers_max))
     for name, value in matchers.items():
         if not isinstance(name, str) or not LABEL_NAME.fullmatch(name):
-            raise Refused(f"'{str(name)[:60]}' is not a label name (lower-case letters, digits and _).")
+            raise Refused(
+                _("'{name}' is not a label name (lower-case letters, digits and _).").format(name=str(name)[:60])
+            )
         if not isinstance(value, str) or not 0 < len(value) <= limits.matcher_value_max_chars:
-            raise Refused(f"The value of {name} has 1 to {limits.matcher_value_max_chars} characters.")
+            raise Refused(
+                _("The value of {name} has 1 to {count} characters.").format(
+                    name=name, count=limits.matcher_value_max_chars
+                )
+            )
     return dict(matchers)
 
 
@@ -200,7 +222,9 @@ def _id(raw: object, what: str) -> int:
     except ValueError:
         value = None
     if value is None or not 0 < value <= MAX_ID:
-        raise Refused(f"Select an {what} first." if raw is None else f"That is not an {what} number.")
+        if raw is None:
+            raise Refused(_("Select an alert first.") if what == "alert" else _("Select a silence first."))
+        raise Refused(_("That is not an alert number.") if what == "alert" else _("That is not a silence number."))
     return value
 
 
@@ -208,10 +232,14 @@ def _text(raw: object, max_chars: int, what: str) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
-        raise Refused(f"{what} is text.")
+        raise Refused(_("{what} is text.").format(what=_(what)))
     text = raw.strip()
     if len(text) > max_chars:
-        raise Refused(f"{what} has at most {max_chars:,} characters (this one {len(text):,}).")
+        raise Refused(
+            _("{what} has at most {limit} characters (this one {count}).").format(
+                what=_(what), limit=f"{max_chars:,}", count=f"{len(text):,}"
+            )
+        )
     return text
 
 
@@ -221,7 +249,7 @@ def _finite(raw: object, what: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise Refused(f"{what} must be a number.")
+        raise Refused(_("{what} must be a number.").format(what=_(what)))
     return value
 
 
@@ -230,7 +258,7 @@ def _assignee(conn: psycopg.Connection, raw: object) -> str | None:
     if raw in (None, ""):
         return None
     if not isinstance(raw, str) or raw not in {u["username"] for u in accounts.active_officers(conn)}:
-        raise Refused("Assign to an enabled operator or admin (or to nobody).")
+        raise Refused(_("Assign to an enabled operator or admin (or to nobody)."))
     return raw
 
 

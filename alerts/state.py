@@ -53,7 +53,9 @@ def next_status(current: Status | str, action: Action | str) -> Status:
         return current
     after = TRANSITIONS[current].get(action)
     if after is None:
-        raise InvalidTransition(f"cannot mark a {current.value} alert {action.value}")
+        refused = InvalidTransition(f"cannot mark a {current.value} alert {action.value}")
+        refused.status, refused.action = current.value, action.value  # for a message in the officer's language
+        raise refused
     return after
 
 

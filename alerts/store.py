@@ -7,7 +7,7 @@ the lifecycle live in ``alerts/state.py``; this module only reads and writes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,8 +38,11 @@ class AlertStore:
     """Alerts in one schema; ``receivers`` are the names each notification goes to."""
 
     def __init__(self, conn: psycopg.Connection, receivers: Sequence[str], dashboard_url: str,
-                 max_open_per_rule: int | None = None) -> None:  # fmt: skip
+                 max_open_per_rule: int | None = None, text: Callable[..., str] | None = None,
+                 language: str = "en") -> None:  # fmt: skip
         self.conn = conn
+        # The human line of each webhook message (i18n.webhook_text.texter), in the city's language.
+        self.text, self.language = text, language
         # Past this many open alerts a rule opens one summary alert instead of one alert (and webhook) per subject.
         self.max_open_per_rule = max_open_per_rule
         self.receivers = tuple(receivers)
@@ -166,7 +169,9 @@ class AlertStore:
             return 0
         event_type = EVENT_TYPES[action]
         change = {"action": action.value, "actor": actor, "at": at, "note": note}
-        text = webhooks.body(event_type, alert, change, f"{self.dashboard_url}/alerts/{alert['id']}", at)
+        line = self.text(event_type, alert, change) if self.text else ""
+        text = webhooks.body(event_type, alert, change, f"{self.dashboard_url}/alerts/{alert['id']}", at, line,
+                             self.language)  # fmt: skip
         for receiver in self.receivers:
             cur.execute("INSERT INTO alert_outbox (message_id, alert_id, receiver, event_type, body)"
                         " VALUES (%s, %s, %s, %s, %s)",

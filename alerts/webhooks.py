@@ -34,13 +34,16 @@ def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-def body(event_type: str, alert: Mapping[str, Any], change: Mapping[str, Any], link: str, at: datetime) -> str:
-    """The JSON body (compact, UTF-8): the alert as it is now, the change that caused the message, a link."""
+def body(event_type: str, alert: Mapping[str, Any], change: Mapping[str, Any], link: str, at: datetime,
+         text: str = "", language: str = "en") -> str:  # fmt: skip
+    """The JSON body (compact, UTF-8): the alert as it is now, the change that caused the message, a link, and
+    ``text``, a line for people in ``language`` (i18n/webhook_text.py)."""
     payload = {
         "type": event_type,
         "timestamp": at.isoformat(),
         "data": {"alert": {k: _plain(alert.get(k)) for k in ALERT_FIELDS},
-                 "change": {k: _plain(v) for k, v in change.items()}, "link": link},
+                 "change": {k: _plain(v) for k, v in change.items()}, "link": link,
+                 **({"text": text, "language": language} if text else {})},
     }  # fmt: skip
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
 

@@ -36,7 +36,8 @@ window.ioc.live = {
         const p = feature.properties;
         return L.circleMarker(latlng, {radius: hideout.radius || 9, weight: 3, color: colours[p.severity] || "#d7263d",
                                        fill: true, fillOpacity: 0.15, className: "alert-marker alert-" + p.severity})
-            .bindTooltip(window.ioc.textLines(p.severity + " · " + p.rule + " · " + p.subject, p.summary));
+            .bindTooltip(window.ioc.textLines(window.ioc.t("severity_" + p.severity) + " · " + p.rule + " · " + p.subject,
+                                               p.summary));
     },
 };
 
@@ -52,30 +53,30 @@ window.dash_clientside.live = {
             state.received = Date.now();
         }
         if (!clock || !clock.server_ms) {
-            return ["Waiting for the first data…", "freshness freshness-wait"];
+            return [window.ioc.t("waiting_first_data"), "freshness freshness-wait"];
         }
         const since = Date.now() - state.received;
         const serverNow = clock.server_ms + since;
         const words = function (ms) {
             const s = Math.max(0, Math.round(ms / 1000));
-            if (s < 90) { return s + " s"; }
-            if (s < 5400) { return Math.round(s / 60) + " min"; }
-            return Math.round(s / 3600) + " h";
+            if (s < 90) { return window.ioc.t("age_s", {n: s}); }
+            if (s < 5400) { return window.ioc.t("age_min", {n: Math.round(s / 60)}); }
+            return window.ioc.t("age_h", {n: Math.round(s / 3600)});
         };
         if (since > Math.max(10000, 5 * (clock.refresh_ms || 1000))) {
-            return ["No answer from the server for " + words(since) + " — retrying", "freshness freshness-stale"];
+            return [window.ioc.t("no_answer", {age: words(since)}), "freshness freshness-stale"];
         }
         if (!clock.built) {
-            return ["Waiting for the first snapshot…", "freshness freshness-wait"];
+            return [window.ioc.t("waiting_snapshot"), "freshness freshness-wait"];
         }
         if (!clock.newest_ms) {
-            return ["No data yet — feeds not started?", "freshness freshness-stale"];
+            return [window.ioc.t("no_data"), "freshness freshness-stale"];
         }
         const age = serverNow - clock.newest_ms;
         if (age > clock.stale_after_s * 1000) {
-            return ["Data " + words(age) + " old — feeds stopped?", "freshness freshness-stale"];
+            return [window.ioc.t("data_old", {age: words(age)}), "freshness freshness-stale"];
         }
-        return ["Live · data " + words(age) + " old", "freshness freshness-ok"];
+        return [window.ioc.t("live_age", {age: words(age)}), "freshness freshness-ok"];
     },
     // Show the playlist's views one after another; every view stays mounted, so maps keep their size.
     rotate: function (n, config, ids) {
@@ -87,10 +88,11 @@ window.dash_clientside.live = {
         return [classes, ((config && config.titles) || {})[active] || active];
     },
 };
-// The wall's clock, on the server's time in the city's time zone.
+// The wall's clock, on the server's time in the display time zone, written the page language's way.
 window.dash_clientside.live.clock = function (_n, clock) {
     const state = window.ioc.live._clock || {};
     if (!clock || !clock.server_ms || !state.received) { return ""; }
     const now = new Date(clock.server_ms + (Date.now() - state.received));
-    return now.toLocaleTimeString("en-GB", {timeZone: clock.timezone || "Asia/Shanghai", hour: "2-digit", minute: "2-digit"});
+    return now.toLocaleTimeString(window.ioc.lang(), {timeZone: clock.timezone || "Asia/Shanghai", hour: "2-digit", minute: "2-digit",
+                                                   hourCycle: "h23"});
 };

@@ -56,8 +56,10 @@ window.ioc = window.ioc || {};
                 badge.textContent = abbreviated(counts[urgent]);
                 ring.appendChild(badge);
             }
-            const lines = [total.toLocaleString("en") + " sensors"];
-            URGENCY.forEach(function (s) { if (counts[s]) { lines.push(NAMES[s] + " " + counts[s].toLocaleString("en")); } });
+            const lines = [window.ioc.t("sensors_in_cluster", {n: total.toLocaleString(window.ioc.lang())})];
+            URGENCY.forEach(function (s) {
+                if (counts[s]) { lines.push(window.ioc.t("status_" + NAMES[s]) + " " + counts[s].toLocaleString(window.ioc.lang())); }
+            });
             const b = feature.properties.b;  // [south, west, north, east]
             return L.marker(latlng, {icon: L.divIcon({html: ring, className: "", iconSize: [size, size]}),
                                      title: lines.join(", ")})

@@ -45,12 +45,13 @@
         const error = reply && reply.error;
         const message = (reply && typeof reply.message === "string") ? reply.message : "";
         if (error === "display_revoked") {
-            overlay("Display switched off", message || "An administrator revoked this display's token.");
+            overlay(window.ioc.t("display_off"), message || window.ioc.t("display_revoked"));
         } else if (status === 401) {
             const next = encodeURIComponent(window.location.pathname + window.location.search);
-            overlay("Signed out", message || "Your session has ended.", {href: "/login?next=" + next, text: "Sign in again"});
+            overlay(window.ioc.t("signed_out"), message || window.ioc.t("session_ended"),
+                    {href: "/login?next=" + next, text: window.ioc.t("sign_in_again")});
         } else if (status === 403) {
-            notice(message || "Refused: your role may not do this.");
+            notice(message || window.ioc.t("refused_role"));
         }
     }
 

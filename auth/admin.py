@@ -17,6 +17,8 @@ from auth.principal import Principal
 from auth.roles import PERSON_ROLES, Permission, Role
 from auth.sessions import clean_username
 from auth.tokens import DISPLAY_PREFIX, new_token, token_digest
+from i18n.current import N_, _
+from i18n.languages import LANGUAGES, parse_language
 
 MAX_FULL_NAME = 80
 MAX_DISPLAY_NAME = 64
@@ -40,12 +42,12 @@ class AccessCommands:
 
     # --- reads ----------------------------------------------------------------------------------------------------
     def users(self, actor: Principal | None) -> list[dict]:
-        require(actor, Permission.MANAGE_USERS, "see the accounts")
+        require(actor, Permission.MANAGE_USERS, N_("see the accounts"))
         with self._connect() as conn:
             return store.users(conn)
 
     def displays(self, actor: Principal | None) -> list[dict]:
-        require(actor, Permission.MANAGE_DISPLAYS, "see the display tokens")
+        require(actor, Permission.MANAGE_DISPLAYS, N_("see the display tokens"))
         with self._connect() as conn:
             return store.displays(conn)
 
@@ -57,11 +59,11 @@ class AccessCommands:
         name = _username(username)
 
         def work(conn: psycopg.Connection):
-            require(actor, Permission.MANAGE_USERS, "add accounts")
+            require(actor, Permission.MANAGE_USERS, N_("add accounts"))
             secret = password if password is not None else passwords.generate_password()
             _check_password(secret, name)
             if store.user_by_name(conn, name) is not None:
-                raise Refused(f"There is already an account named {name}.")
+                raise Refused(_("There is already an account named {name}.").format(name=name))
             store.add_user(conn, name, _full_name(full_name), _role(role).value, passwords.hash_password(secret))
             return Issued(name, secret), {"role": role, "full_name": _full_name(full_name)}
 
@@ -72,7 +74,7 @@ class AccessCommands:
         new = _role(role)
 
         def work(conn: psycopg.Connection):
-            require(actor, Permission.MANAGE_USERS, "change roles")
+            require(actor, Permission.MANAGE_USERS, N_("change roles"))
             user = _existing(conn, username)
             if user["role"] == Role.ADMIN and new is not Role.ADMIN:
                 _keep_an_admin(conn, user)
@@ -84,10 +86,10 @@ class AccessCommands:
         """No more sign-ins, and every open session of the account ends now."""
 
         def work(conn: psycopg.Connection):
-            require(actor, Permission.MANAGE_USERS, "disable accounts")
+            require(actor, Permission.MANAGE_USERS, N_("disable accounts"))
             user = _existing(conn, username)
             if user["disabled_at"] is not None:
-                raise Refused(f"{user['username']} is already disabled.")
+                raise Refused(_("{user} is already disabled.").format(user=user["username"]))
             if user["role"] == Role.ADMIN:
                 _keep_an_admin(conn, user)
             ended = store.end_sessions_of_user(conn, user["id"])
@@ -100,10 +102,10 @@ class AccessCommands:
         """A disabled account may sign in again (and its lockout is cleared)."""
 
         def work(conn: psycopg.Connection):
-            require(actor, Permission.MANAGE_USERS, "enable accounts")
+            require(actor, Permission.MANAGE_USERS, N_("enable accounts"))
             user = _existing(conn, username)
             if user["disabled_at"] is None:
-                raise Refused(f"{user['username']} is not disabled.")
+                raise Refused(_("{user} is not disabled.").format(user=user["username"]))
             return store.update_user(conn, user["id"], disabled_at=None, failed_signins=0, locked_until=None), {}
 
         return audited(self._connect, actor, "user.enable", f"user:{_username(username)}", work)
@@ -113,7 +115,7 @@ class AccessCommands:
         name = _username(username)
 
         def work(conn: psycopg.Connection):
-            require(actor, Permission.MANAGE_USERS, "reset passwords")
+            require(actor, Permission.MANAGE_USERS, N_("reset passwords"))
             user = _existing(conn, name)
             secret = password if password is not None else passwords.generate_password()
             _check_password(secret, name)
@@ -125,24 +127,41 @@ class AccessCommands:
         return audited(self._connect, actor, "user.reset_password", f"user:{name}", work)
 
     # --- display tokens -------------------------------------------------------------------------------------------
-    def issue_display(self, actor: Principal | None, name: str, playlist: Sequence[str], interval_s: int) -> Issued:
-        """A token for one wall screen, bound to a playlist and seconds per view; returned once."""
+    def issue_display(
+        self, actor: Principal | None, name: str, playlist: Sequence[str], interval_s: int, language: str = ""
+    ) -> Issued:
+        """A token for one wall screen, bound to a playlist, seconds per view and a language (empty: the city's
+        default); returned once."""
         label = " ".join((name or "").split())
         views = [v for v in dict.fromkeys(playlist) if v]
+        shown_in = parse_language(language) if language else None
 
         def work(conn: psycopg.Connection):
-            require(actor, Permission.MANAGE_DISPLAYS, "issue display tokens")
+            require(actor, Permission.MANAGE_DISPLAYS, N_("issue display tokens"))
             if not 1 <= len(label) <= MAX_DISPLAY_NAME:
-                raise Refused(f"A display needs a name of 1 to {MAX_DISPLAY_NAME} characters (e.g. lobby-wall-1).")
+                raise Refused(
+                    _("A display needs a name of 1 to {count} characters (e.g. lobby-wall-1).").format(
+                        count=MAX_DISPLAY_NAME
+                    )
+                )
             if not views or any(v not in self.wall_views for v in views):
-                raise Refused(f"A playlist holds one or more of: {', '.join(self.wall_views)}.")
+                raise Refused(_("A playlist holds one or more of: {views}.").format(views=", ".join(self.wall_views)))
             if not INTERVAL_S[0] <= interval_s <= INTERVAL_S[1]:
-                raise Refused(f"Seconds per view are {INTERVAL_S[0]} to {INTERVAL_S[1]}.")
+                raise Refused(_("Seconds per view are {low} to {high}.").format(low=INTERVAL_S[0], high=INTERVAL_S[1]))
+            if language and shown_in is None:
+                raise Refused(
+                    _("A display's language is one of: {languages} (empty: the city's default).").format(
+                        languages=", ".join(LANGUAGES)
+                    )
+                )
             if store.display_by_name(conn, label) is not None:
-                raise Refused(f"There is already a display named {label}; revoke it or choose another name.")
+                raise Refused(
+                    _("There is already a display named {name}; revoke it or choose another name.").format(name=label)
+                )
             token = new_token(DISPLAY_PREFIX)
-            store.add_display(conn, label, token_digest(token), views, interval_s, actor.name)
-            return Issued(label, token), {"playlist": views, "interval_s": interval_s}
+            store.add_display(conn, label, token_digest(token), views, interval_s, actor.name, shown_in)
+            details = {"playlist": views, "interval_s": interval_s, "language": shown_in or "default"}
+            return Issued(label, token), details
 
         return audited(self._connect, actor, "display.issue", f"display:{label}", work)
 
@@ -150,13 +169,13 @@ class AccessCommands:
         """Revoke a display's token: its wall stops within ``IOC_DISPLAY_RECHECK_S`` and says so."""
 
         def work(conn: psycopg.Connection):
-            require(actor, Permission.MANAGE_DISPLAYS, "revoke display tokens")
+            require(actor, Permission.MANAGE_DISPLAYS, N_("revoke display tokens"))
             display = store.display_by_name(conn, name)
             if display is None:
-                raise Refused(f"No display named {name}.")
+                raise Refused(_("No display named {name}.").format(name=name))
             revoked = store.revoke_display(conn, display["id"], actor.name)
             if revoked is None:
-                raise Refused(f"{name} was already revoked.")
+                raise Refused(_("{name} was already revoked.").format(name=name))
             return revoked, {}
 
         return audited(self._connect, actor, "display.revoke", f"display:{name}", work)
@@ -166,8 +185,10 @@ def _username(raw: str) -> str:
     name = clean_username(raw)
     if name is None:
         raise Refused(
-            "A user name is 1 to 128 characters: lower-case letters, digits and . _ @ + - "
-            "(starting with a letter or digit)."
+            _(
+                "A user name is 1 to 128 characters: lower-case letters, digits and . _ @ + - "
+                "(starting with a letter or digit)."
+            )
         )
     return name
 
@@ -175,7 +196,7 @@ def _username(raw: str) -> str:
 def _full_name(raw: str) -> str:
     name = " ".join((raw or "").split())
     if len(name) > MAX_FULL_NAME:
-        raise Refused(f"A full name has at most {MAX_FULL_NAME} characters.")
+        raise Refused(_("A full name has at most {count} characters.").format(count=MAX_FULL_NAME))
     return name
 
 
@@ -185,7 +206,7 @@ def _role(raw: str) -> Role:
     except ValueError:
         role = None
     if role not in PERSON_ROLES:
-        raise Refused(f"A role is one of: {', '.join(PERSON_ROLES)}.")
+        raise Refused(_("A role is one of: {roles}.").format(roles=", ".join(PERSON_ROLES)))
     return role
 
 
@@ -193,13 +214,13 @@ def _check_password(password: str, username: str) -> None:
     try:
         passwords.check_new_password(password, username)
     except passwords.WeakPassword as weak:
-        raise Refused(f"Password refused: {weak}.") from None
+        raise Refused(_("Password refused: {reason}.").format(reason=weak)) from None
 
 
 def _existing(conn: psycopg.Connection, username: str) -> dict:
     user = store.user_by_name(conn, _username(username), lock=True)
     if user is None:
-        raise Refused(f"No account named {username}.")
+        raise Refused(_("No account named {name}.").format(name=username))
     return user
 
 
@@ -210,4 +231,4 @@ def _keep_an_admin(conn: psycopg.Connection, leaving: dict) -> None:
         "SELECT id FROM auth_users WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE"
     ).fetchall()
     if not [row for row in admins if row[0] != leaving["id"]]:
-        raise Refused(f"{leaving['username']} is the last enabled admin; make another admin first.")
+        raise Refused(_("{user} is the last enabled admin; make another admin first.").format(user=leaving["username"]))

@@ -15,6 +15,7 @@ import psycopg
 from auth import audit
 from auth.principal import Principal
 from auth.roles import Permission
+from i18n.current import _
 
 T = TypeVar("T")
 Connect = Callable[[], AbstractContextManager[psycopg.Connection]]
@@ -29,11 +30,12 @@ class Refused(Exception):
 
 
 def require(actor: Principal | None, permission: Permission, what: str) -> Principal:
-    """``actor`` if their role holds ``permission``; otherwise ``Refused`` (denied)."""
+    """``actor`` if their role holds ``permission``; otherwise ``Refused`` (denied), in the words of the request's
+    language (``what`` is a msgid marked with ``N_``)."""
     if actor is None:
-        raise Refused(f"Sign in to {what}.", "denied")
+        raise Refused(_("Sign in to {what}.").format(what=_(what)), "denied")
     if not actor.may(permission):
-        raise Refused(f"Your role ({actor.role}) may not {what}.", "denied")
+        raise Refused(_("Your role ({role}) may not {what}.").format(role=actor.role, what=_(what)), "denied")
     return actor
 
 

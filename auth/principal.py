@@ -32,6 +32,7 @@ class Principal:
     session_id: int | None = None
     via: str = "session"  # "session", "proxy" (the SSO header) or "cli"
     wall: WallBinding | None = field(default=None)
+    language: str | None = None  # the person's stored choice, or the display token's (i18n/choice.py)
 
     def may(self, permission: Permission) -> bool:
         return may(self.role, permission)

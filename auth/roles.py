@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from i18n.mark import N_
+
 
 class Role(StrEnum):
     VIEWER = "viewer"
@@ -44,14 +46,15 @@ GRANTS: dict[Role, frozenset[Permission]] = {
 }
 
 # What a role is for, in a line each (docs/SECURITY.md, the admin page).
+# Marked for the catalogue; the admin page shows them in the reader's language.
 DESCRIPTIONS: dict[Role, str] = {
-    Role.VIEWER: "sees every dashboard and the wall; changes nothing; no complaint text",
-    Role.OPERATOR: "a viewer who also acknowledges, resolves, notes, assigns and silences alerts, and reads "
-    "complaint descriptions",
-    Role.ADMIN: "an operator who also manages accounts, display tokens and API keys, sees the webhook receivers, reads "
-    "the audit trail and replays dead letters",
-    Role.DISPLAY: "a wall screen's session from a display token: the wall only",
-}
+    Role.VIEWER: N_("sees every dashboard and the wall; changes nothing; no complaint text"),
+    Role.OPERATOR: N_("a viewer who also acknowledges, resolves, notes, assigns and silences alerts, and reads "
+                      "complaint descriptions"),
+    Role.ADMIN: N_("an operator who also manages accounts, display tokens and API keys, sees the webhook receivers, "
+                   "reads the audit trail and replays dead letters"),
+    Role.DISPLAY: N_("a wall screen's session from a display token: the wall only"),
+}  # fmt: skip
 
 
 def may(role: Role | str | None, permission: Permission) -> bool:

@@ -23,6 +23,7 @@ from auth.principal import Principal
 from auth.ratelimit import AttemptLimiter
 from auth.sessions import AccessPolicy, Refusal, SessionCheck, clean_username, judge_session, user_principal
 from auth.tokens import new_token, token_digest
+from i18n.current import N_
 
 log = logging.getLogger(__name__)
 DISPLAY_CACHE_MAX = 10_000
@@ -39,8 +40,9 @@ class SignIn:
     rate_limited: bool = False
 
 
-WRONG = "Wrong user name or password, or the account is locked for a while after repeated failures."
-TOO_MANY = "Too many sign-in attempts from this address; wait a minute and try again."
+WRONG = N_("Wrong user name or password, or the account is locked for a while after repeated failures.")
+TOO_MANY = N_("Too many sign-in attempts from this address; wait a minute and try again.")
+INVALID_DISPLAY_LINK = N_("This display link is not valid: it was revoked, or it is mistyped.")
 
 
 class AccessService:
@@ -235,7 +237,7 @@ class AccessService:
                     name="display",
                     address=address,
                 )
-                return SignIn(None, None, "This display link is not valid: it was revoked, or it is mistyped.")
+                return SignIn(None, None, INVALID_DISPLAY_LINK)
             session_token = new_token()
             expires = now + self.policy.display_session_lifetime
             session_id = store.create_session(
@@ -251,6 +253,7 @@ class AccessService:
                 "playlist": display["playlist"],
                 "interval_s": display["interval_s"],
                 "revoked_at": None,
+                "language": display.get("language"),
             }
             principal = judge_session(row, now, address).principal
             audit.record(

@@ -67,6 +67,7 @@ def judge_session(row: Mapping | None, now: datetime, address: str) -> SessionCh
                 display_id=row["display_id"],
                 session_id=row["session_id"],
                 wall=wall,
+                language=row.get("language"),
             )
         )
     if row["ended_at"] is not None or row["expires_at"] <= now:
@@ -87,5 +88,6 @@ def user_principal(user: Mapping, address: str, via: str, session_id: int | None
             user_id=user["id"],
             session_id=session_id,
             via=via,
+            language=user.get("language"),
         )
     )

@@ -12,9 +12,11 @@ from auth.lockout import FailureCount
 
 USER_COLUMNS = (
     "id, username, full_name, role, origin, disabled_at, failed_signins, locked_until, last_signin_at,"
-    " created_at, password_hash IS NOT NULL AS has_password"
+    " created_at, password_hash IS NOT NULL AS has_password, language"
 )
-DISPLAY_COLUMNS = "id, name, playlist, interval_s, created_by, created_at, last_used_at, revoked_at, revoked_by"
+DISPLAY_COLUMNS = (
+    "id, name, playlist, interval_s, created_by, created_at, last_used_at, revoked_at, revoked_by, language"
+)
 
 
 def _one(conn: psycopg.Connection, query: str, params: Sequence[object]) -> dict | None:
@@ -59,8 +61,8 @@ def add_user(
 
 
 def update_user(conn: psycopg.Connection, user_id: int, **changes: object) -> dict | None:
-    """Set ``role``, ``disabled_at``, ``password_hash``, ``full_name`` (only these) on one account."""
-    allowed = {"role", "disabled_at", "password_hash", "full_name", "failed_signins", "locked_until"}
+    """Set ``role``, ``disabled_at``, ``password_hash``, ``full_name``, ``language`` (only these) on one account."""
+    allowed = {"role", "disabled_at", "password_hash", "full_name", "failed_signins", "locked_until", "language"}
     if not changes or set(changes) - allowed:
         raise ValueError(f"update_user sets only {sorted(allowed)}")
     sets = ", ".join(f"{name} = %({name})s" for name in changes)
@@ -115,7 +117,8 @@ def create_session(
 SESSION_LOOKUP = """
 SELECT s.token_sha256, s.id AS session_id, s.expires_at, s.ended_at,
        u.id AS user_id, u.username, u.full_name, u.role, u.disabled_at,
-       d.id AS display_id, d.name AS display_name, d.playlist, d.interval_s, d.revoked_at
+       d.id AS display_id, d.name AS display_name, d.playlist, d.interval_s, d.revoked_at,
+       coalesce(u.language, d.language) AS language
 FROM auth_sessions s
 LEFT JOIN auth_users u ON u.id = s.user_id
 LEFT JOIN auth_displays d ON d.id = s.display_id
@@ -155,13 +158,19 @@ def delete_expired_sessions(conn: psycopg.Connection, before: datetime) -> int:
 
 # --- displays ---------------------------------------------------------------------------------------------------
 def add_display(
-    conn: psycopg.Connection, name: str, digest: bytes, playlist: Sequence[str], interval_s: int, created_by: str
+    conn: psycopg.Connection,
+    name: str,
+    digest: bytes,
+    playlist: Sequence[str],
+    interval_s: int,
+    created_by: str,
+    language: str | None = None,
 ) -> dict:
     return _one(
         conn,
-        f"INSERT INTO auth_displays (name, token_sha256, playlist, interval_s, created_by)"
-        f" VALUES (%s, %s, %s, %s, %s) RETURNING {DISPLAY_COLUMNS}",
-        (name, digest, list(playlist), interval_s, created_by),
+        f"INSERT INTO auth_displays (name, token_sha256, playlist, interval_s, created_by, language)"
+        f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {DISPLAY_COLUMNS}",
+        (name, digest, list(playlist), interval_s, created_by, language),
     )
 
 

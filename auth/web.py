@@ -33,6 +33,8 @@ from auth.callback_body import body_problem
 from auth.principal import Principal
 from auth.roles import Permission
 from auth.sessions import Refusal, SessionCheck
+from i18n.current import N_, _, language
+from i18n.languages import LANGUAGES
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "ioc_session"
@@ -48,13 +50,15 @@ ROUTE_PERMISSIONS: tuple[tuple[str, Permission], ...] = (
     ("/alerts/", Permission.VIEW_DASHBOARDS),
 )
 PAGES_ROUTER = "_pages_content.children"  # Dash's own page router: each page's layout checks its own permission
+# Marked for the catalogue here, translated where they are sent (the request's language).
 REFUSALS: dict[str, str] = {
-    Refusal.SIGNED_OUT: "Your session has ended. Sign in again.",
-    Refusal.DISABLED: "This account is disabled. Ask an administrator.",
-    Refusal.DISPLAY_REVOKED: "An administrator revoked this display's token: ask for a new display link.",
-    Refusal.UNKNOWN_USER: "The sign-in proxy named a user this IOC does not know. Ask an administrator to add them.",
+    Refusal.SIGNED_OUT: N_("Your session has ended. Sign in again."),
+    Refusal.DISABLED: N_("This account is disabled. Ask an administrator."),
+    Refusal.DISPLAY_REVOKED: N_("An administrator revoked this display's token: ask for a new display link."),
+    Refusal.UNKNOWN_USER: N_("The sign-in proxy named a user this IOC does not know. Ask an administrator to add "
+                             "them."),
 }
-UNAVAILABLE = "The IOC cannot check sign-ins right now (its database does not answer). Try again in a minute."
+UNAVAILABLE = N_("The IOC cannot check sign-ins right now (its database does not answer). Try again in a minute.")
 F = TypeVar("F", bound=Callable[..., Any])
 _templates = Environment(loader=PackageLoader("auth"), autoescape=select_autoescape(default=True))
 
@@ -137,29 +141,30 @@ class Gate:
         if path.startswith(self.public_prefixes):  # public reads that change nothing and limit themselves
             return None
         if request.method not in ("GET", "HEAD") and not self._same_origin():
-            return _refuse(403, "cross_origin", "Refused: this request came from another site.")
+            return _refuse(403, "cross_origin", _("Refused: this request came from another site."))
         if (request.content_length or 0) > self.settings.max_request_bytes:
-            return _refuse(413, "too_large", f"Refused: a request body is at most {self.settings.max_request_bytes:,} "
-                                             "bytes.")  # fmt: skip
+            return _refuse(413, "too_large", _("Refused: a request body is at most {limit} bytes.").format(
+                limit=f"{self.settings.max_request_bytes:,}"))  # fmt: skip
         if path == "/wall" and "token" in request.args:
             return self.exchange_display_token()
         try:
             check = self.identify()
         except (psycopg.Error, redis.RedisError):
             log.exception("cannot check who is asking for %s", path)
-            return _refuse(503, "unavailable", UNAVAILABLE)
+            return _refuse(503, "unavailable", _(UNAVAILABLE))
         principal = check.principal
         if principal is None:
             return self._not_signed_in(check.refusal or Refusal.SIGNED_OUT)
         flask.g.principal = principal
         if principal.is_display and not (path == "/wall" or path.startswith(DISPLAY_PREFIXES)):
-            return flask.redirect("/wall", 303) if self._is_page(path) else _refuse(403, "forbidden", "Wall only.")
+            return flask.redirect("/wall", 303) if self._is_page(path) else _refuse(403, "forbidden", _("Wall only."))
         needed = self._permission(path)
         if needed is None:
-            return _refuse(403, "forbidden", "Refused: unknown request.")
+            return _refuse(403, "forbidden", _("Refused: unknown request."))
         if not principal.may(needed):
             self._record_denial(principal, needed, path)
-            return _refuse(403, "forbidden", f"Your role ({principal.role}) may not do this ({needed}).")
+            return _refuse(403, "forbidden", _("Your role ({role}) may not do this ({needed}).").format(
+                role=principal.role, needed=needed))
         if path == "/_dash-update-component":
             body = flask.request.get_json()  # werkzeug kept what _permission parsed
             problem = body_problem(body, self.app.callback_map[body["output"]])
@@ -197,7 +202,7 @@ class Gate:
             return flask.redirect(f"/login?next={quote(wanted, safe='/')}", 303)
         if self._is_page(path):
             return _page(401, REFUSALS[refusal])
-        return _refuse(401, refusal.value, REFUSALS[refusal])
+        return _refuse(401, refusal.value, _(REFUSALS[refusal]))
 
     def _record_denial(self, principal: Principal, needed: Permission, path: str) -> None:
         try:
@@ -213,7 +218,7 @@ class Gate:
         if request.method == "GET":
             return _page(200, None, target=target)
         if not self._same_origin():
-            return _page(403, "Refused: the sign-in form was sent from another site.", target=target)
+            return _page(403, N_("Refused: the sign-in form was sent from another site."), target=target)
         try:
             result = self.services.access.sign_in(
                 request.form.get("username", "")[:200], request.form.get("password", "")[:1000], self.address()
@@ -237,7 +242,7 @@ class Gate:
 
     def logout(self) -> flask.Response:
         if not self._same_origin():
-            return _refuse(403, "cross_origin", "Refused: this request came from another site.")
+            return _refuse(403, "cross_origin", _("Refused: this request came from another site."))
         token = flask.request.cookies.get(SESSION_COOKIE)
         try:
             self.services.access.sign_out(token, self.services.access.check_session(token, self.address()).principal)
@@ -291,7 +296,9 @@ def _refuse(status: int, error: str, message: str) -> flask.Response:
 
 
 def _page(status: int, message: str | None, **context: object) -> flask.Response:
-    html = _templates.get_template("login.html").render(message=message, **context)
+    html = _templates.get_template("login.html").render(
+        message=_(message) if message else None, _=_, lang=language(), languages=LANGUAGES, **context
+    )
     response = flask.make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"

@@ -12,8 +12,10 @@ from auth.command import Refused
 from auth.roles import Permission
 from auth.web import current_principal, requires
 from callbacks.clicks import clicked
+from i18n.current import _, unit
 from layouts import admin as view
 from layouts import ids
+from layouts.shell import role_name
 
 
 def register(app: Dash, services) -> None:
@@ -33,7 +35,7 @@ def register(app: Dash, services) -> None:
     @requires(Permission.MANAGE_USERS)
     def users(_changed: int | None):
         rows = commands().users(current_principal())
-        return view.users_table(rows, datetime.now(UTC), settings.city_timezone), view.user_options(rows)
+        return view.users_table(rows, datetime.now(UTC), settings.display_zone), view.user_options(rows)
 
     @app.callback(Output(ids.ADMIN_USER_MESSAGE, "children"), Output(ids.ADMIN_CHANGED, "data"),
                   Input(ids.ADMIN_ADD_USER, "n_clicks"),
@@ -64,32 +66,34 @@ def register(app: Dash, services) -> None:
     @app.callback(Output(ids.ADMIN_DISPLAYS, "children"), Input(ids.ADMIN_CHANGED, "data"))
     @requires(Permission.MANAGE_DISPLAYS)
     def displays(_changed: int | None):
-        return view.displays_table(commands().displays(current_principal()), settings.city_timezone)
+        return view.displays_table(commands().displays(current_principal()), settings.display_zone)
 
     @app.callback(Output(ids.ADMIN_DISPLAY_MESSAGE, "children"),
                   Output(ids.ADMIN_CHANGED, "data", allow_duplicate=True),
                   Input(ids.ADMIN_ISSUE_DISPLAY, "n_clicks"),
                   Input({"type": ids.ADMIN_REVOKE_DISPLAY, "display": ALL}, "n_clicks"),
                   State(ids.ADMIN_DISPLAY_NAME, "value"), State(ids.ADMIN_DISPLAY_PLAYLIST, "value"),
-                  State(ids.ADMIN_DISPLAY_INTERVAL, "value"), State(ids.ADMIN_CHANGED, "data"),
-                  prevent_initial_call=True)  # fmt: skip
+                  State(ids.ADMIN_DISPLAY_INTERVAL, "value"), State(ids.ADMIN_DISPLAY_LANGUAGE, "value"),
+                  State(ids.ADMIN_CHANGED, "data"), prevent_initial_call=True)  # fmt: skip
     @requires(Permission.MANAGE_DISPLAYS)
-    def change_display(_issue, _revokes, name, playlist, interval, changed):
+    def change_display(_issue, _revokes, name, playlist, interval, language, changed):
         if not clicked():
             return no_update, no_update
         c = commands()
         trigger = ctx.triggered_id
         if isinstance(trigger, dict):
             message, bumped = run(c.revoke_display, changed, _text(trigger.get("display")))
-            return (f"Revoked {trigger.get('display')}: its wall stops within {settings.display_recheck_s:g} s."
-                    if bumped is not no_update else message), bumped  # fmt: skip
+            said = _("Revoked {display}: its wall stops within {seconds}.").format(
+                display=trigger.get("display"), seconds=unit(settings.display_recheck_s, "s"))
+            return (said if bumped is not no_update else message), bumped
         views = [v for v in playlist if isinstance(v, str)] if isinstance(playlist, list) else []
         seconds = int(interval) if isinstance(interval, int | float) and not isinstance(interval, bool) else 0
-        message, bumped = run(c.issue_display, changed, _text(name), views, seconds)
+        message, bumped = run(c.issue_display, changed, _text(name), views, seconds, _text(language))
         if isinstance(message, Issued):
             link = f"{settings.dashboard_url.rstrip('/')}/wall?token={message.secret}"
-            return view.issued_secret(f"Display {message.name}: open this link once on its screen.", link,
-                                      "Shown once: the token is stored hashed and cannot be shown again."), bumped
+            said = _("Display {name}: open this link once on its screen.").format(name=message.name)
+            once = _("Shown once: the token is stored hashed and cannot be shown again.")
+            return view.issued_secret(said, link, once), bumped
         return message, bumped
 
     @app.callback(Output(ids.ADMIN_RECEIVERS, "children"), Input(ids.ADMIN_CHANGED, "data"))
@@ -106,9 +110,9 @@ def _text(value: object) -> str:
 def _said(result: object) -> object:
     """The message for a command's result: a made password shown once, or what changed."""
     if isinstance(result, Issued):
-        return view.issued_secret(f"Password for {result.name}:", result.secret,
-                                  "Shown once: hand it over in person; it is stored hashed.")  # fmt: skip
+        return view.issued_secret(_("Password for {name}:").format(name=result.name), result.secret,
+                                  _("Shown once: hand it over in person; it is stored hashed."))  # fmt: skip
     if isinstance(result, dict) and "username" in result:
-        state = "disabled" if result["disabled_at"] else "enabled"
-        return f"{result['username']}: {result['role']}, {state}."
+        state = _("disabled") if result["disabled_at"] else _("enabled")
+        return f"{result['username']}: {role_name(result['role'])}, {state}."
     return result

@@ -17,7 +17,7 @@ from layouts import ids
 
 
 def register(app: Dash, services) -> None:
-    tz = services.settings.city_timezone
+    tz = services.settings.display_zone
 
     def perform(action: str, args: dict, changed: int | None) -> tuple[str, object]:
         try:

@@ -15,7 +15,7 @@ from layouts.audit import audit_query, count_line, entries_table, export_href
 
 
 def register(app: Dash, services) -> None:
-    tz = services.settings.city_timezone
+    tz = services.settings.display_zone
 
     @app.callback(Output(ids.AUDIT_TABLE, "children"), Output(ids.AUDIT_COUNT, "children"),
                   Output(ids.AUDIT_EXPORT, "href"), Input(ids.AUDIT_LAST, "value"), Input(ids.AUDIT_ACTOR, "value"),

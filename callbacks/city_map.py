@@ -12,6 +12,8 @@ from auth.roles import Permission
 from auth.web import requires
 from callbacks import choices
 from callbacks.map_sensors import MapSensors
+from i18n.current import _
+from i18n.terms import term
 from layouts import city_map, ids
 
 HISTORY_SPAN = timedelta(hours=24)
@@ -68,7 +70,9 @@ def register(app: Dash, services, sensors: MapSensors) -> None:
     @requires(Permission.VIEW_DASHBOARDS)
     def refresh_counts(_n: int | None, kinds: object, districts: object):
         _index, counts = sensors.chosen(services, choices.several(kinds), choices.several(districts))
-        return city_map.counts_line(counts), sensors.kind_options(services)
+        # The options are kept per worker; their labels are this viewer's language.
+        options = [{"label": term("kind", o["value"]), "value": o["value"]} for o in sensors.kind_options(services)]
+        return city_map.counts_line(counts), options
 
     @app.callback(Output(ids.MAP_LAYER_ALERTS, "data"), Output(ids.MAP_ALERTS_SEEN, "data"),
                   Output(ids.MAP_ALERTS_TICK, "interval"), Input(ids.MAP_ALERTS_TICK, "n_intervals"),
@@ -98,4 +102,4 @@ def register(app: Dash, services, sensors: MapSensors) -> None:
         snapshot = services.snapshot()
         alerts = ((snapshot.doc.get("alerts") or {}).get("items") or []) if snapshot else []
         status = city_map.sensor_status(sensors.sensor(services, device_id), alerts, HELD_BACK)
-        return city_map.history_graph(device_id, readings), f"Sensor {device_id}", status
+        return city_map.history_graph(device_id, readings), _("Sensor {device}").format(device=device_id), status

@@ -9,6 +9,7 @@ from dash import Dash, Input, Output
 import bootstrap
 from auth.roles import Permission
 from auth.web import current_principal, requires
+from i18n.current import _, number
 from layouts import complaints, ids
 from layouts.time_range import step_label, window
 from live.sla import DEFAULT_SLA_HOURS, SLA_HOURS
@@ -41,6 +42,8 @@ def register(app: Dash, services) -> None:
         principal = current_principal()
         with_text = principal is not None and principal.may(Permission.READ_COMPLAINT_TEXT)
         rows = services.queries.open_complaints(with_text=with_text)
-        shown = complaints.queue_rows(rows, datetime.now(UTC))
+        shown = complaints.queue_rows(rows, datetime.now(UTC), services.settings.display_zone)
         overdue = sum(r["overdue"] for r in shown)
-        return shown, f"{len(shown):,} open requests (oldest first, at most {QUEUE_LIMIT:,}) · {overdue:,} past SLA"
+        return shown, _("{count} open requests (oldest first, at most {limit}) · {overdue} past SLA").format(
+            count=number(len(shown)), limit=number(QUEUE_LIMIT), overdue=number(overdue)
+        )

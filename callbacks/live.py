@@ -16,6 +16,7 @@ from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
 from auth.roles import Permission
 from auth.web import requires
 from callbacks.map_sensors import MapSensors
+from i18n.current import language
 from layouts import ids, live
 from layouts.city_map import STATUS_COLOURS, STATUSES, alert_features, tile_layers
 from layouts.live_map import cluster_zoom
@@ -33,8 +34,8 @@ def changed(seen: dict | None, digests: dict, part: str) -> bool:
 
 
 class RenderCache:
-    """Parts rendered once per snapshot version and process, whichever viewers ask (thread-safe enough: a
-    race renders a part twice, never wrongly)."""
+    """Parts rendered once per snapshot version, language and process, whichever viewers ask (thread-safe
+    enough: a race renders a part twice, never wrongly)."""
 
     def __init__(self) -> None:
         self.version: int | None = None
@@ -43,10 +44,10 @@ class RenderCache:
     def get(self, version: int, name: str, render: Callable[[], object]) -> object:
         if version != self.version:
             self.version, self.parts = version, {}
-        parts = self.parts
-        if name not in parts:
-            parts[name] = render()
-        return parts[name]
+        parts, key = self.parts, f"{language()}:{name}"
+        if key not in parts:
+            parts[key] = render()
+        return parts[key]
 
 
 def register(app: Dash, services, sensors: MapSensors) -> None:
@@ -54,10 +55,10 @@ def register(app: Dash, services, sensors: MapSensors) -> None:
     colours = {s: STATUS_COLOURS[s] for s in STATUSES}
     renderers: dict[str, tuple[str, Callable[[dict], object]]] = {
         ids.LIVE_COUNTS: ("sensor_counts", lambda doc: live.status_counts(doc["sensor_counts"], colours)),
-        ids.LIVE_ALERTS: ("alerts", lambda doc: live.alerts_list(doc["alerts"], settings.city_timezone)),
+        ids.LIVE_ALERTS: ("alerts", lambda doc: live.alerts_list(doc["alerts"], settings.display_zone)),
         ids.LIVE_SITES: ("sites", lambda doc: live.sites_table(doc["sites"])),
         ids.LIVE_LATEST: ("latest_reading",
-                          lambda doc: live.latest_line(doc["latest_reading"], settings.city_timezone)),
+                          lambda doc: live.latest_line(doc["latest_reading"], settings.display_zone)),
         ids.LIVE_ALERT_MARKERS: ("alert_markers", lambda doc: alert_features(doc["alerts"]["items"])),
     }  # fmt: skip
     cache = RenderCache()
@@ -75,7 +76,7 @@ def register(app: Dash, services, sensors: MapSensors) -> None:
         doc = snapshot.doc if snapshot else {}
         clock = {"server_ms": int(time.time() * 1000), "newest_ms": doc.get("newest_ms"), "built": bool(doc),
                  "stale_after_s": settings.stale_after_s, "refresh_ms": settings.live_refresh_ms,
-                 "timezone": settings.city_timezone}  # fmt: skip
+                 "timezone": settings.display_zone}  # fmt: skip
         interval = no_update if seen else settings.live_refresh_ms
         if snapshot is None or (seen or {}).get("version") == snapshot.version:
             unchanged = [[no_update] * len(outputs) for outputs in ctx.outputs_list[3:]]

@@ -3,7 +3,6 @@ replay the dead letters through ``services.dead_letters``, the same command ``io
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 from dash import Dash, Input, Output, State, no_update
@@ -12,6 +11,8 @@ from auth.command import Refused
 from auth.roles import Permission
 from auth.web import current_principal, requires
 from callbacks.clicks import clicked
+from i18n import current
+from i18n.current import _
 from layouts import ids
 from layouts.pipeline import codes_table, letter_label, letter_text, pipeline_table
 from streams.complaints import KNOWN_FIELDS as COMPLAINT_FIELDS
@@ -30,11 +31,13 @@ def register(app: Dash, services) -> None:
     def refresh(_n: int | None):
         status = services.pipeline_status()
         age = status["last_commit_age_s"]
-        said = "no commit yet" if age is None else f"last commit {age:.0f} s ago"
+        said = _("no commit yet") if age is None else _("last commit {age} ago").format(age=current.unit(age, "s"))
         forgotten = status.get("forgotten_devices", 0)
         if forgotten:
-            said += f" · {forgotten:,} device readings left current state (silent past IOC_DEVICE_FORGET_AFTER_HOURS)"
-        return pipeline_table(status["streams"]), f"Updated {time.strftime('%H:%M:%S')} · {said}"
+            said += " · " + _("{count} device readings left current state (silent past "
+                              "IOC_DEVICE_FORGET_AFTER_HOURS)").format(count=current.number(forgotten))
+        updated = _("Updated {time}").format(time=current.clock(datetime.now(UTC)))
+        return pipeline_table(status["streams"]), f"{updated} · {said}"
 
     @app.callback(Output(ids.PIPELINE_DLQ_CODES, "children"), Output(ids.PIPELINE_DLQ_SUMMARY, "children"),
                   Output(ids.PIPELINE_DLQ_CODE, "options"), Output(ids.PIPELINE_DLQ_PICK, "options"),
@@ -50,11 +53,12 @@ def register(app: Dash, services) -> None:
         except ValueError as bad:
             return codes_table(counted, on_stream), str(bad), _code_options(counted), []
         found = box.newest(selection, LETTERS_LISTED)
-        picks = [{"label": f"{f.letter_id} · not a letter the IOC wrote", "value": f.letter_id}
+        picks = [{"label": f"{f.letter_id} · " + _("not a letter the IOC wrote"), "value": f.letter_id}
                  if isinstance(f, BadLetterAt) else
                  {"label": letter_label(f.letter_id, f.code, f.reason, f.at_ms), "value": f.letter_id}
                  for f in found]  # fmt: skip
-        said = f"{on_stream:,} letters on the dead-letter stream; the newest {len(found)} of {selection.describe()}:"
+        said = _("{count} letters on the dead-letter stream; the newest {shown} of {selection}:").format(
+            count=current.number(on_stream), shown=current.number(len(found)), selection=_describe(selection))
         return codes_table(counted, on_stream), said, _code_options(counted), picks
 
     @app.callback(Output(ids.PIPELINE_DLQ_LETTER, "children"), Input(ids.PIPELINE_DLQ_PICK, "value"))
@@ -65,7 +69,7 @@ def register(app: Dash, services) -> None:
         box = services.dead_letters.letters
         letter = box.show(letter_id[:64])
         if letter is None:
-            return "No such letter (replayed or trimmed since the list was made)."
+            return _("No such letter (replayed or trimmed since the list was made).")
         if isinstance(letter, BadLetterAt):
             return f"letter   {letter.letter_id}\nnot a letter the IOC wrote ({letter.size:,} bytes): {letter.why}"
         principal = current_principal()
@@ -89,8 +93,31 @@ def register(app: Dash, services) -> None:
             report = services.dead_letters.replay(current_principal(), selection, limit=REPLAY_PER_CLICK)
         except Refused as refused:
             return str(refused), no_update
-        said = f"Letters of {selection.describe()}: {report.summary()}."
+        said = _("Letters of {selection}: {report}.").format(selection=_describe(selection), report=_summary(report))
         return said, (changed if isinstance(changed, int) else 0) + 1
+
+
+def _describe(selection: Selection) -> str:
+    """``code too_large since 2026-11-24 16:30:05``, in the request's language."""
+    said = _("code {code}").format(code=selection.code or _("any"))
+    if selection.since_ms is None:
+        return said
+    since = datetime.fromtimestamp(selection.since_ms / 1000, UTC)
+    return said + " " + _("since {time}").format(time=current.date_time(since))
+
+
+def _summary(report) -> str:
+    """What a replay did (``ReplayReport``), in the request's language."""
+    said = _("replayed {replayed} of {examined} letters examined").format(
+        replayed=current.number(report.replayed), examined=current.number(report.examined))
+    if report.by_stream:
+        said += " (" + ", ".join(_("{count} to {stream}").format(count=current.number(n), stream=s)
+                                 for s, n in sorted(report.by_stream.items())) + ")"
+    if report.refused_count:
+        said += "; " + _("refused {count} (left in the dead letter)").format(count=current.number(report.refused_count))
+    if report.more:
+        said += "; " + _("more remain: run it again")
+    return said
 
 
 def _selection(code: object, since: object) -> Selection:

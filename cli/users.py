@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import click
 
+from i18n.languages import LANGUAGES
 from settings import load_settings
 
 T = TypeVar("T")
@@ -173,7 +174,9 @@ def list_displays() -> None:
     for d in _run(lambda: commands.displays(actor)):
         status = f"revoked by {d['revoked_by']}" if d["revoked_at"] else "valid"
         used = d["last_used_at"].strftime("%Y-%m-%d %H:%M UTC") if d["last_used_at"] else "never used"
-        click.echo(f"{d['name']:<24} {','.join(d['playlist']):<32} {d['interval_s']:>4} s  {status:<24} {used}")
+        language = d.get("language") or "default"
+        click.echo(f"{d['name']:<24} {','.join(d['playlist']):<32} {d['interval_s']:>4} s  {language:<7} {status:<24} "
+                   f"{used}")  # fmt: skip
 
 
 @displays.command()
@@ -185,11 +188,13 @@ def list_displays() -> None:
     help="The playlist: overview, map, alerts, energy (comma-separated).",
 )
 @click.option("--interval", default=30, show_default=True, type=click.IntRange(5, 3600), help="Seconds per view.")
-def issue(name: str, views: str, interval: int) -> None:
+@click.option("--language", default="", type=click.Choice(["", *LANGUAGES]),
+              help="The wall's language (default: IOC_DEFAULT_LANGUAGE; docs/LANGUAGES.md).")  # fmt: skip
+def issue(name: str, views: str, interval: int, language: str) -> None:
     """Issue a token for one wall screen; prints the link to open once on that screen."""
     commands, actor, settings = _commands()
     playlist = [v.strip() for v in views.split(",") if v.strip()]
-    issued = _run(lambda: commands.issue_display(actor, name, playlist, interval))
+    issued = _run(lambda: commands.issue_display(actor, name, playlist, interval, language))
     click.echo(f"{settings.dashboard_url.rstrip('/')}/wall?token={issued.secret}")
     click.echo("shown once: open it on the display; the token is stored hashed", err=True)
 

@@ -10,8 +10,13 @@ from urllib.parse import urlencode
 from dash import dcc, html
 
 from auth.audit import OUTCOMES, PAGE_LIMIT, AuditQuery
+from i18n import current
+from i18n.current import _
+from i18n.terms import term
 from layouts import ids
+from layouts.shell import role_name
 from layouts.tables import data_table, when
+from layouts.time_range import LABELS
 
 SPANS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30),
          "all": None}  # fmt: skip
@@ -38,38 +43,45 @@ def export_href(filters: Mapping[str, object]) -> str:
 
 def entries_table(rows: Sequence[Mapping], timezone: str) -> html.Table | html.P:
     if not rows:
-        return html.P("Nothing recorded matches.", className="muted")
-    cells = [[when(r["at"], timezone), r["actor"], r["role"], r["action"], r["target"], r["outcome"], r["address"],
-              json.dumps(r["details"], ensure_ascii=False, sort_keys=True, default=str) if r["details"] else ""]
+        return html.P(_("Nothing recorded matches."), className="muted")
+    # Actions, targets and details are the trail's machine words (the filter takes them as typed): code, not prose.
+    cells = [[when(r["at"], timezone), r["actor"], role_name(r["role"]) if r["role"] else "", html.Code(r["action"]),
+              html.Code(r["target"]), term("outcome", r["outcome"]), term("address", r["address"]),
+              html.Code(json.dumps(r["details"], ensure_ascii=False, sort_keys=True, default=str))
+              if r["details"] else ""]
              for r in rows]  # fmt: skip
-    return data_table(["when", "who", "role", "action", "target", "outcome", "address", "details"], cells,
+    return data_table([_("when"), _("who"), _("role"), _("action"), _("target"), _("outcome"), _("address"),
+                       _("details")], cells,
                       [f"audit-{r['outcome']}" for r in rows], "audit-entries")  # fmt: skip
 
 
 def count_line(shown: int) -> str:
-    more = f" (the newest {PAGE_LIMIT:,}; export for all)" if shown >= PAGE_LIMIT else ""
-    return f"{shown:,} entries{more}"
+    if shown >= PAGE_LIMIT:
+        return _("{count} entries (the newest {limit}; export for all)").format(
+            count=current.number(shown), limit=current.number(PAGE_LIMIT))
+    return _("{count} entries").format(count=current.number(shown))
 
 
 def audit_layout() -> html.Div:
     """Filters over the entries table."""
     last = dcc.Dropdown(id=ids.AUDIT_LAST, value="24h", clearable=False,
-                        options=[{"label": f"last {k}" if k != "all" else "all time", "value": k} for k in SPANS])
-    outcome = dcc.Dropdown(id=ids.AUDIT_OUTCOME, options=[{"label": o, "value": o} for o in OUTCOMES],
-                           placeholder="any outcome")
+                        options=[{"label": _("last {span}").format(span=_(LABELS[k])) if k != "all" else _("all time"),
+                                  "value": k} for k in SPANS])  # fmt: skip
+    outcome = dcc.Dropdown(id=ids.AUDIT_OUTCOME, options=[{"label": term("outcome", o), "value": o} for o in OUTCOMES],
+                           placeholder=_("any outcome"))
     return html.Div([
-        html.H1("Audit trail"),
-        html.P("Append-only: sign-ins and failures, every alert action and silence, account and display-token "
-               "changes, refused requests; who, when, from which address.", className="muted"),
+        html.H1(_("Audit trail")),
+        html.P(_("Append-only: sign-ins and failures, every alert action and silence, account and display-token "
+                 "changes, refused requests; who, when, from which address."), className="muted"),
         html.Div([
-            html.Div([html.Label("period", htmlFor=ids.AUDIT_LAST), last], className="form-field"),
-            html.Div([html.Label("user", htmlFor=ids.AUDIT_ACTOR),
+            html.Div([html.Label(_("period"), htmlFor=ids.AUDIT_LAST), last], className="form-field"),
+            html.Div([html.Label(_("user"), htmlFor=ids.AUDIT_ACTOR),
                       dcc.Input(id=ids.AUDIT_ACTOR, debounce=True, maxLength=128)], className="form-field"),
-            html.Div([html.Label("action starts with", htmlFor=ids.AUDIT_ACTION),
+            html.Div([html.Label(_("action starts with"), htmlFor=ids.AUDIT_ACTION),
                       dcc.Input(id=ids.AUDIT_ACTION, debounce=True, maxLength=64, placeholder="alert.")],
                      className="form-field"),
-            html.Div([html.Label("outcome", htmlFor=ids.AUDIT_OUTCOME), outcome], className="form-field"),
-            html.A("Export CSV", id=ids.AUDIT_EXPORT, href="/audit.csv", className="btn"),
+            html.Div([html.Label(_("outcome"), htmlFor=ids.AUDIT_OUTCOME), outcome], className="form-field"),
+            html.A(_("Export CSV"), id=ids.AUDIT_EXPORT, href="/audit.csv", className="btn"),
         ], className="admin-form"),
         html.P(id=ids.AUDIT_COUNT, className="muted"),
         html.Div(id=ids.AUDIT_TABLE),

@@ -11,20 +11,32 @@ from datetime import datetime, timedelta, tzinfo
 
 import plotly.graph_objects as go
 
+from i18n import current
+from i18n.current import _
+
 FEW_POINTS = 48  # up to this many points per line, each is marked (a lone bucket is visible at all)
 
 
+# Date axes in numbers only (plotly.js writes month names in English whatever the page's language).
+DATE_TICKS = [
+    {"dtickrange": [None, 60_000], "value": "%H:%M:%S"},
+    {"dtickrange": [60_000, 86_400_000], "value": "%H:%M"},
+    {"dtickrange": [86_400_000, None], "value": "%m-%d"},
+]
+
+
 def duration_text(span: timedelta) -> str:
-    """``"less than a minute"``, ``"1 minute"``, ``"45 minutes"``, ``"3 hours"``, ``"2 days"``: rounded down."""
+    """``"less than a minute"``, ``"1 minute"``, ``"45 minutes"``, ``"3 hours"``, ``"2 days"``: rounded down, in
+    the request's language."""
     minutes = int(span.total_seconds() // 60)
     if minutes < 1:
-        return "less than a minute"
+        return _("less than a minute")
     if minutes < 120:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return current.count_of(minutes, "minute")
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} hours"
-    return f"{hours // 24} days"
+        return current.count_of(hours, "hour")
+    return current.count_of(hours // 24, "day")
 
 
 def collecting_note(first: datetime | None, since: datetime, until: datetime) -> str | None:
@@ -32,7 +44,7 @@ def collecting_note(first: datetime | None, since: datetime, until: datetime) ->
     (or when there is none at all, which the chart says in its own words)."""
     if first is None or first <= since:
         return None
-    return f"collecting: {duration_text(until - max(first, since))} so far"
+    return _("collecting: {duration} so far").format(duration=duration_text(until - max(first, since)))
 
 
 def line_mode(points: int) -> str:
@@ -53,6 +65,12 @@ def span_axis(fig: go.Figure, since: datetime, until: datetime, zone: tzinfo | N
     if zone is not None:
         since, until = since.astimezone(zone), until.astimezone(zone)
     fig.update_xaxes(type="date", range=[since.replace(tzinfo=None), until.replace(tzinfo=None)])
+    date_ticks(fig)
+
+
+def date_ticks(fig: go.Figure) -> None:
+    """Write the x axis's dates and times in numbers (``DATE_TICKS``), the same in every language."""
+    fig.update_xaxes(tickformatstops=DATE_TICKS, hoverformat="%Y-%m-%d %H:%M:%S")
 
 
 def zone_of(buckets: list[datetime]) -> tzinfo | None:

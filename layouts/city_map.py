@@ -15,7 +15,12 @@ import dash_leaflet as dl
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from i18n import current
+from i18n.current import N_, _
+from i18n.districts import district_label, names_from_features
+from i18n.terms import term
 from layouts import ids
+from layouts.chart_time import date_ticks
 from layouts.figure_theme import FIGURE_THEME
 from live.thresholds import CRITICAL, NORMAL, STALE, WARNING
 
@@ -37,8 +42,8 @@ JS = "ioc.map."
 ALERT_COLOURS = {"critical": "#d7263d", "warning": "#f0a202", "info": "#3b82f6"}
 # Open complaints per district in fixed classes (lower bound, label, fill opacity): a district's shade means the
 # same on every day, and one request tints a district instead of filling it as the busiest.
-COMPLAINT_CLASSES = ((0, "none", 0.0), (1, "1–9", 0.12), (10, "10–49", 0.25), (50, "50–199", 0.4),
-                     (200, "200 or more", 0.55))  # fmt: skip
+COMPLAINT_CLASSES = ((0, N_("none"), 0.0), (1, "1–9", 0.12), (10, "10–49", 0.25), (50, "50–199", 0.4),
+                     (200, N_("200 or more"), 0.55))  # fmt: skip
 COMPLAINT_COLOUR = "#c2410c"
 MAP_GROUND = "#dfe3e8"  # .leaflet-container in assets/ioc_pages.css
 
@@ -71,9 +76,9 @@ def density_hideout(open_by_district: Mapping[str, int]) -> dict:
 
 def density_legend() -> html.Div:
     """The complaint layer's classes, in the fills the map uses."""
-    return html.Div([html.Span("Open complaints per district:")] + [
+    return html.Div([html.Span(_("Open complaints per district:"))] + [
         html.Span([html.Span(className="density-swatch", style={"background": _over_map(COMPLAINT_COLOUR, opacity)}),
-                   label], className="legend-item")
+                   _(label)], className="legend-item")
         for low, label, opacity in COMPLAINT_CLASSES if low > 0
     ], className="density-legend")  # fmt: skip
 
@@ -108,14 +113,15 @@ def fit_city(geojson: Mapping) -> dict:
 
 
 def district_options(geojson: Mapping) -> list[dict]:
-    """Dropdown options from the district outlines: English and Chinese name, district id as value."""
-    return [{"label": f"{f['properties']['name_en']} {f['properties']['name_zh']}", "value": f["properties"]["id"]}
+    """Dropdown options from the district outlines: the name in the request's language, district id as value."""
+    names = names_from_features(geojson["features"])
+    return [{"label": district_label(f["properties"]["id"], current.language(), names), "value": f["properties"]["id"]}
             for f in geojson["features"]]  # fmt: skip
 
 
 def kind_options(sensors: Iterable[Mapping]) -> list[dict]:
     """Dropdown options for the sensor kinds present."""
-    return [{"label": kind.replace("_", " "), "value": kind} for kind in sorted({s["kind"] for s in sensors})]
+    return [{"label": term("kind", kind), "value": kind} for kind in sorted({s["kind"] for s in sensors})]
 
 
 def alert_features(alerts: Iterable[Mapping]) -> dict:
@@ -123,7 +129,7 @@ def alert_features(alerts: Iterable[Mapping]) -> dict:
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [a["lon"], a["lat"]]},
          "properties": {"id": a["id"], "severity": a["severity"], "rule": a["rule"], "subject": a["subject"],
-                        "summary": a.get("summary") or ""}}
+                        "summary": current.alert_summary({**a, "rule_id": a.get("rule")})}}
         for a in alerts if a.get("lat") is not None and a.get("lon") is not None
     ]}  # fmt: skip
 
@@ -149,9 +155,12 @@ def device_history_figure(device_id: str, readings: Sequence[Mapping]) -> go.Fig
     fig = go.Figure()
     for metric in sorted({r["metric"] for r in readings}):
         points = [r for r in readings if r["metric"] == metric]
+        name = term("metric", metric)
         fig.add_scatter(x=[r["ts"] for r in points], y=[r["value"] for r in points], mode="lines",
-                        name=f"{metric} ({points[0]['unit']})" if points[0]["unit"] else metric)  # fmt: skip
-    fig.update_layout(title=f"{device_id}: last 24 h" if readings else f"{device_id}: no readings in 24 h",
+                        name=f"{name} ({points[0]['unit']})" if points[0]["unit"] else name)  # fmt: skip
+    title = _("{device}: last 24 h") if readings else _("{device}: no readings in 24 h")
+    date_ticks(fig)
+    fig.update_layout(title=title.format(device=device_id),
                       margin={"l": 40, "r": 10, "t": 40, "b": 30}, height=320, legend={"orientation": "h"},
                       **FIGURE_THEME)  # fmt: skip
     return fig
@@ -160,10 +169,10 @@ def device_history_figure(device_id: str, readings: Sequence[Mapping]) -> go.Fig
 def _span(seconds: float) -> str:
     """A duration as an officer reads it: seconds under 90 s, minutes under 2 h, hours after."""
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return current.unit(seconds, "s")
     if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+        return current.unit(seconds / 60, "min")
+    return current.unit(seconds / 3600, "h", 1)
 
 
 def status_reason(sensor: Mapping | None) -> str:
@@ -171,15 +180,18 @@ def status_reason(sensor: Mapping | None) -> str:
 
     ``sensor`` is an entry of the snapshot's ``sensors`` (its ``why`` says what the status bands found)."""
     if sensor is None:
-        return "status unknown: this sensor is not in the live snapshot"
+        return _("status unknown: this sensor is not in the live snapshot")
     status, why = sensor.get("status"), sensor.get("why") or {}
     if status == STALE and "silent_s" in why:
-        return f"stale: silent {_span(why['silent_s'])}, stale after {_span(why['stale_after_s'])}"
+        return _("stale: silent {silent}, stale after {after}").format(
+            silent=_span(why["silent_s"]), after=_span(why["stale_after_s"]))
     if status in (WARNING, CRITICAL) and why.get("band"):
         sign = "≥" if why.get("op") == ">=" else "≤"
         unit = f" {why['unit']}" if why.get("unit") else ""
-        return f"{status}: {why['metric']} {why['value']:g}{unit} {sign} {why['limit']:g} (band {why['band']})"
-    return "normal: no metric at a warning or critical level of its band"
+        return _("{status}: {metric} {value}{unit} {sign} {limit} (band {band})").format(
+            status=term("sensor_status", status), metric=term("metric", why["metric"]), value=f"{why['value']:g}",
+            unit=unit, sign=sign, limit=f"{why['limit']:g}", band=why["band"])  # fmt: skip
+    return _("normal: no metric at a warning or critical level of its band")
 
 
 def sensor_alerts(sensor: Mapping | None, alerts: Iterable[Mapping], held_back_subject: str) -> list:
@@ -193,13 +205,15 @@ def sensor_alerts(sensor: Mapping | None, alerts: Iterable[Mapping], held_back_s
         own = [a for a in alerts if a.get("rule") == why["rule"] and a.get("subject") == held_back_subject
                and isinstance(a.get("id"), int)]  # fmt: skip
     if own:
-        links = [dcc.Link(f"alert #{a['id']} ({a.get('severity')}): {a.get('summary') or a.get('rule')}",
+        links = [dcc.Link(_("alert #{id} ({severity}): {summary}").format(
+                              id=a["id"], severity=term("severity", a.get("severity")),
+                              summary=current.alert_summary({**a, "rule_id": a.get("rule")}) or a.get("rule")),
                           href=f"/alerts?alert={a['id']}") for a in own]  # fmt: skip
         return [html.Ul([html.Li(link) for link in links], className="sensor-alerts")]
     if why.get("alert_after_s") is not None:
-        return [html.P(f"No open alert yet: rule {why['rule']} opens one after {_span(why['alert_after_s'])} "
-                       f"at this level.", className="muted")]  # fmt: skip
-    return [html.P("No open alert about this sensor.", className="muted")]
+        return [html.P(_("No open alert yet: rule {rule} opens one after {after} at this level.").format(
+                           rule=why["rule"], after=_span(why["alert_after_s"])), className="muted")]  # fmt: skip
+    return [html.P(_("No open alert about this sensor."), className="muted")]
 
 
 def sensor_status(sensor: Mapping | None, alerts: Iterable[Mapping], held_back_subject: str) -> list:
@@ -213,9 +227,10 @@ def sensor_status(sensor: Mapping | None, alerts: Iterable[Mapping], held_back_s
 def counts_line(counts: Mapping[str, int]) -> list:
     """The line above the map: sensors shown, then how many per status, in the status colours."""
     total = sum(counts.values())
-    parts: list = [f"{total:,} sensors"]
+    parts: list = [_("{count} sensors").format(count=current.number(total))]
     for status in STATUSES:
-        parts += [" · ", html.Span(f"{status} {counts.get(status, 0):,}", style={"color": STATUS_TEXT_COLOURS[status]})]
+        parts += [" · ", html.Span(f"{term('sensor_status', status)} {current.number(counts.get(status, 0))}",
+                                   style={"color": STATUS_TEXT_COLOURS[status]})]  # fmt: skip
     return parts
 
 
@@ -223,13 +238,14 @@ def density_table(open_by_district: Mapping[str, int], names: Mapping[str, str])
     """Open requests per district, most first."""
     rows = sorted(open_by_district.items(), key=lambda item: (-item[1], item[0]))
     return html.Table([
-        html.Thead(html.Tr([html.Th("district"), html.Th("open requests")])),
-        html.Tbody([html.Tr([html.Td(names.get(d, d)), html.Td(f"{n:,}")]) for d, n in rows]),
+        html.Thead(html.Tr([html.Th(_("district")), html.Th(_("open requests"))])),
+        html.Tbody([html.Tr([html.Td(names.get(d, d)), html.Td(current.number(n))]) for d, n in rows]),
     ], className="data-table")  # fmt: skip
 
 
 def _legend() -> html.Div:
-    return html.Div([html.Span([html.Span(className="legend-dot", style={"background": STATUS_COLOURS[s]}), s],
+    return html.Div([html.Span([html.Span(className="legend-dot", style={"background": STATUS_COLOURS[s]}),
+                                term("sensor_status", s)],
                                className="legend-item") for s in STATUSES], className="map-legend")  # fmt: skip
 
 
@@ -242,13 +258,13 @@ def _map(sensors: dict | None) -> dl.Map:
         dl.LayersControl([
             dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_DENSITY, style={"variable": JS + "densityStyle"},
                                   hideout=density_hideout({}), interactive=False),
-                       name="Open complaints per district", checked=True),
-            dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_DISTRICTS, style=OUTLINE_STYLE), name="District outlines",
+                       name=_("Open complaints per district"), checked=True),
+            dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_DISTRICTS, style=OUTLINE_STYLE), name=_("District outlines"),
                        checked=True),
             # Clusters and single sensors of the view, from the server; a cluster zooms to its sensors on click.
             dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_SENSORS, pointToLayer={"variable": JS + "sensorOrCluster"},
-                                  hideout={"colours": colours}, data=sensors), name="Sensors", checked=True),
-            dl.Overlay(alert_layer(ids.MAP_LAYER_ALERTS), name="Open alerts", checked=True),
+                                  hideout={"colours": colours}, data=sensors), name=_("Sensors"), checked=True),
+            dl.Overlay(alert_layer(ids.MAP_LAYER_ALERTS), name=_("Open alerts"), checked=True),
         ], position="topright"),
     ])  # fmt: skip
 
@@ -257,10 +273,10 @@ def map_layout(sensors: dict | None = None) -> html.Div:
     """Filters, the map (with ``sensors``, the first view's clusters, if given), and a side panel with the clicked
     sensor's history and complaints per district."""
     return html.Div([
-        html.H1("City map"),
+        html.H1(_("City map")),
         html.Div([
-            dcc.Dropdown(id=ids.MAP_FILTER_KIND, multi=True, placeholder="All kinds", className="filter"),
-            dcc.Dropdown(id=ids.MAP_FILTER_DISTRICT, multi=True, placeholder="All districts", className="filter"),
+            dcc.Dropdown(id=ids.MAP_FILTER_KIND, multi=True, placeholder=_("All kinds"), className="filter"),
+            dcc.Dropdown(id=ids.MAP_FILTER_DISTRICT, multi=True, placeholder=_("All districts"), className="filter"),
             _legend(),
         ], className="filters"),
         density_legend(),
@@ -268,12 +284,12 @@ def map_layout(sensors: dict | None = None) -> html.Div:
         html.Div([
             html.Div(_map(sensors), className="map-main"),
             html.Aside([
-                html.H3("Click a sensor for its last 24 h", id=ids.MAP_PANEL_TITLE),
+                html.H3(_("Click a sensor for its last 24 h"), id=ids.MAP_PANEL_TITLE),
                 html.Div(id=ids.MAP_SENSOR_STATUS, className="sensor-status", **{"aria-live": "polite"}),
                 # The chart arrives with the first click: a graph on the page makes Dash fetch and parse plotly.js
                 # (4.8 MB), which held the first clusters back by about two seconds.
                 html.Div(id=ids.MAP_HISTORY),
-                html.H3("Open complaints"),
+                html.H3(_("Open complaints")),
                 html.Div(id=ids.MAP_DENSITY_TABLE),
             ], className="map-panel"),
         ], className="map-grid"),

@@ -13,6 +13,8 @@ from datetime import datetime
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from i18n import current
+from i18n.current import _
 from layouts import chart_time, ids
 from layouts.figure_theme import FIGURE_THEME
 from layouts.time_range import range_picker
@@ -42,7 +44,7 @@ def _style(fig: go.Figure, title: str, y_title: str, rows: Sequence[Mapping], sp
     if span is not None and rows:
         title = chart_time.titled(title, chart_time.collecting_note(span.first, span.since, span.until))
     if not rows:
-        title = f"{title}: no data in this range"
+        title = _("{title}: no data in this range").format(title=title)
     fig.update_layout(title=title, margin=MARGIN, height=340, **FIGURE_THEME, yaxis_title=y_title,
                       legend={"orientation": "h", "y": -0.15})  # fmt: skip
     if span is not None:
@@ -56,9 +58,10 @@ def pue_figure(rows: Sequence[Mapping], target: float = PUE_TARGET, span: Span |
     for site, points in _by_site(rows).items():
         fig.add_scatter(x=[p["bucket"] for p in points], y=[p["pue"] for p in points], name=site,
                         mode=chart_time.line_mode(len(points)))  # fmt: skip
-    fig.add_hline(y=target, line_dash="dash", line_color="#d7263d", annotation_text=f"target {target}",
+    label = _("target {target}").format(target=current.number(target, 1))
+    fig.add_hline(y=target, line_dash="dash", line_color="#d7263d", annotation_text=label,
                   annotation_position="top left")  # fmt: skip
-    return _style(fig, "PUE per site (energy-weighted per bucket)", "PUE", rows, span)
+    return _style(fig, _("PUE per site (energy-weighted per bucket)"), "PUE", rows, span)
 
 
 def power_figure(rows: Sequence[Mapping], span: Span | None = None) -> go.Figure:
@@ -66,11 +69,11 @@ def power_figure(rows: Sequence[Mapping], span: Span | None = None) -> go.Figure
     fig = go.Figure()
     for site, points in _by_site(rows).items():
         x, mode = [p["bucket"] for p in points], chart_time.line_mode(len(points))
-        fig.add_scatter(x=x, y=[p["facility_kw"] for p in points], name=f"{site} facility", mode=mode,
-                        legendgroup=site)  # fmt: skip
-        fig.add_scatter(x=x, y=[p["it_kw"] for p in points], name=f"{site} IT", mode=mode, legendgroup=site,
-                        line={"dash": "dot"})  # fmt: skip
-    return _style(fig, "Facility vs IT power", "kW", rows, span)
+        fig.add_scatter(x=x, y=[p["facility_kw"] for p in points], name=_("{site} facility").format(site=site),
+                        mode=mode, legendgroup=site)  # fmt: skip
+        fig.add_scatter(x=x, y=[p["it_kw"] for p in points], name=_("{site} IT").format(site=site), mode=mode,
+                        legendgroup=site, line={"dash": "dot"})  # fmt: skip
+    return _style(fig, _("Facility vs IT power"), current.unit_label("kW"), rows, span)
 
 
 def inlet_figure(rows: Sequence[Mapping], span: Span | None = None) -> go.Figure:
@@ -78,11 +81,11 @@ def inlet_figure(rows: Sequence[Mapping], span: Span | None = None) -> go.Figure
     fig = go.Figure()
     for site, points in _by_site(rows).items():
         x, mode = [p["bucket"] for p in points], chart_time.line_mode(len(points))
-        fig.add_scatter(x=x, y=[p["inlet_temp_c"] for p in points], name=f"{site} mean", mode=mode,
-                        legendgroup=site)  # fmt: skip
-        fig.add_scatter(x=x, y=[p["inlet_temp_max"] for p in points], name=f"{site} max", mode=mode,
-                        legendgroup=site, line={"dash": "dot"})  # fmt: skip
-    return _style(fig, "Server inlet temperature", "°C", rows, span)
+        fig.add_scatter(x=x, y=[p["inlet_temp_c"] for p in points], name=_("{site} mean").format(site=site),
+                        mode=mode, legendgroup=site)  # fmt: skip
+        fig.add_scatter(x=x, y=[p["inlet_temp_max"] for p in points], name=_("{site} max").format(site=site),
+                        mode=mode, legendgroup=site, line={"dash": "dot"})  # fmt: skip
+    return _style(fig, _("Server inlet temperature"), current.unit_label("°C"), rows, span)
 
 
 def pue_summary(pue_by_site: Mapping[str, float | None], target: float = PUE_TARGET) -> html.Table:
@@ -90,10 +93,10 @@ def pue_summary(pue_by_site: Mapping[str, float | None], target: float = PUE_TAR
     def cell(pue: float | None) -> html.Td:
         if pue is None:
             return html.Td("–")
-        return html.Td(f"{pue:.3f}", className="over-target" if pue > target else "on-target")
+        return html.Td(current.number(pue, 3), className="over-target" if pue > target else "on-target")
 
     return html.Table([
-        html.Thead(html.Tr([html.Th("site"), html.Th("PUE over the range")])),
+        html.Thead(html.Tr([html.Th(_("site")), html.Th(_("PUE over the range"))])),
         html.Tbody([html.Tr([html.Td(site), cell(pue)]) for site, pue in sorted(pue_by_site.items())]),
     ], className="data-table")  # fmt: skip
 
@@ -102,7 +105,7 @@ def datacenters_layout() -> html.Div:
     """Range picker, PUE summary and three charts; filled by ``callbacks.datacenters``."""
     graph = {"config": {"displaylogo": False}}
     return html.Div([
-        html.H1("Data centres"),
+        html.H1(_("Data centres")),
         range_picker(ids.DATACENTERS_RANGE, value="24h"),
         html.Div(id=ids.DATACENTERS_SUMMARY),
         dcc.Graph(id=ids.DATACENTERS_PUE, **graph),

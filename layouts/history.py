@@ -10,20 +10,23 @@ from datetime import datetime
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from i18n import current
+from i18n.current import N_, _
+from i18n.terms import term
 from layouts import chart_time, ids
 from layouts.figure_theme import FIGURE_THEME
 from layouts.time_range import range_picker
 
-MODES = (("district", "By district"), ("device", "By device"))
+MODES = (("district", N_("By district")), ("device", N_("By device")))
 CSV_COLUMNS = ("bucket", "series", "readings", "mean", "low", "high")
 
 
 def metric_options(metrics: Sequence[Mapping]) -> list[dict]:
-    """Dropdown options, one per metric: "air quality · pm25 (ug/m3)"."""
+    """Dropdown options, one per metric: "air quality · PM2.5 (ug/m3)", in the request's language."""
     seen: dict[str, str] = {}
     for m in metrics:
         unit = f" ({m['unit']})" if m["unit"] else ""
-        seen.setdefault(m["metric"], f"{m['kind'].replace('_', ' ')} · {m['metric']}{unit}")
+        seen.setdefault(m["metric"], f"{term('kind', m['kind'])} · {term('metric', m['metric'])}{unit}")
     return [{"label": label, "value": metric} for metric, label in seen.items()]
 
 
@@ -46,12 +49,13 @@ def series_figure(
     fig = go.Figure()
     for name in sorted({r["series"] for r in rows}):
         points = [r for r in rows if r["series"] == name]
-        fig.add_scatter(x=[p["bucket"] for p in points], y=[p["mean"] for p in points], name=name,
+        fig.add_scatter(x=[p["bucket"] for p in points], y=[p["mean"] for p in points], name=current.district(name),
                         mode=chart_time.line_mode(len(points)),
                         customdata=[[p["low"], p["high"], p["readings"]] for p in points],
-                        hovertemplate="%{y:.2f} (low %{customdata[0]:.2f}, high %{customdata[1]:.2f}, "
-                                      "%{customdata[2]} readings)<extra>%{fullData.name}</extra>")  # fmt: skip
-    title = f"{metric}: mean per bucket" if rows else f"{metric or 'Choose a metric'}: no data in this range"
+                        hovertemplate=_("%{y:.2f} (low %{customdata[0]:.2f}, high %{customdata[1]:.2f}, "
+                                        "%{customdata[2]} readings)") + "<extra>%{fullData.name}</extra>")  # fmt: skip
+    named = term("metric", metric) if metric else _("Choose a metric")
+    title = (_("{metric}: mean per bucket") if rows else _("{metric}: no data in this range")).format(metric=named)
     if rows and since is not None and until is not None:
         title = chart_time.titled(title, chart_time.collecting_note(first, since, until))
     fig.update_layout(title=title, showlegend=True, margin={"l": 50, "r": 10, "t": 40, "b": 30}, height=460,
@@ -81,17 +85,17 @@ def export_filename(metric: str, target: str, choice: str, now: datetime) -> str
 def history_layout() -> html.Div:
     """Mode, metric, districts or device, range; the chart; the CSV export. Filled by ``callbacks.history``."""
     return html.Div([
-        html.H1("History"),
+        html.H1(_("History")),
         html.Div([
-            html.Span("Show history", id=f"{ids.HISTORY_MODE}-label", className="visually-hidden"),
-            dcc.RadioItems(id=ids.HISTORY_MODE, options=[{"label": lbl, "value": v} for v, lbl in MODES],
+            html.Span(_("Show history"), id=f"{ids.HISTORY_MODE}-label", className="visually-hidden"),
+            dcc.RadioItems(id=ids.HISTORY_MODE, options=[{"label": _(lbl), "value": v} for v, lbl in MODES],
                            value="district", inline=True),
-            dcc.Dropdown(id=ids.HISTORY_METRIC, placeholder="Metric", clearable=False, className="filter"),
-            dcc.Dropdown(id=ids.HISTORY_DISTRICTS, multi=True, placeholder="All districts", className="filter"),
-            dcc.Input(id=ids.HISTORY_DEVICE, type="text", placeholder="Device id, e.g. sz-aq-futian-00001",
+            dcc.Dropdown(id=ids.HISTORY_METRIC, placeholder=_("Metric"), clearable=False, className="filter"),
+            dcc.Dropdown(id=ids.HISTORY_DISTRICTS, multi=True, placeholder=_("All districts"), className="filter"),
+            dcc.Input(id=ids.HISTORY_DEVICE, type="text", placeholder=_("Device id, e.g. sz-aq-futian-00001"),
                       debounce=True, className="filter"),
             range_picker(ids.HISTORY_RANGE, value="24h"),
-            html.Button("Download CSV", id=ids.HISTORY_EXPORT, className="button"),
+            html.Button(_("Download CSV"), id=ids.HISTORY_EXPORT, className="button"),
             dcc.Download(id=ids.HISTORY_DOWNLOAD),
         ], className="filters"),
         dcc.Graph(id=ids.HISTORY_CHART, config={"displaylogo": False}),

@@ -126,6 +126,7 @@ ADMIN_DISPLAYS = "admin-displays"
 ADMIN_DISPLAY_NAME = "admin-display-name"
 ADMIN_DISPLAY_PLAYLIST = "admin-display-playlist"
 ADMIN_DISPLAY_INTERVAL = "admin-display-interval"
+ADMIN_DISPLAY_LANGUAGE = "admin-display-language"
 ADMIN_ISSUE_DISPLAY = "admin-issue-display"
 ADMIN_REVOKE_DISPLAY = "admin-revoke-display"  # pattern id {"type": ADMIN_REVOKE_DISPLAY, "display": name}
 ADMIN_DISPLAY_MESSAGE = "admin-display-message"

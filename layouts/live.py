@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from dash import html
 
+from i18n import current, formats
+from i18n.current import N_, _
+from i18n.terms import term
 from layouts import ids
 
 
@@ -28,47 +30,48 @@ class KpiSpec:
 
 
 KPIS: dict[str, KpiSpec] = {
-    "devices_online_pct": KpiSpec("Devices online", "%", 1, "up", "abs"),
-    "readings_per_min": KpiSpec("Readings / min", "", 0),
-    "complaints_today": KpiSpec("Complaints today", "", 0),
-    "complaints_open": KpiSpec("Open complaints", "", 0, "down"),
-    "sla_share_pct": KpiSpec("Closed within SLA", "%", 1, "up", "abs"),
-    "median_close_h": KpiSpec("Median time to close", "h", 1, "down"),
-    "satisfaction_pct": KpiSpec("Satisfaction", "%", 1, "up", "abs"),
-    "pue_now": KpiSpec("Data-centre PUE now", "", 2, "down", "abs"),
-    "pue_24h": KpiSpec("PUE, last 24 h", "", 2, "down", "abs"),
-    "energy_saved_pct": KpiSpec("Energy saved vs PUE 1.6", "%", 1, "up", "abs"),
-    "alerts_open": KpiSpec("Open alerts", "", 0, "down"),
+    "devices_online_pct": KpiSpec(N_("Devices online"), "%", 1, "up", "abs"),
+    "readings_per_min": KpiSpec(N_("Readings / min"), "", 0),
+    "complaints_today": KpiSpec(N_("Complaints today"), "", 0),
+    "complaints_open": KpiSpec(N_("Open complaints"), "", 0, "down"),
+    "sla_share_pct": KpiSpec(N_("Closed within SLA"), "%", 1, "up", "abs"),
+    "median_close_h": KpiSpec(N_("Median time to close"), "h", 1, "down"),
+    "satisfaction_pct": KpiSpec(N_("Satisfaction"), "%", 1, "up", "abs"),
+    "pue_now": KpiSpec(N_("Data-centre PUE now"), "", 2, "down", "abs"),
+    "pue_24h": KpiSpec(N_("PUE, last 24 h"), "", 2, "down", "abs"),
+    "energy_saved_pct": KpiSpec(N_("Energy saved vs PUE 1.6"), "%", 1, "up", "abs"),
+    "alerts_open": KpiSpec(N_("Open alerts"), "", 0, "down"),
 }
 SEVERITY_ORDER = ("critical", "warning", "info")
 
 
 def number(value: float | None, decimals: int = 0) -> str:
-    """``12,345`` / ``1.27``; an en dash when there is no value."""
-    return "–" if value is None else f"{value:,.{decimals}f}"
+    """``12,345`` / ``1.27`` in the request's language; an en dash when there is no value."""
+    return current.number(value, decimals)
 
 
 def trend(spec: KpiSpec, value: float | None, yesterday: float | None) -> tuple[str, str]:
     """(text, css class) comparing ``value`` with the same time yesterday."""
     if value is None:
-        return "no figure yet", "trend-flat"
+        return _("no figure yet"), "trend-flat"
     if yesterday is None:
-        return "nothing recorded yesterday to compare", "trend-flat"
+        return _("nothing recorded yesterday to compare"), "trend-flat"
     change = value - yesterday
-    unit = " pt" if spec.unit == "%" else f" {spec.unit}" if spec.unit else ""
-    if spec.delta == "abs":
-        text = f"{abs(change):,.{spec.decimals}f}{unit}"
+    if spec.delta == "abs" and spec.unit == "%":
+        text = _("{points} pt").format(points=current.number(abs(change), spec.decimals))
+    elif spec.delta == "abs":
+        text = current.unit(abs(change), spec.unit, spec.decimals)
     elif yesterday:
-        text = f"{abs(change) / abs(yesterday) * 100:,.0f} %"
+        text = current.percent(abs(change) / abs(yesterday) * 100)
     else:
-        text = "from 0"
+        text = _("from 0")
     if round(change, spec.decimals) == 0:
-        return "= same time yesterday", "trend-flat"
+        return _("= same time yesterday"), "trend-flat"
     rising = change > 0
     good = None if spec.better is None else rising == (spec.better == "up")
     arrow = "▲" if rising else "▼"
     css = "trend-flat" if good is None else "trend-good" if good else "trend-bad"
-    return f"{arrow} {text} vs yesterday", css
+    return _("{arrow} {change} vs yesterday").format(arrow=arrow, change=text), css
 
 
 def kpi_body(key: str, kpi: Mapping | None) -> list:
@@ -78,8 +81,8 @@ def kpi_body(key: str, kpi: Mapping | None) -> list:
         return alerts_kpi_body(spec, kpi or {})
     value = None if kpi is None else kpi.get("value")
     text, css = trend(spec, value, None if kpi is None else kpi.get("yesterday"))
-    unit = html.Span(spec.unit, className="kpi-unit") if spec.unit and value is not None else None
-    return [html.Div(spec.label, className="kpi-label"),
+    unit = html.Span(current.unit_label(spec.unit), className="kpi-unit") if spec.unit and value is not None else None
+    return [html.Div(_(spec.label), className="kpi-label"),
             html.Div([number(value, spec.decimals), unit], className="kpi-value"),
             html.Div(text, className=f"kpi-trend {css}")]  # fmt: skip
 
@@ -88,9 +91,9 @@ def alerts_kpi_body(spec: KpiSpec, kpi: Mapping) -> list:
     """Open alerts per severity; says plainly when alerting is not running, rather than show a reassuring 0."""
     counts = kpi.get("by_severity", {})
     value = sum(counts.values()) if kpi.get("available") else None
-    line = " · ".join(f"{s} {counts.get(s, 0)}" for s in SEVERITY_ORDER)
-    note = line if kpi.get("available") else "alerting not running yet"
-    return [html.Div(spec.label, className="kpi-label"), html.Div(number(value), className="kpi-value"),
+    line = " · ".join(f"{term('severity', s)} {number(counts.get(s, 0))}" for s in SEVERITY_ORDER)
+    note = line if kpi.get("available") else _("alerting not running yet")
+    return [html.Div(_(spec.label), className="kpi-label"), html.Div(number(value), className="kpi-value"),
             html.Div(note, className="kpi-trend trend-flat")]  # fmt: skip
 
 
@@ -105,20 +108,20 @@ def kpi_grid(keys: Sequence[str], view: str) -> html.Div:
 
 
 def clock_time(ms: int, timezone: str) -> str:
-    """``HH:MM:SS`` in the city's time zone."""
-    return datetime.fromtimestamp(ms / 1000, ZoneInfo(timezone)).strftime("%H:%M:%S")
+    """``HH:MM:SS`` in ``timezone``, written the request language's way."""
+    return formats.clock(datetime.fromtimestamp(ms / 1000, UTC), current.language(), timezone)
 
 
 def alerts_list(alerts: Mapping | None, timezone: str, limit: int = 8) -> list:
     """The newest alerts, or an honest line when alerting is not running or nothing fires."""
     if not alerts or not alerts.get("available"):
-        return [html.P("Alerting is not running yet: no alert rules are evaluated, so none can fire.",
+        return [html.P(_("Alerting is not running yet: no alert rules are evaluated, so none can fire."),
                        className="muted alerts-empty")]  # fmt: skip
     items = alerts.get("items", [])[:limit]
     if not items:
-        return [html.P("No open alerts.", className="muted alerts-empty")]
-    return [html.Ul([html.Li([html.Span(a["severity"], className=f"sev sev-{a['severity']}"),
-                              html.Span(clock_time(a["at_ms"], timezone), className="muted"), a["title"]])
+        return [html.P(_("No open alerts."), className="muted alerts-empty")]
+    return [html.Ul([html.Li([html.Span(term("severity", a["severity"]), className=f"sev sev-{a['severity']}"),
+                              html.Span(clock_time(a["at_ms"], timezone), className="muted"), alert_title(a)])
                      for a in items], className="alerts-list")]  # fmt: skip
 
 
@@ -126,18 +129,26 @@ def status_counts(counts: Mapping[str, int] | None, colours: Mapping[str, str]) 
     """``normal 1,812 · warning 40 · …`` with a coloured dot per status."""
     counts = counts or {}
     items = [html.Span([html.Span(className="legend-dot", style={"background": colours[s]}),
-                        f"{s} {counts.get(s, 0):,}"], className="legend-item") for s in colours]  # fmt: skip
+                        f"{term('sensor_status', s)} {number(counts.get(s, 0))}"], className="legend-item")
+             for s in colours]  # fmt: skip
     if counts.get("not_shown"):
-        items.append(html.Span(f"+ {counts['not_shown']:,} more devices not on the map (over IOC_LIVE_MAX_SENSORS)",
-                               className="legend-item legend-not-shown"))  # fmt: skip
+        items.append(html.Span(_("+ {count} more devices not on the map (over IOC_LIVE_MAX_SENSORS)").format(
+            count=number(counts["not_shown"])), className="legend-item legend-not-shown"))  # fmt: skip
     return items
 
 
 def sites_table(sites: Sequence[Mapping] | None) -> html.Table | html.P:
     """Per data-centre site: PUE now, IT and facility load, inlet temperature."""
     if not sites:
-        return html.P("No data-centre samples yet.", className="muted")
-    head = ["site", "PUE now", "IT kW", "facility kW", "inlet °C"]
+        return html.P(_("No data-centre samples yet."), className="muted")
+    kw, celsius = current.unit_label("kW"), current.unit_label("°C")
+    head = [
+        _("site"),
+        _("PUE now"),
+        _("IT {unit}").format(unit=kw),
+        _("facility {unit}").format(unit=kw),
+        _("inlet {unit}").format(unit=celsius),
+    ]
     rows = [[s["site"], number(s["pue"], 2), number(s["it_kw"]), number(s["facility_kw"]),
              number(s.get("inlet_temp_c"), 1)] for s in sites]  # fmt: skip
     return html.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
@@ -146,8 +157,22 @@ def sites_table(sites: Sequence[Mapping] | None) -> html.Table | html.P:
 
 
 def latest_line(reading: Mapping | None, timezone: str) -> str:
-    """``Newest reading: aq-0042 pm25 37.5 ug/m3 at 10:21:03``."""
+    """``Newest reading: aq-0042 PM2.5 37.5 ug/m3 at 10:21:03``."""
     if not reading:
-        return "No readings yet."
-    value = f"{reading['value']:g} {reading['unit']}".strip()
-    return f"Newest reading: {reading['id']} {reading['metric']} {value} at {clock_time(reading['ts_ms'], timezone)}"
+        return _("No readings yet.")
+    value = f"{current.number(reading['value'], 2 if abs(reading['value']) < 100 else 0)} {reading['unit']}".strip()
+    return _("Newest reading: {device} {metric} {value} at {time}").format(
+        device=reading["id"], metric=term("metric", reading["metric"]), value=value,
+        time=clock_time(reading["ts_ms"], timezone))  # fmt: skip
+
+
+def alert_title(alert: Mapping) -> str:
+    """An alert of the snapshot in a line: its summary in the request's language (``i18n.alert_text``)."""
+    return current.alert_summary(
+        {
+            "rule_id": alert.get("rule"),
+            "subject": alert.get("subject"),
+            "value": alert.get("value"),
+            "summary": alert.get("title"),
+        }
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from i18n.current import _
 from layouts import ids
 from layouts.live import kpi_grid
 from layouts.live_map import live_map
@@ -33,16 +34,16 @@ def panel(title: str, *children, class_name: str = "") -> html.Section:
 def overview_layout() -> html.Div:
     """Head with freshness, KPI tiles, then the sensor map beside alerts and data centres."""
     return html.Div([
-        html.Div([html.H1("City overview"), html.Div(id=ids.LIVE_FRESHNESS, className="freshness")],
+        html.Div([html.H1(_("City overview")), html.Div(id=ids.LIVE_FRESHNESS, className="freshness")],
                  className="page-head"),
         kpi_grid(OVERVIEW_KPIS, VIEW),
         html.Div([
-            panel("Sensors", html.Div(id={"type": ids.LIVE_COUNTS, "view": VIEW}, className="map-legend"),
+            panel(_("Sensors"), html.Div(id={"type": ids.LIVE_COUNTS, "view": VIEW}, className="map-legend"),
                   live_map(VIEW), html.P(id={"type": ids.LIVE_LATEST, "view": VIEW}, className="muted latest"),
                   class_name="overview-map"),
             html.Div([
-                panel("Latest alerts", html.Div(id={"type": ids.LIVE_ALERTS, "view": VIEW})),
-                panel("Data centres", html.Div(id={"type": ids.LIVE_SITES, "view": VIEW})),
+                panel(_("Latest alerts"), html.Div(id={"type": ids.LIVE_ALERTS, "view": VIEW})),
+                panel(_("Data centres"), html.Div(id={"type": ids.LIVE_SITES, "view": VIEW})),
             ], className="overview-side"),
         ], className="overview-row"),
         *live_plumbing(),

@@ -6,8 +6,13 @@ import dash
 from dash import dcc, html
 
 from auth.principal import Principal
-from auth.roles import Permission, may
+from auth.roles import Permission, Role, may
+from i18n.current import N_, _, language
+from i18n.languages import LANGUAGES
 from layouts import ids
+
+ROLE_NAMES = {Role.VIEWER: N_("viewer"), Role.OPERATOR: N_("operator"), Role.ADMIN: N_("admin"),
+              Role.DISPLAY: N_("display")}  # fmt: skip
 
 DEFAULT_PERMISSION = Permission.VIEW_DASHBOARDS
 
@@ -21,7 +26,7 @@ def app_shell(principal: Principal | None) -> html.Div:
     """Header with the pages ``principal`` may open and a sign-out button, then ``dash.page_container``."""
     role = principal.role if principal else None
     links = [
-        dcc.Link(page["name"], href=page["relative_path"], className="nav-link")
+        dcc.Link(_(page["name"]), href=page["relative_path"], className="nav-link")
         for page in dash.page_registry.values()
         if may(role, page_permission(page))
     ]
@@ -29,7 +34,11 @@ def app_shell(principal: Principal | None) -> html.Div:
         [
             dcc.Location(id=ids.SHELL_LOCATION),
             html.Header(
-                [html.Span("City IOC", className="brand"), html.Nav(links, **{"aria-label": "Pages"}), _who(principal)],
+                [
+                    html.Span(_("City IOC"), className="brand"),
+                    html.Nav(links, **{"aria-label": _("Pages")}),
+                    _who(principal),
+                ],
                 className="shell-header",
             ),
             html.Main(dash.page_container, className="shell-main"),
@@ -42,12 +51,14 @@ def _who(principal: Principal | None) -> html.Div:
         return html.Div(className="shell-user")
     parts: list = [
         html.Span(principal.shown_name, className="shell-user-name", id=ids.SHELL_USER),
-        html.Span(str(principal.role), className="shell-user-role"),
+        html.Span(role_name(principal.role), className="shell-user-role"),
     ]
+    if principal.user_id is not None:
+        parts.append(language_chooser())
     if principal.via == "session" and not principal.is_display:
         parts.append(
             html.Form(
-                html.Button("Sign out", type="submit", className="btn btn-quiet"),
+                html.Button(_("Sign out"), type="submit", className="btn btn-quiet"),
                 action="/logout",
                 method="post",
                 className="shell-signout",
@@ -58,7 +69,35 @@ def _who(principal: Principal | None) -> html.Div:
 
 def not_allowed(page_name: str, principal: Principal | None) -> html.Div:
     """What a page shows to someone whose role may not open it (its data callbacks refuse them as well)."""
-    who = f"Your role ({principal.role})" if principal else "Nobody signed in"
-    return html.Div(
-        [html.H1(page_name), html.P(f"{who} may not open this page.", className="muted")], className="not-allowed"
+    if principal:
+        text = _("Your role ({role}) may not open this page.").format(role=role_name(principal.role))
+    else:
+        text = _("Nobody signed in may open this page.")
+    return html.Div([html.H1(_(page_name)), html.P(text, className="muted")], className="not-allowed")
+
+
+def role_name(role: Role | str) -> str:
+    """A role as the header and the admin page name it, in the request's language."""
+    try:
+        return _(ROLE_NAMES[Role(role)])
+    except ValueError:
+        return str(role)
+
+
+def language_chooser() -> html.Form:
+    """One button per language; the server stores the choice on the person's account (``POST /language``) and
+    sends the browser back to the page it came from."""
+    current = language()
+    buttons = [
+        html.Button(name, type="submit", name="language", value=code, lang=code,
+                    className="btn btn-quiet lang-choice" + (" lang-current" if code == current else ""),
+                    **{"aria-pressed": "true" if code == current else "false"})
+        for code, name in LANGUAGES.items()
+    ]  # fmt: skip
+    return html.Form(
+        buttons,
+        action="/language",
+        method="post",
+        className="shell-language",
+        **{"aria-label": _("Language")},
     )

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from dash import html
 
+from i18n import formats
+from i18n.current import language
+
 
 def when(moment: datetime | None, timezone: str) -> str:
-    """``2026-11-24 16:30:05`` in the city's time zone; empty for none."""
-    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S")
+    """``Nov 24, 2026, 16:30:05`` / ``2026年11月24日 16:30:05`` in ``timezone`` and the request's language; empty
+    for none."""
+    return "" if moment is None else formats.date_time(moment, language(), timezone)
 
 
 def data_table(

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from dash import dcc, html
 
+from i18n.current import N_, _
+
 RANGES: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
     "6h": timedelta(hours=6),
@@ -14,7 +16,7 @@ RANGES: dict[str, timedelta] = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
-LABELS = {"1h": "1 h", "6h": "6 h", "24h": "24 h", "7d": "7 d", "30d": "30 d"}
+LABELS = {"1h": N_("1 h"), "6h": N_("6 h"), "24h": N_("24 h"), "7d": N_("7 d"), "30d": N_("30 d")}
 
 
 def window(choice: str | None, now: datetime, default: str = "24h") -> tuple[datetime, datetime]:
@@ -24,17 +26,17 @@ def window(choice: str | None, now: datetime, default: str = "24h") -> tuple[dat
 
 
 def step_label(step: timedelta) -> str:
-    """How a chart's bucket width reads in its title: "hour", "5 min", "6 h"."""
+    """How a chart's bucket width reads in its title: "hour", "5 min", "6 h" (in the request's language)."""
     minutes = int(step.total_seconds() // 60)
     if minutes == 60:
-        return "hour"
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"
+        return _("hour")
+    return _("{n} min").format(n=minutes) if minutes < 60 else _("{n} h").format(n=minutes // 60)
 
 
 def range_picker(component_id: str, choices: Sequence[str] = tuple(RANGES), value: str = "24h") -> html.Div:
     """Inline radio buttons, one per range, named "Time range" for screen readers (assets/ioc_a11y.js)."""
     return html.Div([
-        html.Span("Time range", id=f"{component_id}-label", className="visually-hidden"),
-        dcc.RadioItems(id=component_id, options=[{"label": LABELS[c], "value": c} for c in choices], value=value,
+        html.Span(_("Time range"), id=f"{component_id}-label", className="visually-hidden"),
+        dcc.RadioItems(id=component_id, options=[{"label": _(LABELS[c]), "value": c} for c in choices], value=value,
                        inline=True, className="range-picker"),
     ])  # fmt: skip

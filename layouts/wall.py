@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from dash import dcc, html
 
+from i18n.current import N_, _
 from layouts import ids
 from layouts.live import kpi_grid
 from layouts.live_map import live_map
@@ -18,10 +19,10 @@ from layouts.overview import live_plumbing
 
 # view name → title shown in the header
 VIEWS: dict[str, str] = {
-    "overview": "City overview",
-    "map": "Sensors across the city",
-    "alerts": "Alerts",
-    "energy": "Data centres and energy",
+    "overview": N_("City overview"),
+    "map": N_("Sensors across the city"),
+    "alerts": N_("Alerts"),
+    "energy": N_("Data centres and energy"),
 }
 OVERVIEW_KPIS = (
     "devices_online_pct", "readings_per_min", "complaints_today", "complaints_open",
@@ -43,7 +44,7 @@ def wall_config(query: Mapping[str, str], default_playlist: Sequence[str], defau
         interval_s = min(MAX_INTERVAL_S, max(MIN_INTERVAL_S, int(float(query.get("interval") or default_interval_s))))
     except (ValueError, OverflowError, TypeError):  # "abc", "inf", "nan"
         interval_s = default_interval_s
-    return {"playlist": playlist, "interval_ms": interval_s * 1000, "titles": {v: VIEWS[v] for v in playlist}}
+    return {"playlist": playlist, "interval_ms": interval_s * 1000, "titles": {v: _(VIEWS[v]) for v in playlist}}
 
 
 def _view(name: str) -> html.Div:
@@ -70,7 +71,7 @@ def wall_layout(query: Mapping[str, str]) -> html.Div:
     asked = wall_config(query, list(VIEWS), MIN_INTERVAL_S)["playlist"] if query.get("playlist") else list(VIEWS)
     return html.Div([
         html.Header([
-            html.Div("Shenzhen IOC", className="wall-brand"),
+            html.Div(_("Shenzhen IOC"), className="wall-brand"),
             html.Div(id=ids.WALL_TITLE, className="wall-title"),
             html.Div(id=ids.LIVE_FRESHNESS, className="freshness"),
             html.Div(id=ids.WALL_CLOCK, className="wall-clock"),

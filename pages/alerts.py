@@ -4,9 +4,10 @@ import dash
 
 from auth.roles import Permission
 from auth.web import current_principal
+from i18n.current import N_, page_title
 from layouts.alerts import alerts_layout
 
-dash.register_page(__name__, path="/alerts", name="Alerts", title="IOC · Alerts", order=5)
+dash.register_page(__name__, path="/alerts", name=N_("Alerts"), title=page_title(N_("Alerts")), order=5)
 
 
 def layout(alert: str | None = None, **_query: str):

@@ -3,9 +3,10 @@
 import dash
 
 from auth.roles import Permission
+from i18n.current import N_, page_title
 from layouts.audit import audit_layout
 
-dash.register_page(__name__, path="/audit", name="Audit", title="IOC · Audit", order=96,
+dash.register_page(__name__, path="/audit", name=N_("Audit"), title=page_title(N_("Audit")), order=96,
                    permission=Permission.READ_AUDIT)  # fmt: skip
 
 

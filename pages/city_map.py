@@ -6,9 +6,10 @@ import dash
 import flask
 
 from callbacks.city_map import FIRST_VIEW
+from i18n.current import N_, page_title
 from layouts.city_map import map_layout
 
-dash.register_page(__name__, path="/map", name="Map", title="IOC · City map", order=10)
+dash.register_page(__name__, path="/map", name=N_("Map"), title=page_title(N_("City map")), order=10)
 log = logging.getLogger(__name__)
 
 

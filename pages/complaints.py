@@ -4,9 +4,10 @@ import dash
 
 from auth.roles import Permission
 from auth.web import current_principal
+from i18n.current import N_, page_title
 from layouts.complaints import complaints_layout
 
-dash.register_page(__name__, path="/complaints", name="Complaints", title="IOC · Complaints", order=20)
+dash.register_page(__name__, path="/complaints", name=N_("Complaints"), title=page_title(N_("Complaints")), order=20)
 
 
 def layout(**_query: str):

@@ -2,9 +2,12 @@
 
 import dash
 
+from i18n.current import N_, page_title
 from layouts.datacenters import datacenters_layout
 
-dash.register_page(__name__, path="/datacenters", name="Data centres", title="IOC · Data centres", order=30)
+dash.register_page(
+    __name__, path="/datacenters", name=N_("Data centres"), title=page_title(N_("Data centres")), order=30
+)
 
 
 def layout(**_query: str):

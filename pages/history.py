@@ -2,9 +2,10 @@
 
 import dash
 
+from i18n.current import N_, page_title
 from layouts.history import history_layout
 
-dash.register_page(__name__, path="/history", name="History", title="IOC · History", order=40)
+dash.register_page(__name__, path="/history", name=N_("History"), title=page_title(N_("History")), order=40)
 
 
 def layout(**_query: str):

@@ -2,9 +2,10 @@
 
 import dash
 
+from i18n.current import N_, page_title
 from layouts.overview import overview_layout
 
-dash.register_page(__name__, path="/", name="Overview", title="IOC · Overview", order=0)
+dash.register_page(__name__, path="/", name=N_("Overview"), title=page_title(N_("Overview")), order=0)
 
 
 def layout(**_query: str):

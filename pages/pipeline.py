@@ -4,9 +4,10 @@ import dash
 
 from auth.roles import Permission
 from auth.web import current_principal
+from i18n.current import N_, page_title
 from layouts.pipeline import pipeline_layout
 
-dash.register_page(__name__, path="/pipeline", name="Pipeline", title="IOC · Pipeline", order=90)
+dash.register_page(__name__, path="/pipeline", name=N_("Pipeline"), title=page_title(N_("Pipeline")), order=90)
 
 
 def layout(**_query: str):

@@ -5,9 +5,10 @@ import dash
 
 from auth.roles import Permission
 from auth.web import current_principal
+from i18n.current import N_, page_title
 from layouts.wall import wall_layout
 
-dash.register_page(__name__, path="/wall", name="Wall", title="IOC · Wall", order=100,
+dash.register_page(__name__, path="/wall", name=N_("Wall"), title=page_title(N_("Wall")), order=100,
                    permission=Permission.WATCH_WALL)  # fmt: skip
 
 

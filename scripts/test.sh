@@ -9,15 +9,18 @@ ensure_venv
 .venv/bin/ioc services up
 
 # The browser tests drive Debian's Chromium; a test tool's own browser download cannot work here.
-# District names are Chinese too: without a CJK font the screenshots show empty boxes.
-if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver || ! -d /usr/share/fonts/opentype/noto ]]; then
+# The pages speak Chinese and Thai too (docs/LANGUAGES.md): without CJK and Thai fonts the screenshots show empty
+# boxes. fonts-thai-tlwg is Debian's Thai set (Loma, Garuda, Sarabun …), small beside fonts-noto-core.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver || ! -d /usr/share/fonts/opentype/noto
+      || ! -d /usr/share/fonts/truetype/tlwg ]]; then
     if [[ $(id -u) -eq 0 && -f /etc/debian_version ]]; then
-        echo "installing Debian's chromium, chromium-driver and fonts-noto-cjk for the browser tests" >&2
+        echo "installing Debian's chromium, chromium-driver, fonts-noto-cjk and fonts-thai-tlwg for the browser tests" >&2
         apt-get update -q >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-cjk \
+            fonts-thai-tlwg >/dev/null
     else
-        echo "warning: install Debian's chromium, chromium-driver and fonts-noto-cjk (as root) for the" \
-             "browser tests" >&2
+        echo "warning: install Debian's chromium, chromium-driver, fonts-noto-cjk and fonts-thai-tlwg (as root)" \
+             "for the browser tests" >&2
     fi
 fi
 

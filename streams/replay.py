@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
+from i18n.current import _
 from streams.deadletter import BadLetter, Letter, read_letter, replay_fields
 
 BATCH = 200  # letters read, re-added and deleted per round trip: each up to 64 KiB
@@ -111,9 +112,11 @@ def parse_since(raw: str | None, now: datetime) -> int | None:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"since {text[:40]!r}: an ISO time with an offset or a duration such as 30m, 2h, 7d") from None
+        raise ValueError(
+            _("since {text}: an ISO time with an offset or a duration such as 30m, 2h, 7d").format(text=repr(text[:40]))
+        ) from None
     if at.tzinfo is None:
-        raise ValueError(f"since {text[:40]!r} has no UTC offset (add Z or +08:00)")
+        raise ValueError(_("since {text} has no UTC offset (add Z or +08:00)").format(text=repr(text[:40])))
     return max(0, int(at.timestamp() * 1000))
 
 

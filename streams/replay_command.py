@@ -20,6 +20,7 @@ from auth import audit
 from auth.command import Refused, require
 from auth.principal import Principal
 from auth.roles import Permission
+from i18n.mark import N_
 from streams.replay import DeadLetters, ReplayBusy, ReplayReport, Selection
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class DeadLetterCommands:
     def _replay(self, conn: psycopg.Connection, actor: Principal | None, selection: Selection, target: str,
                 limit: int | None, report: ReplayReport) -> ReplayReport:  # fmt: skip
         try:
-            require(actor, Permission.REPLAY_DEAD_LETTERS, "replay dead letters")
+            require(actor, Permission.REPLAY_DEAD_LETTERS, N_("replay dead letters"))
         except Refused as refused:
             _record(conn, actor, target, refused.outcome, {"reason": str(refused), **_asked(selection)})
             raise

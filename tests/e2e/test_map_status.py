@@ -92,7 +92,7 @@ def test_clicking_a_critical_sensor_names_its_band_and_threshold_and_links_its_a
                what="the probe's dot at the map's centre")  # fmt: skip
     expect(desktop.locator("#map-panel-title")).to_have_text(f"Sensor {device_id}")
     status = desktop.locator("#map-sensor-status")
-    expect(status.locator(".sensor-reason")).to_have_text("critical: pm25 987 ug/m3 ≥ 115 (band air_quality/pm25)")
+    expect(status.locator(".sensor-reason")).to_have_text("critical: PM2.5 987 ug/m3 ≥ 115 (band air_quality/pm25)")
     link = status.locator(f'a[href="/alerts?alert={alert}"]')
     expect(link).to_contain_text(f"alert #{alert} (critical)")
     assert _violations(desktop) == []  # the panel's words and link pass WCAG 2 A/AA too (axe-core)

@@ -27,7 +27,7 @@ def test_history_by_device_reads_raw_readings(desktop, served, e2e_settings):
     desktop.wait_for_selector("#history-chart .main-svg")
     desktop.locator("#history-mode label", has_text="By device").click()
     desktop.locator("#history-metric").click()
-    desktop.locator("[role=option], .Select-option").filter(has_text="pm25").first.click()
+    desktop.locator("[role=option], .Select-option").filter(has_text="PM2.5").first.click()
     desktop.locator("#history-device").fill(city.history_device)
     desktop.locator("#history-device").press("Enter")
     desktop.wait_for_selector(f"#history-chart .legendtext >> text={city.history_device}")

@@ -160,7 +160,7 @@ def test_killed_dashboard_workers_leave_every_wall_display_running(city, browser
                        what=f"every display showing the reading written after worker {victim} was killed")  # fmt: skip
         assert not workers_of(master) & originals  # every answer now comes from a worker started after the kills
 
-        expect(page.locator('[id*="live-latest"]').first).to_contain_text("aq-0 pm25 222", timeout=60_000)
+        expect(page.locator('[id*="live-latest"]').first).to_contain_text("aq-0 PM2.5 222", timeout=60_000)
         assert page.evaluate("window.__sameDocument === true"), "the wall page was reloaded"
         expect(page.locator("#live-freshness")).to_have_class(re.compile("freshness-ok"))
     finally:

@@ -34,8 +34,9 @@ def text(component) -> str:
 
 def test_grid_rows_carry_what_an_officer_scans_in_city_time():
     (row,) = view.alert_rows([alert(silenced=True, assignee="li.wei")], TZ)
-    assert row == {"id": 42, "severity": "critical", "rule": "pm25_district_high", "subject": "futian",
-                   "summary": "PM2.5 in futian averages 171", "value": "171.2", "fired": "2026-11-24 16:30:05",
+    assert row == {"id": 42, "severity": "critical", "severity_code": "critical", "rule": "pm25_district_high",
+                   "subject": "futian", "summary": "PM2.5 in futian averages 171", "value": "171.2",
+                   "fired": "Nov 24, 2026, 16:30:05",
                    "status": "firing (silenced)", "assignee": "li.wei"}  # fmt: skip
 
 
@@ -59,10 +60,10 @@ def test_detail_shows_who_acted_when_and_every_delivery_dead_ones_marked():
                    "delivered_at": None, "last_status": 500, "last_error": "gave up after 24 h"}]  # fmt: skip
     panel = view.detail_panel(acked, events, deliveries, TZ)
     shown = text(panel)
-    assert "Chen Jing at 2026-11-24 16:30:05" in shown and "assigned to nobody" in shown
+    assert "Chen Jing at Nov 24, 2026, 16:30:05" in shown and "assigned to nobody" in shown
     assert "gave up after 24 h" in shown
     history = view.history_table(events, TZ)
-    assert [text(tr) for tr in history.children[1].children][0] == "2026-11-24 16:30:05 evaluator fired "
+    assert [text(tr) for tr in history.children[1].children][0] == "Nov 24, 2026, 16:30:05 evaluator fired "
     assert view.deliveries_table(deliveries, TZ).children[1].children[0].className == "delivery-dead"
 
 
@@ -116,5 +117,5 @@ def test_the_rules_in_force_are_listed_in_plain_words(settings):
     assert listed == [r.id for r in rules] and len(rules) >= 4
     lines = {"band" if r.band else r.type: describe_rule(r) for r in rules}
     assert "over" in lines["threshold"] and "nothing for" in lines["no_data"]
-    assert lines["band"] == "latest level_m >= 2.8 (critical in band water_level/level_m) for 2 min"
-    assert lines["rate"].startswith("level_m rising more than 0.3") and "None" not in " ".join(lines.values())
+    assert lines["band"] == "latest water level >= 2.8 (critical in band water_level/level_m) for 2 min"
+    assert lines["rate"].startswith("water level rises more than 0.3") and "None" not in " ".join(lines.values())

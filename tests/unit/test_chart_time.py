@@ -44,7 +44,7 @@ def test_a_history_chart_with_one_bucket_spans_the_day_in_the_city_zone_and_says
     assert high - low == timedelta(hours=24)
     assert fig.layout.xaxis.type == "date"
     assert fig.data[0].mode == "lines+markers"
-    assert fig.layout.title.text == "pm25: mean per bucket · collecting: 3 minutes so far"
+    assert fig.layout.title.text == "PM2.5: mean per bucket · collecting: 3 minutes so far"
 
 
 def test_a_full_history_chart_has_plain_lines_and_no_note():
@@ -55,7 +55,7 @@ def test_a_full_history_chart_has_plain_lines_and_no_note():
     ])  # fmt: skip
     fig = history.series_figure(rows, "pm25", SINCE, NOW, SINCE - timedelta(days=6))
     assert fig.data[0].mode == "lines"
-    assert fig.layout.title.text == "pm25: mean per bucket"
+    assert fig.layout.title.text == "PM2.5: mean per bucket"
 
 
 def test_data_centre_charts_with_one_bucket_span_the_range_and_say_they_are_collecting():

@@ -41,8 +41,8 @@ def test_metric_options_name_kind_metric_and_unit_once_per_metric():
     metrics = [{"kind": "air_quality", "metric": "pm25", "unit": "ug/m3"},
                {"kind": "traffic", "metric": "speed_kmh", "unit": "km/h"},
                {"kind": "other", "metric": "pm25", "unit": "ug/m3"}]
-    assert history.metric_options(metrics) == [{"label": "air quality · pm25 (ug/m3)", "value": "pm25"},
-                                               {"label": "traffic · speed_kmh (km/h)", "value": "speed_kmh"}]
+    assert history.metric_options(metrics) == [{"label": "air quality · PM2.5 (ug/m3)", "value": "pm25"},
+                                               {"label": "traffic · speed (km/h)", "value": "speed_kmh"}]
 
 
 def test_series_figure_draws_one_line_per_district_or_device():

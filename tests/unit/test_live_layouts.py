@@ -19,10 +19,10 @@ def text(component) -> str:
 
 
 @pytest.mark.parametrize(("key", "value", "yesterday", "said", "css"), [
-    ("complaints_open", 120, 100, "▲ 20 % vs yesterday", "trend-bad"),
+    ("complaints_open", 120, 100, "▲ 20% vs yesterday", "trend-bad"),
     ("satisfaction_pct", 91.0, 93.5, "▼ 2.5 pt vs yesterday", "trend-bad"),
     ("pue_now", 1.28, 1.31, "▼ 0.03 vs yesterday", "trend-good"),
-    ("readings_per_min", 900, 1000, "▼ 10 % vs yesterday", "trend-flat"),
+    ("readings_per_min", 900, 1000, "▼ 10% vs yesterday", "trend-flat"),
     ("complaints_today", 5, 0, "▲ from 0 vs yesterday", "trend-flat"),
     ("devices_online_pct", 97.0, 97.04, "= same time yesterday", "trend-flat"),
     ("median_close_h", 3.0, None, "nothing recorded yesterday to compare", "trend-flat"),
