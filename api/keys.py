@@ -20,6 +20,7 @@ from auth.command import Connect, Refused, audited, require
 from auth.principal import Principal
 from auth.roles import Permission
 from auth.tokens import new_token, token_digest
+from i18n.current import N_, _
 
 KEY_PREFIX = "ioca_"
 MAX_KEY_NAME = 64
@@ -51,8 +52,11 @@ def clean_scopes(scopes: Sequence[str]) -> list[str]:
     wanted = {s.strip() for s in scopes if s and s.strip()}
     unknown = sorted(wanted - set(SCOPES))
     if unknown or not wanted:
-        raise Refused(f"Scopes are one or more of: {', '.join(SCOPES)}" + (f" (not {', '.join(unknown)})." if unknown
-                                                                          else "."))  # fmt: skip
+        known = ", ".join(SCOPES)
+        if unknown:
+            raise Refused(_("Scopes are one or more of: {known} (not {unknown}).").format(
+                known=known, unknown=", ".join(unknown)))
+        raise Refused(_("Scopes are one or more of: {known}.").format(known=known))
     return [s for s in SCOPES if s in wanted]
 
 
@@ -64,7 +68,7 @@ class ApiKeyCommands:
 
     def keys(self, actor: Principal | None) -> list[dict]:
         """Every key ever issued (never its token), newest first."""
-        require(actor, Permission.MANAGE_API_KEYS, "see the API keys")
+        require(actor, Permission.MANAGE_API_KEYS, N_("see the API keys"))
         with self._connect() as conn, conn.cursor(row_factory=dict_row) as cur:
             return cur.execute(f"SELECT {COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC LIMIT %s",
                                (LIST_LIMIT,)).fetchall()  # fmt: skip
@@ -75,14 +79,16 @@ class ApiKeyCommands:
         label = " ".join((name or "").split())
 
         def work(conn: psycopg.Connection):
-            require(actor, Permission.MANAGE_API_KEYS, "issue API keys")
+            require(actor, Permission.MANAGE_API_KEYS, N_("issue API keys"))
             if not 1 <= len(label) <= MAX_KEY_NAME:
-                raise Refused(f"An API key needs a name of 1 to {MAX_KEY_NAME} characters (e.g. bus-app-2026).")
+                raise Refused(_("An API key needs a name of 1 to {most} characters (e.g. bus-app-2026).").format(
+                    most=MAX_KEY_NAME))
             granted = clean_scopes(scopes)
             if per_minute is not None and not PER_MINUTE[0] <= per_minute <= PER_MINUTE[1]:
-                raise Refused(f"Requests per minute are {PER_MINUTE[0]} to {PER_MINUTE[1]:,}.")
+                raise Refused(_("Requests per minute are {least} to {most}.").format(
+                    least=PER_MINUTE[0], most=f"{PER_MINUTE[1]:,}"))
             if conn.execute("SELECT 1 FROM api_keys WHERE name = %s", (label,)).fetchone():
-                raise Refused(f"There is already an API key named {label}; choose another name.")
+                raise Refused(_("There is already an API key named {name}; choose another name.").format(name=label))
             token = new_token(KEY_PREFIX)
             conn.execute("INSERT INTO api_keys (name, token_sha256, scopes, requests_per_minute, created_by)"
                          " VALUES (%s, %s, %s, %s, %s)",
@@ -95,13 +101,13 @@ class ApiKeyCommands:
         """Revoke a key: its next request is refused (401)."""
 
         def work(conn: psycopg.Connection):
-            require(actor, Permission.MANAGE_API_KEYS, "revoke API keys")
+            require(actor, Permission.MANAGE_API_KEYS, N_("revoke API keys"))
             with conn.cursor(row_factory=dict_row) as cur:
                 key = cur.execute(f"SELECT {COLUMNS} FROM api_keys WHERE name = %s FOR UPDATE", (name,)).fetchone()
                 if key is None:
-                    raise Refused(f"No API key named {name}.")
+                    raise Refused(_("No API key named {name}.").format(name=name))
                 if key["revoked_at"] is not None:
-                    raise Refused(f"{name} was already revoked.")
+                    raise Refused(_("{name} was already revoked.").format(name=name))
                 revoked = cur.execute(f"UPDATE api_keys SET revoked_at = now(), revoked_by = %s WHERE id = %s"
                                       f" RETURNING {COLUMNS}", (actor.name, key["id"])).fetchone()  # fmt: skip
             return revoked, {}

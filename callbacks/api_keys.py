@@ -10,6 +10,7 @@ from auth.command import Refused
 from auth.roles import Permission
 from auth.web import current_principal, requires
 from callbacks.clicks import clicked
+from i18n.current import _
 from layouts import ids
 from layouts.admin import issued_secret
 from layouts.api_keys import api_keys_table
@@ -21,7 +22,7 @@ def register(app: Dash, services) -> None:
     @app.callback(Output(ids.ADMIN_API_KEYS, "children"), Input(ids.ADMIN_CHANGED, "data"))
     @requires(Permission.MANAGE_API_KEYS)
     def keys(_changed: int | None):
-        return api_keys_table(services.api_keys.keys(current_principal()), settings.city_timezone)
+        return api_keys_table(services.api_keys.keys(current_principal()), settings.display_zone)
 
     @app.callback(Output(ids.ADMIN_API_KEY_MESSAGE, "children"),
                   Output(ids.ADMIN_CHANGED, "data", allow_duplicate=True),
@@ -39,7 +40,7 @@ def register(app: Dash, services) -> None:
             if isinstance(trigger, dict):
                 key = trigger.get("key") if isinstance(trigger.get("key"), str) else ""
                 services.api_keys.revoke(current_principal(), key)
-                return f"Revoked {key}: its next request is refused.", (changed or 0) + 1
+                return _("Revoked {key}: its next request is refused.").format(key=key), (changed or 0) + 1
             picked = [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else []
             number = isinstance(per_minute, int | float) and not isinstance(per_minute, bool)
             limit = int(per_minute) if number else None
@@ -50,5 +51,5 @@ def register(app: Dash, services) -> None:
 
 
 def _shown_once(issued: Issued):
-    return issued_secret(f"API key {issued.name}: give it to its developer now.", issued.secret,
-                         "Shown once: it is stored hashed and cannot be shown again.")  # fmt: skip
+    return issued_secret(_("API key {name}: give it to its developer now.").format(name=issued.name), issued.secret,
+                         _("Shown once: it is stored hashed and cannot be shown again."))  # fmt: skip

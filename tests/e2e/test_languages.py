@@ -18,7 +18,7 @@ from tests.integration.conftest import wait_until
 
 # Words of no language (acronyms, units, names) a Chinese or Thai page writes as they are.
 ALLOWED_WORDS = {"IOC", "PUE", "SLA", "CSV", "HTTP", "URL", "SSO", "IT", "ISO", "PM", "kW", "MW", "dB", "km",
-                 "Webhook", "Leaflet", "English"}  # fmt: skip
+                 "Webhook", "Leaflet", "English", "API", "KPI", "GeoJSON"}  # fmt: skip
 # A token with a digit, an underscore, a colon, a dot, an at sign or an equals sign is an identifier or a figure:
 # a device, rule or stream id, a time, a number with its unit, a label (team=water), a setting name.
 IDENTIFIER = re.compile(r"\S*[\d_:.@=]\S*")
