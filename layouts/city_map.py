@@ -108,9 +108,10 @@ def fit_city(geojson: Mapping) -> dict:
 
 
 def district_options(geojson: Mapping) -> list[dict]:
-    """Dropdown options from the district outlines: English and Chinese name, district id as value."""
-    return [{"label": f"{f['properties']['name_en']} {f['properties']['name_zh']}", "value": f["properties"]["id"]}
-            for f in geojson["features"]]  # fmt: skip
+    """Dropdown options from the district outlines: English and (where the pack has it) Chinese name, district id
+    as value."""
+    return [{"label": f"{f['properties']['name_en']} {f['properties'].get('name_zh', '')}".strip(),
+             "value": f["properties"]["id"]} for f in geojson["features"]]  # fmt: skip
 
 
 def kind_options(sensors: Iterable[Mapping]) -> list[dict]:

@@ -1,7 +1,7 @@
 """The quick-response platform (/complaints): volume, districts, SLA, satisfaction, and the live queue.
 
 Builders here take rows as ``storage.dashboard_queries`` returns them and never fetch anything. SLA targets
-come from ``live.sla`` (documented in docs/DASHBOARD.md, "Pages").
+come from the city pack (``[kpi]``; ``live.sla``, docs/CITIES.md).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from plotly.colors import sample_colorscale
 
+from cities.schema import Kpi
 from layouts import ids
 from layouts.figure_theme import FIGURE_THEME
 from layouts.time_range import range_picker
@@ -70,7 +71,8 @@ def district_choropleth(requests: Mapping[str, int], geojson: Mapping) -> go.Fig
         fig.add_scatter(
             x=lons, y=lats, fill="toself", mode="lines", line={"color": "#334155", "width": 1},
             fillcolor=sample_colorscale("Oranges", [0.1 + 0.9 * (count - low) / span])[0], name=props["id"],
-            hoveron="fills", text=f"{props['name_en']} {props['name_zh']}: {count:,} requests", hoverinfo="text",
+            hoveron="fills", text=f"{props['name_en']} {props.get('name_zh', '')}".strip() + f": {count:,} requests",
+            hoverinfo="text",
             showlegend=False, customdata=[count],
         )  # fmt: skip
     # An invisible point carries the colour bar, so the reader can tell what the shades mean.
@@ -120,14 +122,14 @@ def satisfaction_figure(rows: Sequence[Mapping]) -> go.Figure:
     return _style(fig, "Satisfaction per day (last 30 days)")
 
 
-def queue_rows(rows: Sequence[Mapping], now: datetime) -> list[dict]:
+def queue_rows(rows: Sequence[Mapping], now: datetime, kpi: Kpi) -> list[dict]:
     """Open requests as grid rows: times as local text, age in hours, SLA due time and whether it passed.
 
     The description is in a row only when the query read it (``with_text``: operators and admins).
     """
     out = []
     for r in rows:
-        due = r["opened_at"] + timedelta(hours=sla_hours(r["category"]))
+        due = r["opened_at"] + timedelta(hours=sla_hours(r["category"], kpi))
         row = {
             "request_id": r["request_id"], "status": r["status"], "category": r["category"],
             "district": r["district"], "channel": r["channel"],

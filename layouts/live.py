@@ -37,7 +37,7 @@ KPIS: dict[str, KpiSpec] = {
     "satisfaction_pct": KpiSpec("Satisfaction", "%", 1, "up", "abs"),
     "pue_now": KpiSpec("Data-centre PUE now", "", 2, "down", "abs"),
     "pue_24h": KpiSpec("PUE, last 24 h", "", 2, "down", "abs"),
-    "energy_saved_pct": KpiSpec("Energy saved vs PUE 1.6", "%", 1, "up", "abs"),
+    "energy_saved_pct": KpiSpec("Energy saved vs PUE", "%", 1, "up", "abs"),  # + the city's baseline PUE
     "alerts_open": KpiSpec("Open alerts", "", 0, "down"),
 }
 SEVERITY_ORDER = ("critical", "warning", "info")
@@ -79,7 +79,8 @@ def kpi_body(key: str, kpi: Mapping | None) -> list:
     value = None if kpi is None else kpi.get("value")
     text, css = trend(spec, value, None if kpi is None else kpi.get("yesterday"))
     unit = html.Span(spec.unit, className="kpi-unit") if spec.unit and value is not None else None
-    return [html.Div(spec.label, className="kpi-label"),
+    label = f"{spec.label} {kpi['baseline']:g}" if kpi and "baseline" in kpi else spec.label
+    return [html.Div(label, className="kpi-label"),
             html.Div([number(value, spec.decimals), unit], className="kpi-value"),
             html.Div(text, className=f"kpi-trend {css}")]  # fmt: skip
 
