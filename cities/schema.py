@@ -205,17 +205,24 @@ class Simulator(_Closed):
                              f"{', '.join(sorted(CHANNELS.values()))}")  # fmt: skip
         return channels
 
-    @model_validator(mode="after")
-    def _incident_categories(self) -> Simulator:
-        names = {c.name for c in self.complaints}
-        for kind in ("flood", "air", "cooling"):
-            incident = getattr(self.incidents, kind)
-            if incident and incident.complaint_category and incident.complaint_category not in names:
-                raise ValueError(f"incidents.{kind}.complaint_category {incident.complaint_category!r} is not a "
-                                 "complaint category of this pack")  # fmt: skip
-        if len(names) != len(self.complaints):
+    @field_validator("complaints")
+    @classmethod
+    def _unique_categories(cls, categories: list[Category]) -> list[Category]:
+        if len({c.name for c in categories}) != len(categories):
             raise ValueError("complaint category names must be unique")
-        return self
+        return categories
+
+    # A field validator, not a model one, so that it runs (and reports) even when another field is wrong.
+    @field_validator("incidents")
+    @classmethod
+    def _incident_categories(cls, incidents: Incidents, info: ValidationInfo) -> Incidents:
+        names = {c.name for c in info.data.get("complaints", [])}
+        for kind in ("flood", "air", "cooling"):
+            incident = getattr(incidents, kind)
+            if names and incident and incident.complaint_category and incident.complaint_category not in names:
+                raise ValueError(f"{kind}.complaint_category {incident.complaint_category!r} is not a complaint "
+                                 "category of this pack")  # fmt: skip
+        return incidents
 
 
 class PackFile(_Closed):
