@@ -11,13 +11,17 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+import bootstrap
 from cities import load_city
 from geo.city import CityMap
+from live.thresholds import CRITICAL, WARNING
+from settings import Settings
 from simulator.engine import CitySimulation, SimConfig
 from streams.complaints import parse_complaint
 from streams.datacenter import parse_power_sample
 from streams.fields import InvalidEvent, ParseContext
 from streams.iot import parse_reading
+from tests.unit.test_simulator_history import status_shares
 
 PACK = load_city("new-york")
 PARSERS = {"iot": parse_reading, "complaints": parse_complaint, "datacenter": parse_power_sample}
@@ -132,3 +136,12 @@ def test_a_flood_brings_sewer_complaints_in_its_district(nyc):
     events = [e for t in range(start, start + 3 * 3_600_000, 60_000) for e in sim.window(t, t + 60_000)]
     sewer = [f for k, f in events if k == "complaints" and f["category"] == "sewer" and f["status"] == "open"]
     assert sum(f["district"] in (district, PACK.district_name(district)) for f in sewer) > 20
+
+
+@pytest.mark.parametrize("first_day", [date(2026, 1, 13), date(2026, 7, 18)])  # a winter weekday, a summer weekend
+def test_an_ordinary_new_york_day_is_green_by_its_own_bands(nyc, first_day):
+    bands = bootstrap.status_bands(Settings(city="new-york"))  # the pack's rules: US EPA particle bands
+    total, worst_warning, worst_critical = status_shares(_sim(nyc, sensors=2000), first_day, 1, 30, bands)
+    devices = sum(total.values())
+    assert total[WARNING] / devices <= 0.02 and worst_warning <= 0.05
+    assert total[CRITICAL] == 0 and worst_critical == 0
