@@ -14,7 +14,7 @@ def register(app: Dash, services) -> None:
     settings = services.settings
 
     @app.callback(Output(ids.WALL_CONFIG, "data"), Output(ids.WALL_ROTATE, "interval"),
-                  Input(ids.WALL_QUERY, "data"))  # fmt: skip
+                  Output(ids.WALL_BRAND, "children"), Input(ids.WALL_QUERY, "data"))  # fmt: skip
     @requires(Permission.WATCH_WALL)
     def configure(query: dict | None):
         binding = current_principal().wall
@@ -22,7 +22,7 @@ def register(app: Dash, services) -> None:
             query = {"playlist": ",".join(binding.playlist), "interval": str(binding.interval_s)}
         config = wall_config(query if isinstance(query, dict) else {}, settings.wall_playlist,
                              settings.wall_interval_s)  # fmt: skip
-        return config, config["interval_ms"]
+        return config, config["interval_ms"], f"{settings.city_pack.name()} IOC"
 
     app.clientside_callback(ClientsideFunction("live", "rotate"),
                             Output({"type": ids.WALL_VIEW, "view": ALL}, "className"),

@@ -17,12 +17,12 @@ from plotly.colors import sample_colorscale
 
 from cities.schema import Kpi
 from layouts import ids
+from layouts.city_map import city_bounds
 from layouts.figure_theme import FIGURE_THEME
 from layouts.time_range import range_picker
 from live.sla import sla_hours
 
 REFRESH_MS = 15_000
-CENTER = (22.64, 114.15)
 MARGIN = {"l": 40, "r": 10, "t": 40, "b": 30}
 QUEUE_COLUMNS = [
     {"field": "request_id", "headerName": "request", "filter": "agTextColumnFilter", "pinned": "left"},
@@ -80,7 +80,8 @@ def district_choropleth(requests: Mapping[str, int], geojson: Mapping) -> go.Fig
                     marker={"colorscale": "Oranges", "cmin": low, "cmax": low + span, "color": [low],
                             "colorbar": {"title": "requests"}})  # fmt: skip
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / math.cos(math.radians(CENTER[0])))
+    (south, _), (north, _) = city_bounds(geojson)  # a degree of longitude is cos(latitude) of one of latitude
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / math.cos(math.radians((south + north) / 2)))
     return _style(fig, "New requests by district", height=380)
 
 

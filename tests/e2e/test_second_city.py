@@ -124,11 +124,36 @@ def nyc_page(nyc_settings, fed, browser, tmp_path_factory):
     server.stop()
 
 
-def test_the_overview_shows_new_yorks_kpis(nyc_page):
+# What the live map drew (it draws on a canvas: outlines and sensors), against the map's own box: New York must
+# fill the map, not lie off it.
+DRAWN_IN_BOX = """(selector) => { const box = document.querySelector(selector).getBoundingClientRect();
+    const r = {l: 1e9, t: 1e9, r: -1e9, b: -1e9};
+    for (const c of document.querySelectorAll(selector + ' canvas')) {
+        const at = c.getBoundingClientRect(), sx = at.width / c.width, sy = at.height / c.height;
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let y = 0; y < c.height; y += 2) for (let x = 0; x < c.width; x += 2) {
+            if (px[(y * c.width + x) * 4 + 3] === 0) continue;
+            r.l = Math.min(r.l, at.left + x * sx); r.r = Math.max(r.r, at.left + x * sx);
+            r.t = Math.min(r.t, at.top + y * sy); r.b = Math.max(r.b, at.top + y * sy); } }
+    const inside = r.l >= box.left - 4 && r.r <= box.right + 4 && r.t >= box.top - 4 && r.b <= box.bottom + 4;
+    return {inside, share: Math.max((r.r - r.l) / box.width, (r.b - r.t) / box.height)}; }"""
+
+
+def test_the_overview_shows_new_yorks_kpis_and_map(nyc_page):
     nyc_page.goto(nyc_page.server_url + "/")
     expect(nyc_page.locator(".kpi-label", has_text="Energy saved vs PUE 1.58")).to_be_visible()
     open_now = nyc_page.locator(".kpi", has=nyc_page.locator(".kpi-label", has_text="Open complaints"))
     expect(open_now.locator(".kpi-value")).not_to_have_text("–")
+    settle(nyc_page)
+    shown = wait_until(lambda: (found := nyc_page.evaluate(DRAWN_IN_BOX, ".live-map"))["share"] > 0.6 and found,
+                       timeout=20, what="New York drawn on the overview's map")  # fmt: skip
+    assert shown["inside"] and shown["share"] > 0.6, shown  # the whole city, filling most of the map
+    assert nyc_page.console.errors == []
+
+
+def test_the_wall_says_which_city(nyc_page):
+    nyc_page.goto(nyc_page.server_url + "/wall?playlist=map")
+    expect(nyc_page.locator(".wall-brand")).to_have_text("New York City IOC")
     assert nyc_page.console.errors == []
 
 
