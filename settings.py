@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from auth.addresses import parse_networks
 from cities.pack import DEFAULT_CITY, CityPack, load_city
+from cities.schema import check_bounds
 from streams.shards import Shards
 
 REPO_ROOT = Path(__file__).resolve().parent
@@ -569,10 +570,7 @@ class Settings(BaseSettings):
     @field_validator("city_bounds")
     @classmethod
     def _check_bounds(cls, value: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-        west, south, east, north = value
-        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-            raise ValueError("city_bounds must be west<east and south<north, in degrees")
-        return value
+        return check_bounds(value)
 
     def redacted(self) -> dict[str, object]:
         """Every setting as ``ioc config`` prints it: passwords in URLs and receivers' secrets masked."""

@@ -23,6 +23,14 @@ def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
     return pair
 
 
+def check_bounds(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` in degrees, or ValueError (also IOC_CITY_BOUNDS's check)."""
+    west, south, east, north = box
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValueError("bounds must be west<east and south<north, in degrees")
+    return box
+
+
 Range = Annotated[tuple[float, float], AfterValidator(_ordered)]
 Share = Annotated[float, Field(gt=0, le=1_000_000)]
 
@@ -45,7 +53,9 @@ class City(_Closed):
     names: dict[str, str] = Field(description="The city's name per language; `en` is required.")
     timezone: str = Field(description="IANA time zone of the city's day (KPIs 'today', the simulator's clock).")
     default_language: str = Field(pattern=LANGUAGE, description="Language the IOC starts in (BCP 47).")
-    bounds: tuple[float, float, float, float] = Field(description="west, south, east, north (WGS-84 degrees).")
+    bounds: Annotated[tuple[float, float, float, float], AfterValidator(check_bounds)] = Field(
+        description="west, south, east, north (WGS-84 degrees)."
+    )
     districts: str = Field("districts.geojson", description="District boundaries file, inside the pack.")
     alert_rules: str | None = Field(None, description="The pack's own alert rules file (else the IOC's default).")
 
@@ -64,14 +74,6 @@ class City(_Closed):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{name!r} is not an IANA time zone (e.g. America/New_York)") from None
         return name
-
-    @field_validator("bounds")
-    @classmethod
-    def _box(cls, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-        west, south, east, north = box
-        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-            raise ValueError("bounds are west < east and south < north, in degrees")
-        return box
 
     @field_validator("districts", "alert_rules")
     @classmethod
@@ -101,35 +103,33 @@ class Kpi(_Closed):
 Placement = Literal["people", "area", "shore"]
 
 
-class Traffic(_Closed):
+class _Kind(_Closed):
+    """What every device kind has: its share of the devices and where they stand."""
+
     share: Share
     placement: Placement = "people"
+
+
+class Traffic(_Kind):
     free_flow_kmh: list[Annotated[float, Field(gt=0, le=200)]] = Field(min_length=1)
 
 
-class AirQuality(_Closed):
-    share: Share
-    placement: Placement = "people"
+class AirQuality(_Kind):
     pm25_typical: Range
     pm10_ratio: Range
 
 
-class Noise(_Closed):
-    share: Share
-    placement: Placement = "people"
+class Noise(_Kind):
     daytime_db: Range
 
 
-class WaterLevel(_Closed):
-    share: Share
+class WaterLevel(_Kind):
     placement: Placement = "area"
     tide_amplitude_m: Range
     mean_level_m: Range
 
 
-class Power(_Closed):
-    share: Share
-    placement: Placement = "people"
+class Power(_Kind):
     peak_mw: Range
 
 
