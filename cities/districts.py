@@ -33,6 +33,9 @@ def read_districts(
     except FileNotFoundError:
         problems.append(f"{where}: the district boundaries file is missing")
         return {}
+    except OSError as bad:
+        problems.append(f"{where}: cannot be read ({bad.strerror})")
+        return {}
     except (ValueError, UnicodeDecodeError) as bad:
         problems.append(f"{where}: not valid JSON ({bad})")
         return {}

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from cities.districts import read_districts
-from cities.schema import PackFile
+from cities.schema import PackFile, plain_file_name
 
 PACKS_DIR = Path(__file__).resolve().parent
 DEFAULT_CITY = "shenzhen"
@@ -112,16 +112,16 @@ def _load(directory: Path, _stamps: tuple[int, ...]) -> CityPack:
     if not (directory / "SOURCE.md").is_file():
         problems.append("SOURCE.md is missing: say where the boundaries and figures come from, and their licence")
     city = document.get("city") if isinstance(document.get("city"), dict) else {}
-    bounds = _bounds(city.get("bounds"))
-    districts_file = city.get("districts", "districts.geojson")
-    names = read_districts(directory / str(districts_file), bounds, problems) if "/" not in str(districts_file) else {}
+    districts_file = _inside(directory, city.get("districts", "districts.geojson"))
+    names = read_districts(districts_file, _bounds(city.get("bounds")), problems) if districts_file else {}
+    rules_file = _inside(directory, city.get("alert_rules"))
+    if rules_file and not rules_file.is_file():
+        problems.append(f"city.toml: city.alert_rules: {rules_file.name} is not a file of the pack")
     file = None
     try:
         file = PackFile.model_validate(document, context={"district_ids": list(names)} if names else None)
     except ValidationError as bad:
         problems.extend(f"city.toml: {_where(e['loc'])}: {e['msg']}" for e in bad.errors())
-    if file is not None and file.city.alert_rules and not (directory / file.city.alert_rules).is_file():
-        problems.append(f"city.toml: city.alert_rules: {file.city.alert_rules} is not a file of the pack")
     if problems or file is None:
         raise CityPackError(str(directory), problems)
     return CityPack(directory, file, names)
@@ -135,6 +135,11 @@ def _toml(path: Path, problems: list[str]) -> dict:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as bad:
         problems.append(f"city.toml: not valid TOML ({bad})")
     return {}
+
+
+def _inside(directory: Path, name: object) -> Path | None:
+    """``directory / name`` for a plain file name; None for anything else (the schema says what is wrong)."""
+    return directory / name if plain_file_name(name) else None  # type: ignore[operator]
 
 
 def _bounds(raw: object) -> tuple[float, float, float, float] | None:

@@ -23,6 +23,11 @@ def _ordered(pair: tuple[float, float]) -> tuple[float, float]:
     return pair
 
 
+def plain_file_name(name: object) -> bool:
+    """A file name of the pack's own directory: no path, no parent, nothing hidden."""
+    return isinstance(name, str) and bool(name) and not ("/" in name or "\\" in name or name.startswith("."))
+
+
 def check_bounds(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     """``(west, south, east, north)`` in degrees, or ValueError (also IOC_CITY_BOUNDS's check)."""
     west, south, east, north = box
@@ -78,7 +83,7 @@ class City(_Closed):
     @field_validator("districts", "alert_rules")
     @classmethod
     def _inside(cls, name: str | None) -> str | None:
-        if name is not None and ("/" in name or "\\" in name or name.startswith(".")):
+        if name is not None and not plain_file_name(name):
             raise ValueError("a file name inside the pack's directory, not a path")
         return name
 

@@ -114,3 +114,13 @@ def test_a_pack_directory_path_works_and_a_broken_one_stops_the_settings(tmp_pat
     monkeypatch.setenv("IOC_CITY", str(_broken_pack(tmp_path)))
     with pytest.raises(ValidationError, match="America/Gotham"):
         Settings()
+
+
+@pytest.mark.parametrize("name", ["..", "../shenzhen/districts.geojson", "/etc/passwd", ".hidden"])
+def test_a_pack_reads_only_its_own_files(tmp_path, name):
+    pack = tmp_path / "elsewhere"
+    shutil.copytree(PACKS_DIR / "new-york", pack)
+    toml = (pack / "city.toml").read_text(encoding="utf-8")
+    (pack / "city.toml").write_text(toml.replace('districts = "districts.geojson"', f"districts = {name!r}"))
+    with pytest.raises(CityPackError, match="a file name inside the pack's directory"):
+        load_city(str(pack))
