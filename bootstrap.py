@@ -353,7 +353,7 @@ def live_builder(settings: Settings) -> BuilderThread:
         live_redis_client(settings), lambda: db_connection(settings, "dashboard"), LiveKeys(settings.consumer_group),
         settings.city_timezone, settings.live_rebuild_min_s, settings.live_rebuild_max_s,
         district_centres=district_centres(settings), alert_lease_key=f"{settings.alert_consumer_group}:leader",
-        max_sensors=settings.live_max_sensors, bands=status_file(settings).current,
+        max_sensors=settings.live_max_sensors, bands=status_file(settings).current, kpi=settings.city_pack.file.kpi,
     )  # fmt: skip
     return BuilderThread(builder)
 

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from auth.addresses import parse_networks
+from cities.pack import DEFAULT_CITY, CityPack, load_city
+from cities.schema import check_bounds
 from i18n.languages import LANGUAGES, is_time_zone, parse_language
 from streams.shards import Shards
 
@@ -155,13 +157,19 @@ class Settings(BaseSettings):
     max_future_skew_s: int = Field(
         300, ge=0, description="How far an event's `ts` may run ahead of the time Redis received it."
     )
+    # --- the city (docs/CITIES.md): a pack supplies these; setting one overrides the pack's value --------------
+    city: str = Field(
+        DEFAULT_CITY, description="The city the IOC runs for: a shipped pack's name (`shenzhen`, `new-york`) or the "
+        "path of a pack directory (docs/CITIES.md). Its boundaries, bounds, time zone, KPI targets, simulator and "
+        "alert rules apply unless a setting below overrides them.",
+    )
+    # A None default means "the pack's value" (filled in by _city_pack_values below, so never None once built).
     city_bounds: Annotated[tuple[float, float, float, float], NoDecode] = Field(
-        (113.70, 22.38, 114.65, 22.90),
-        description="West,south,east,north (WGS-84) outside which a position is rejected.",
+        None, description="West,south,east,north (WGS-84) outside which a position is rejected. Default: the pack's.",
     )
     districts_geojson: Path = Field(
-        REPO_ROOT / "geo" / "data" / "shenzhen_districts.geojson",
-        description="District boundaries (WGS-84 GeoJSON, properties `id`, `name_en`, `name_zh`).",
+        None, description="District boundaries (WGS-84 GeoJSON, properties `id`, `name_en`, optional `name_zh`, "
+        "`name_th`, …). Default: the pack's.",
     )
     district_snap_m: float = Field(
         1000.0, ge=0, description="A position this close to a district (shore, pier) is counted in it."
@@ -217,9 +225,9 @@ class Settings(BaseSettings):
     sim_sensors: int = Field(2000, ge=1, description="Simulated IoT devices.")
     sim_readings_per_s: float = Field(200.0, gt=0, description="Simulated sensor readings per second.")
     sim_complaints_per_hour: float = Field(
-        600.0, gt=0, description="New complaints per hour at the daily peak."
+        None, gt=0, description="New complaints per hour at the daily peak. Default: the pack's."
     )
-    sim_datacenter_sites: int = Field(4, ge=1, description="Simulated data-centre sites.")
+    sim_datacenter_sites: int = Field(None, ge=1, description="Simulated data-centre sites. Default: the pack's.")
     sim_backfill_readings_per_s: float = Field(
         20.0, gt=0, description="Sensor readings per simulated second when back-filling history (`--backfill-days`)."
     )
@@ -266,11 +274,13 @@ class Settings(BaseSettings):
     live_rebuild_max_s: float = Field(
         15.0, gt=0, description="Rebuild the live snapshot at least this often, so staleness shows without data."
     )
-    city_timezone: str = Field("Asia/Shanghai", description="Time zone in which a city 'day' starts (KPIs 'today').")
+    city_timezone: str = Field(
+        None, description="Time zone in which a city 'day' starts (KPIs 'today'). Default: the pack's."
+    )
     default_language: str = Field(
-        "en", description="Language of every page, the wall and webhook text for whoever has not chosen one: `en`, "
+        None, description="Language of every page, the wall and webhook text for whoever has not chosen one: `en`, "
         "`zh-CN` or `th` (a person's own choice, a display token's language and `?lang=` come first; "
-        "docs/LANGUAGES.md).",
+        "docs/LANGUAGES.md). Default: the pack's.",
     )  # fmt: skip
     display_timezone: str = Field(
         "", description="Time zone every date and time on the pages, the wall and in webhook text is shown in. "
@@ -399,7 +409,8 @@ class Settings(BaseSettings):
 
     # --- alerts (docs/ALERTS.md) ------------------------------------------------------------------------
     alert_rules_file: Path = Field(
-        REPO_ROOT / "config" / "alert_rules.toml", description="The alert rules (TOML); `ioc alerts rules` checks it."
+        None, description="The alert rules (TOML); `ioc alerts rules` checks it. Default: the pack's own, else "
+        "`config/alert_rules.toml`.",
     )
     alert_consumer_group: str = Field(
         "ioc-alerts", description="Consumer group of the alert evaluator on the city streams (apart from ingest)."
@@ -479,6 +490,20 @@ class Settings(BaseSettings):
         "", max_length=500, description="`contact` of the Open311 discovery document: how to reach the people "
         "behind the API. Empty: IOC_DASHBOARD_URL.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _city_pack_values(cls, data: object) -> object:
+        # Before validation, so that an override set in the environment (or passed in) is parsed and checked like
+        # any value, and a value the pack supplies like one from the environment. A broken pack stops here,
+        # with every problem in it listed.
+        if not isinstance(data, dict):
+            return data
+        pack = load_city(str(data.get("city") or DEFAULT_CITY))
+        for name, value in pack_values(pack).items():
+            if data.get(name) in (None, ""):
+                data[name] = value
+        return data
 
     @field_validator("alert_receivers", mode="before")
     @classmethod
@@ -570,10 +595,7 @@ class Settings(BaseSettings):
     @field_validator("city_bounds")
     @classmethod
     def _check_bounds(cls, value: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-        west, south, east, north = value
-        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-            raise ValueError("city_bounds must be west<east and south<north, in degrees")
-        return value
+        return check_bounds(value)
 
     def redacted(self) -> dict[str, object]:
         """Every setting as ``ioc config`` prints it: passwords in URLs and receivers' secrets masked."""
@@ -619,6 +641,11 @@ class Settings(BaseSettings):
         return self.display_timezone or self.city_timezone
 
     @property
+    def city_pack(self) -> CityPack:
+        """The checked city pack IOC_CITY names (read once per process and file change)."""
+        return load_city(self.city)
+
+    @property
     def streams(self) -> dict[str, str]:
         """Kind of event → stream name (of the single-node layout; ``shards`` has every shard's)."""
         return {"iot": self.stream_iot, "complaints": self.stream_complaints, "datacenter": self.stream_datacenter}
@@ -627,6 +654,18 @@ class Settings(BaseSettings):
     def shards(self) -> Shards:
         """The city streams over IOC_STREAM_SHARDS shards."""
         return Shards(self.streams, self.stream_shards)
+
+
+def pack_values(pack: CityPack) -> dict[str, object]:
+    """The settings a city pack supplies, by field name: each used where its setting is not set."""
+    simulator = pack.file.simulator
+    return {
+        "city_bounds": pack.bounds, "districts_geojson": pack.districts_path, "city_timezone": pack.timezone,
+        "default_language": pack.default_language,
+        "alert_rules_file": pack.alert_rules_path or REPO_ROOT / "config" / "alert_rules.toml",
+        "sim_complaints_per_hour": simulator.complaints_per_hour,
+        "sim_datacenter_sites": simulator.datacenters.default_count,
+    }  # fmt: skip
 
 
 def _reveal(value: object) -> object:

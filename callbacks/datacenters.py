@@ -21,6 +21,7 @@ def register(app: Dash, services) -> None:
         since, until = window(choice, datetime.now(UTC))
         rows = services.queries.datacenter_series(since, until)
         span = datacenters.Span(since, until, services.queries.first_minute("datacenter"))
-        return (datacenters.pue_summary(services.queries.datacenter_pue(since, until)),
-                datacenters.pue_figure(rows, span=span), datacenters.power_figure(rows, span),
+        target = services.settings.city_pack.file.kpi.pue_target
+        return (datacenters.pue_summary(services.queries.datacenter_pue(since, until), target),
+                datacenters.pue_figure(rows, target, span=span), datacenters.power_figure(rows, span),
                 datacenters.inlet_figure(rows, span))  # fmt: skip

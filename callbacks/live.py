@@ -8,18 +8,20 @@ digest differs from what this browser recorded in ``LIVE_SEEN`` are rendered and
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
+import bootstrap
 from auth.roles import Permission
 from auth.web import requires
 from callbacks.map_sensors import MapSensors
 from i18n.current import language
 from layouts import ids, live
-from layouts.city_map import STATUS_COLOURS, STATUSES, alert_features, tile_layers
-from layouts.live_map import cluster_zoom
+from layouts.city_map import STATUS_COLOURS, STATUSES, alert_features, city_bounds, tile_layers
+from layouts.live_map import cluster_zoom, live_view, view_zoom
 
 # LIVE_SENSORS first: rendered per view (each map's zoom), the others once for every view.
 PARTS = (ids.LIVE_SENSORS, ids.LIVE_COUNTS, ids.LIVE_ALERTS, ids.LIVE_SITES, ids.LIVE_LATEST,
@@ -63,6 +65,11 @@ def register(app: Dash, services, sensors: MapSensors) -> None:
     }  # fmt: skip
     cache = RenderCache()
 
+    @functools.lru_cache(maxsize=16)  # keyed by a view name the browser sends back: bounded
+    def city_view(view: str) -> dict:
+        """Where ``view``'s map looks: the whole city of the settings (its centre and zoom)."""
+        return live_view(city_bounds(bootstrap.districts_geojson(settings)), view_zoom(view))
+
     @app.callback(
         Output(ids.LIVE_SEEN, "data"), Output(ids.LIVE_CLOCK, "data"), Output(ids.LIVE_TICK, "interval"),
         Output({"type": ids.LIVE_KPI, "key": ALL, "view": ALL}, "children"),
@@ -93,7 +100,7 @@ def register(app: Dash, services, sensors: MapSensors) -> None:
         kpis = [kpi(o["id"]["key"]) for o in ctx.outputs_list[3]]
 
         def sensor_clusters(view: str):
-            zoom = cluster_zoom(view)
+            zoom = cluster_zoom(city_view(view)["zoom"])
             index, _counts = sensors.chosen(services, (), ())
             return cache.get(version, f"sensors@{zoom}", lambda: index.features(None, zoom))
 
@@ -108,10 +115,12 @@ def register(app: Dash, services, sensors: MapSensors) -> None:
         return {"version": snapshot.version, "digests": digests}, clock, interval, kpis, *parts
 
     @app.callback(Output({"type": ids.LIVE_TILES, "view": MATCH}, "children"),
+                  Output({"type": ids.LIVE_MAP, "view": MATCH}, "viewport"),
                   Input({"type": ids.LIVE_MAP, "view": MATCH}, "id"))  # fmt: skip
     @requires(Permission.WATCH_WALL)
-    def tiles(_map_id: dict):
-        return tile_layers(settings.map_tile_url, settings.map_tile_attribution)
+    def tiles(map_id: dict):
+        view = map_id.get("view") if isinstance(map_id, dict) else None  # the browser's echo: any JSON
+        return tile_layers(settings.map_tile_url, settings.map_tile_attribution), city_view(str(view))
 
     app.clientside_callback(ClientsideFunction("live", "freshness"),
                             Output(ids.LIVE_FRESHNESS, "children"), Output(ids.LIVE_FRESHNESS, "className"),

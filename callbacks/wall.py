@@ -6,6 +6,7 @@ from dash import ALL, ClientsideFunction, Dash, Input, Output, State
 
 from auth.roles import Permission
 from auth.web import current_principal, requires
+from i18n.current import _, language
 from layouts import ids
 from layouts.wall import wall_config
 
@@ -14,7 +15,7 @@ def register(app: Dash, services) -> None:
     settings = services.settings
 
     @app.callback(Output(ids.WALL_CONFIG, "data"), Output(ids.WALL_ROTATE, "interval"),
-                  Input(ids.WALL_QUERY, "data"))  # fmt: skip
+                  Output(ids.WALL_BRAND, "children"), Input(ids.WALL_QUERY, "data"))  # fmt: skip
     @requires(Permission.WATCH_WALL)
     def configure(query: dict | None):
         binding = current_principal().wall
@@ -22,7 +23,7 @@ def register(app: Dash, services) -> None:
             query = {"playlist": ",".join(binding.playlist), "interval": str(binding.interval_s)}
         config = wall_config(query if isinstance(query, dict) else {}, settings.wall_playlist,
                              settings.wall_interval_s)  # fmt: skip
-        return config, config["interval_ms"]
+        return config, config["interval_ms"], _("{city} IOC").format(city=settings.city_pack.name(language()))
 
     app.clientside_callback(ClientsideFunction("live", "rotate"),
                             Output({"type": ids.WALL_VIEW, "view": ALL}, "className"),

@@ -11,7 +11,7 @@ def settings_table() -> str:
     """Markdown rows: env name, default, meaning (the source of docs/CONFIGURATION.md)."""
     lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = "the city pack's" if field.default is None else field.default
         if isinstance(default, tuple):
             default = ",".join(str(v) for v in default)
         default = str(default).replace(str(REPO_ROOT) + "/", "")

@@ -1,4 +1,4 @@
-"""`ioc simulate`: a believable Shenzhen day on the city streams (docs/SIMULATOR.md)."""
+"""`ioc simulate`: a believable day of the city (IOC_CITY's pack) on the city streams (docs/SIMULATOR.md)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def sim_config(settings: Settings, malformed_rate: float = 0.0) -> SimConfig:
         seed=settings.sim_seed, sensors=settings.sim_sensors, readings_per_s=settings.sim_readings_per_s,
         complaints_per_hour=settings.sim_complaints_per_hour, datacenter_sites=settings.sim_datacenter_sites,
         malformed_rate=malformed_rate, max_field_bytes=settings.max_field_bytes,
-        scheduled_incidents=settings.sim_incidents,
+        scheduled_incidents=settings.sim_incidents, pack=settings.city_pack, timezone=settings.city_timezone,
     )  # fmt: skip
 
 

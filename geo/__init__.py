@@ -1,1 +1,1 @@
-"""The city's district geometry: boundaries (geo/data), GCJ-02 conversion and point-in-district lookups."""
+"""The city's district geometry: point-in-district lookups, GCJ-02 conversion, map clusters (boundaries: cities/)."""

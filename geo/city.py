@@ -1,6 +1,6 @@
 """The city's districts: names, boundaries, and which district a position falls in.
 
-``CityMap`` is built once per process from the WGS-84 GeoJSON in ``geo/data`` (``from_geojson``) and is then
+``CityMap`` is built once per process from the city pack's WGS-84 GeoJSON (``from_geojson``) and is then
 read-only apart from its lookup cache. ``district_at`` sits on the ingest hot path: devices report again and
 again from the same position, so answers are remembered per exact ``(lon, lat)``; a position not seen before
 costs about a microsecond through the grid index of ``geo.index``.
@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import shapely
 from shapely.geometry import shape
 
+from cities.districts import NAME_PREFIX, language_of
 from geo.index import DistrictIndex
 
 _MISSING = object()
@@ -25,12 +26,15 @@ _MISSING = object()
 
 @dataclass(frozen=True, slots=True)
 class District:
-    """One district: its stable id (what the IOC stores), names and national division code."""
+    """One district: its stable id (what the IOC stores), names and official code (a national division code in
+    China, ``boro_cd`` in New York). ``names`` has every language the source names it in; ``name_zh`` is "" where
+    the source has no Chinese name."""
 
     id: str
     name_en: str
     name_zh: str
     adcode: str
+    names: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 def _name_key(name: str) -> str:
@@ -63,15 +67,17 @@ class CityMap:
         self._bounds = tuple(float(b) for b in shapely.total_bounds(self._geometries))
         self._names: dict[str, str] = {}
         for d in self._districts:
-            for name in (d.id, d.name_en, d.name_zh, d.adcode):
-                self._names[_name_key(name)] = d.id
+            for name in (d.id, d.name_en, d.name_zh, d.adcode, *d.names.values()):
+                if name:
+                    self._names[_name_key(name)] = d.id
         self._cache: dict[tuple[float, float], str | None] = {}
         self._cache_size = cache_size
         self._boxes: dict[int, tuple[float, ...]] = {}
 
     @classmethod
     def from_geojson(cls, path: Path | str, *, snap_m: float = 1000.0, cache_size: int = 100_000) -> CityMap:
-        """Read a FeatureCollection whose features carry ``id``, ``name_en``, ``name_zh`` (and ``adcode``)."""
+        """Read a FeatureCollection whose features carry ``id``, ``name_en``, maybe ``name_zh``, ``name_th``… and a
+        code (``adcode`` or ``code``)."""
         collection = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls.from_feature_collection(collection, snap_m=snap_m, cache_size=cache_size)
 
@@ -81,7 +87,9 @@ class CityMap:
         districts, geometries = [], []
         for feature in collection["features"]:
             props = feature["properties"]
-            districts.append(District(props["id"], props["name_en"], props["name_zh"], str(props.get("adcode", ""))))
+            names = {language_of(k): v for k, v in props.items() if k.startswith(NAME_PREFIX) and v}
+            code = str(props.get("adcode") or props.get("code") or "")
+            districts.append(District(props["id"], props["name_en"], names.get("zh", ""), code, names))
             geometries.append(shape(feature["geometry"]))
         return cls(districts, geometries, **options)  # type: ignore[arg-type]
 
@@ -125,7 +133,7 @@ class CityMap:
         return [ids[i] if i >= 0 else None for i in indices.tolist()]
 
     def normalize_district(self, name: str) -> str | None:
-        """The district id for an id, English or Chinese name (or adcode), in any case; ``None`` if unknown."""
+        """The district id for an id, a name in any language (or its code), in any case; ``None`` if unknown."""
         found = self._names.get(name)
         if found is None:
             found = self._names.get(_name_key(name))

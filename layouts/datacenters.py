@@ -19,7 +19,6 @@ from layouts import chart_time, ids
 from layouts.figure_theme import FIGURE_THEME
 from layouts.time_range import range_picker
 
-PUE_TARGET = 1.3  # Shenzhen's ceiling for new large data centres
 REFRESH_MS = 60_000
 MARGIN = {"l": 50, "r": 10, "t": 40, "b": 30}
 
@@ -52,8 +51,8 @@ def _style(fig: go.Figure, title: str, y_title: str, rows: Sequence[Mapping], sp
     return fig
 
 
-def pue_figure(rows: Sequence[Mapping], target: float = PUE_TARGET, span: Span | None = None) -> go.Figure:
-    """A line of energy-weighted PUE per site, and the target as a dashed line."""
+def pue_figure(rows: Sequence[Mapping], target: float, span: Span | None = None) -> go.Figure:
+    """A line of energy-weighted PUE per site, and the target (the city pack's ``kpi.pue_target``) dashed."""
     fig = go.Figure()
     for site, points in _by_site(rows).items():
         fig.add_scatter(x=[p["bucket"] for p in points], y=[p["pue"] for p in points], name=site,
@@ -88,7 +87,7 @@ def inlet_figure(rows: Sequence[Mapping], span: Span | None = None) -> go.Figure
     return _style(fig, _("Server inlet temperature"), current.unit_label("°C"), rows, span)
 
 
-def pue_summary(pue_by_site: Mapping[str, float | None], target: float = PUE_TARGET) -> html.Table:
+def pue_summary(pue_by_site: Mapping[str, float | None], target: float) -> html.Table:
     """Each site's PUE over the whole range, marked when above target."""
     def cell(pue: float | None) -> html.Td:
         if pue is None:

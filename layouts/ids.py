@@ -79,6 +79,7 @@ WALL_ROTATE = "wall-rotate"
 WALL_VIEW = "wall-view"
 WALL_TITLE = "wall-title"
 WALL_CLOCK = "wall-clock"
+WALL_BRAND = "wall-brand"
 
 # --- alert console (/alerts): duty officers act on alerts, silences, dead-lettered webhooks --------------------
 ALERTS_TICK = "alerts-tick"

@@ -39,7 +39,7 @@ KPIS: dict[str, KpiSpec] = {
     "satisfaction_pct": KpiSpec(N_("Satisfaction"), "%", 1, "up", "abs"),
     "pue_now": KpiSpec(N_("Data-centre PUE now"), "", 2, "down", "abs"),
     "pue_24h": KpiSpec(N_("PUE, last 24 h"), "", 2, "down", "abs"),
-    "energy_saved_pct": KpiSpec(N_("Energy saved vs PUE 1.6"), "%", 1, "up", "abs"),
+    "energy_saved_pct": KpiSpec(N_("Energy saved vs PUE {baseline}"), "%", 1, "up", "abs"),
     "alerts_open": KpiSpec(N_("Open alerts"), "", 0, "down"),
 }
 SEVERITY_ORDER = ("critical", "warning", "info")
@@ -82,7 +82,9 @@ def kpi_body(key: str, kpi: Mapping | None) -> list:
     value = None if kpi is None else kpi.get("value")
     text, css = trend(spec, value, None if kpi is None else kpi.get("yesterday"))
     unit = html.Span(current.unit_label(spec.unit), className="kpi-unit") if spec.unit and value is not None else None
-    return [html.Div(_(spec.label), className="kpi-label"),
+    # the label may name the city pack's baseline (energy saved vs PUE 1.6)
+    label = _(spec.label).format(baseline=number((kpi or {}).get("baseline"), 1))
+    return [html.Div(label, className="kpi-label"),
             html.Div([number(value, spec.decimals), unit], className="kpi-value"),
             html.Div(text, className=f"kpi-trend {css}")]  # fmt: skip
 

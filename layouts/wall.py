@@ -71,7 +71,7 @@ def wall_layout(query: Mapping[str, str]) -> html.Div:
     asked = wall_config(query, list(VIEWS), MIN_INTERVAL_S)["playlist"] if query.get("playlist") else list(VIEWS)
     return html.Div([
         html.Header([
-            html.Div(_("Shenzhen IOC"), className="wall-brand"),
+            html.Div("IOC", id=ids.WALL_BRAND, className="wall-brand"),  # the city's name: callbacks/wall.py
             html.Div(id=ids.WALL_TITLE, className="wall-title"),
             html.Div(id=ids.LIVE_FRESHNESS, className="freshness"),
             html.Div(id=ids.WALL_CLOCK, className="wall-clock"),

@@ -21,6 +21,7 @@ import psycopg
 import redis
 from prometheus_client import Histogram
 
+from cities.schema import Kpi
 from live.queries import Windows, read_city
 from live.snapshot import assemble
 from live.store import LiveKeys, build_marks, write_snapshot
@@ -48,7 +49,7 @@ class SnapshotBuilder:
                  clock: Callable[[], float] = time.time,
                  district_centres: Mapping[str, tuple[float, float]] | None = None,
                  alert_lease_key: str | None = None, max_sensors: int = 50_000, *,
-                 bands: Callable[[], StatusBands]) -> None:  # fmt: skip
+                 bands: Callable[[], StatusBands], kpi: Kpi | None = None) -> None:  # fmt: skip
         self.client, self.keys, self.timezone = client, keys, timezone
         self.district_centres = dict(district_centres or {})
         self.alert_lease_key = alert_lease_key  # held while an alert evaluator runs (alerts/worker.py)
@@ -59,6 +60,7 @@ class SnapshotBuilder:
         self._settle = client.register_script(_SETTLE_LOCK)
         self.max_sensors = max_sensors  # devices carried for the maps (IOC_LIVE_MAX_SENSORS)
         self.bands = bands  # the status bands in force (alerts.bands.StatusFile.current: the rules file)
+        self.kpi = kpi  # the city's targets (its pack's [kpi]); None: the default city's
 
     def due(self, now_ms: int) -> tuple[bool, int | None]:
         """Whether the stored snapshot is behind ingest or too old; and the commit a rebuild would reflect."""
@@ -78,7 +80,7 @@ class SnapshotBuilder:
         try:
             facts = self._read(datetime.fromtimestamp(now_ms / 1000, UTC))
             running = bool(self.alert_lease_key and self.client.exists(self.alert_lease_key))
-            doc = assemble(facts, self.bands(), self.district_centres, alerting_running=running)
+            doc = assemble(facts, self.bands(), self.district_centres, alerting_running=running, kpi=self.kpi)
             return write_snapshot(self.client, self.keys, doc, commit, now_ms)
         finally:
             remaining = self.min_interval_ms - (int(self._clock() * 1000) - now_ms)
@@ -88,7 +90,7 @@ class SnapshotBuilder:
         if self._conn is None or self._conn.closed:
             self._conn = self._connect_db()
         try:
-            return read_city(self._conn, Windows.at(now, self.timezone), self.max_sensors)
+            return read_city(self._conn, Windows.at(now, self.timezone), self.max_sensors, self.kpi)
         except psycopg.OperationalError:
             self._conn.close()  # reconnect on the next build
             raise

@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from live.sla import DEFAULT_SLA_HOURS, SLA_HOURS
+from cities.pack import DEFAULT_CITY, load_city
+from cities.schema import Kpi
+from live.sla import sla_parameters
 
 RATE_WINDOW = timedelta(minutes=5)
 PUE_WINDOW = timedelta(minutes=5)
@@ -64,14 +66,19 @@ class CityFacts:
     alerts_by_severity: dict[str, int] = field(default_factory=dict)
 
 
-def read_city(conn: psycopg.Connection, windows: Windows, max_sensors: int = 50_000) -> CityFacts:
-    """Run every snapshot query in one read-only transaction; at most ``max_sensors`` devices are carried."""
+def read_city(
+    conn: psycopg.Connection, windows: Windows, max_sensors: int = 50_000, kpi: Kpi | None = None
+) -> CityFacts:
+    """Run every snapshot query in one read-only transaction; at most ``max_sensors`` devices are carried.
+
+    ``kpi``: the city's targets (its SLA per category); None, the default city's."""
     facts = CityFacts(windows=windows)
+    kpi = kpi or load_city(DEFAULT_CITY).file.kpi
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SET TRANSACTION READ ONLY")
         _sensors(cur, facts, max_sensors)
         _readings_rate(cur, facts)
-        _complaints(cur, facts)
+        _complaints(cur, facts, kpi)
         _datacenters(cur, facts)
         _alerts(cur, facts)
     return facts
@@ -135,7 +142,7 @@ def _readings_rate(cur: psycopg.Cursor, facts: CityFacts) -> None:
     facts.readings_now, facts.readings_yesterday = (int(v) for v in cur.fetchone())
 
 
-def _complaints(cur: psycopg.Cursor, facts: CityFacts) -> None:
+def _complaints(cur: psycopg.Cursor, facts: CityFacts, kpi: Kpi) -> None:
     w = facts.windows
     span = {"now": w.now, "then": w.same_time_yesterday, "today": w.today, "yday": w.yesterday}
     cur.execute("""
@@ -164,7 +171,7 @@ def _complaints(cur: psycopg.Cursor, facts: CityFacts) -> None:
         WHERE c.status = 'closed' AND c.closed_at <= %(now)s
           AND (c.closed_at >= %(today)s OR (c.closed_at >= %(yday)s AND c.closed_at <= %(then)s))
         GROUP BY 1
-    """, span | {"cats": list(SLA_HOURS), "hours": list(SLA_HOURS.values()), "default": DEFAULT_SLA_HOURS})  # fmt: skip
+    """, span | sla_parameters(kpi))  # fmt: skip
     facts.closures = {row[0]: (row[1], row[2], row[3]) for row in cur.fetchall()}
 
 

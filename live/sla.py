@@ -1,30 +1,19 @@
 """How long each complaint category may take to close: the service-level targets behind "resolved within SLA".
 
-Hours from the first event (``opened_at``) to ``closed_at``. Urgent categories (public security, waterlogging,
-traffic signals) get hours; works that need a crew or a contractor get days. A category not listed gets
-``DEFAULT_SLA_HOURS``.
+Hours from the first event (``opened_at``) to ``closed_at``, per category, from the city pack (``[kpi]`` in its
+``city.toml``: ``sla_hours``, and ``sla_default_hours`` for a category not listed).
 """
 
 from __future__ import annotations
 
-DEFAULT_SLA_HOURS = 72.0
-
-SLA_HOURS: dict[str, float] = {
-    "public_security": 4.0,
-    "waterlogging": 12.0,
-    "traffic_signal": 24.0,
-    "illegal_parking": 8.0,
-    "noise": 24.0,
-    "garbage": 24.0,
-    "water_supply": 24.0,
-    "environment": 72.0,
-    "street_light": 72.0,
-    "construction": 120.0,
-    "road_damage": 120.0,
-    "property_management": 168.0,
-}
+from cities.schema import Kpi
 
 
-def sla_hours(category: str) -> float:
+def sla_hours(category: str, kpi: Kpi) -> float:
     """Target hours to close a request of ``category``."""
-    return SLA_HOURS.get(category, DEFAULT_SLA_HOURS)
+    return kpi.sla_hours.get(category, kpi.sla_default_hours)
+
+
+def sla_parameters(kpi: Kpi) -> dict[str, object]:
+    """The SLA table as query parameters: ``cats`` and ``hours`` (parallel arrays) and ``default``."""
+    return {"cats": list(kpi.sla_hours), "hours": list(kpi.sla_hours.values()), "default": kpi.sla_default_hours}

@@ -14,10 +14,11 @@ from datetime import datetime
 
 import orjson
 
+from cities.pack import DEFAULT_CITY, load_city
+from cities.schema import Kpi
 from live.queries import RATE_WINDOW, CityFacts
 from live.thresholds import NORMAL, SEVERITY, STALE, StatusBands, Verdict
 
-PUE_BASELINE = 1.6
 ALERT_SEVERITIES = ("critical", "warning", "info")
 
 
@@ -110,19 +111,20 @@ def complaint_kpis(facts: CityFacts) -> dict[str, dict]:
     }  # fmt: skip
 
 
-def energy_kpis(energy: dict[str, float | None]) -> dict[str, dict]:
-    """PUE now and over 24 h, energy-weighted (sum of facility over sum of IT), and the saving against 1.6."""
+def energy_kpis(energy: dict[str, float | None], pue_baseline: float) -> dict[str, dict]:
+    """PUE now and over 24 h, energy-weighted (sum of facility over sum of IT), and the saving against the city's
+    baseline PUE (``baseline`` in the KPI, for its label)."""
     pue_day, pue_prev = ratio(energy.get("day_fac"), energy.get("day_it")), ratio(energy.get("prevday_fac"),
                                                                                   energy.get("prevday_it"))
 
     def saved(pue: float | None) -> float | None:  # same IT energy at the baseline PUE would have cost more
-        return None if pue is None else 100.0 * (1 - pue / PUE_BASELINE)
+        return None if pue is None else 100.0 * (1 - pue / pue_baseline)
 
     return {
         "pue_now": {"value": ratio(energy.get("now_fac"), energy.get("now_it")),
                     "yesterday": ratio(energy.get("then_fac"), energy.get("then_it"))},
         "pue_24h": {"value": pue_day, "yesterday": pue_prev},
-        "energy_saved_pct": {"value": saved(pue_day), "yesterday": saved(pue_prev)},
+        "energy_saved_pct": {"value": saved(pue_day), "yesterday": saved(pue_prev), "baseline": pue_baseline},
     }  # fmt: skip
 
 
@@ -176,9 +178,10 @@ def alert_items(facts: CityFacts, district_centres: Mapping[str, tuple[float, fl
 
 
 def assemble(facts: CityFacts, bands: StatusBands, district_centres: Mapping[str, tuple[float, float]] | None = None,
-             alerting_running: bool = False) -> dict:  # fmt: skip
+             alerting_running: bool = False, kpi: Kpi | None = None) -> dict:  # fmt: skip
     """The snapshot document (without its version, which the builder assigns when storing it); each sensor's
-    status is judged by ``bands``, the status bands of the alert rules file (``live/thresholds.py``).
+    status is judged by ``bands``, the status bands of the alert rules file (``live/thresholds.py``), and the
+    KPIs against ``kpi``, the city pack's targets (None: the default city's).
 
     Alerts are ``available`` once the alerting tables exist and an evaluator has run (an alert was ever
     recorded, or an evaluator holds its lease now: ``alerting_running``); until then the views say so rather
@@ -189,7 +192,8 @@ def assemble(facts: CityFacts, bands: StatusBands, district_centres: Mapping[str
     alerts_available = facts.alerts_table and (facts.alerts_ever or alerting_running)
     alerts = alert_items(facts, district_centres or {}) if alerts_available else []
     by_severity = {s: int(facts.alerts_by_severity.get(s, 0)) for s in ALERT_SEVERITIES} if alerts_available else {}
-    kpis = sensor_kpis(facts, sensors) | complaint_kpis(facts) | energy_kpis(facts.energy)
+    kpi = kpi or load_city(DEFAULT_CITY).file.kpi
+    kpis = sensor_kpis(facts, sensors) | complaint_kpis(facts) | energy_kpis(facts.energy, kpi.pue_baseline)
     kpis["alerts_open"] = {"value": sum(by_severity.values()), "yesterday": None, "available": alerts_available,
                            "by_severity": {s: by_severity.get(s, 0) for s in ALERT_SEVERITIES}}  # fmt: skip
     latest = max(sensors, key=lambda s: (s["ts_ms"], s["id"]), default=None)

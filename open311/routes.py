@@ -70,7 +70,8 @@ class Open311Api:
             names = {d.id: d.name_en for d in bootstrap.city_map(self.settings).districts}
             s = self.settings
             self._publication = mapping.Publication(
-                self.zone, s.open311_position_decimals, s.open311_agency_responsible, names, sla_hours
+                self.zone, s.open311_position_decimals, s.open311_agency_responsible, names,
+                lambda category: sla_hours(category, s.city_pack.file.kpi),  # the city pack's SLA per category
             )
         return self._publication
 

@@ -1,1 +1,1 @@
-"""A seeded, believable Shenzhen on the city streams: pure generators (engine) and one I/O loop (publisher)."""
+"""A seeded, believable city (IOC_CITY's pack) on the streams: pure generators (engine), one I/O loop (publisher)."""

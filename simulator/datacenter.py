@@ -1,8 +1,9 @@
-"""Green data centres: IT load that follows the internet's day, and a facility overhead (PUE) of 1.2–1.35.
+"""Data centres: IT load that follows the internet's day, and a facility overhead (PUE) in the pack's range.
 
-Shenzhen required new data centres to reach a PUE below 1.3 (down from ~1.6 for older halls); the simulated
-sites sit around 1.2–1.35, a little higher in the afternoon heat when the chillers work harder. Each site
-samples on a fixed grid of ``interval_ms``, so which samples fall in a window never depends on the window.
+Shenzhen required new data centres to reach a PUE below 1.3 (down from ~1.6 for older halls); its simulated
+sites sit around 1.2–1.35, a little higher in the afternoon heat when the chillers work harder. Names, sizes,
+PUE and inlet temperatures come from the city pack (``[simulator.datacenters]``). Each site samples on a fixed
+grid of ``interval_ms``, so which samples fall in a window never depends on the window.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from cities.schema import DataCentres
 from simulator.models import it_load_factor, outdoor_heat
-
-SITE_NAMES = ("dc-qianhai", "dc-guangming", "dc-pingshan", "dc-longgang", "dc-baoan", "dc-longhua", "dc-yantian")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +34,15 @@ class SampleState:
     inlet_c: float
 
 
-def make_sites(count: int, seed: int) -> list[Site]:
-    """``count`` sites, deterministic by seed."""
+def make_sites(count: int, seed: int, figures: DataCentres) -> list[Site]:
+    """``count`` sites named as the pack names them (``dc-NN`` past its list), deterministic by seed."""
     rng = random.Random(f"{seed}:datacenter")
     sites = []
     for n in range(count):
-        name = SITE_NAMES[n] if n < len(SITE_NAMES) else f"dc-{n:02d}"
+        name = figures.sites[n] if n < len(figures.sites) else f"dc-{n:02d}"
         humidity = rng.uniform(40.0, 55.0) if n % 3 != 2 else None
-        sites.append(
-            Site(name, rng.uniform(1500.0, 12000.0), rng.uniform(1.20, 1.31), rng.uniform(22.0, 24.5), humidity)
-        )
+        sites.append(Site(name, rng.uniform(*figures.it_capacity_kw), rng.uniform(*figures.pue),
+                          rng.uniform(*figures.inlet_c), humidity))  # fmt: skip
     return sites
 
 

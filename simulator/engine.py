@@ -3,7 +3,8 @@
 ``CitySimulation.window(start_ms, end_ms)`` returns ``(stream kind, fields)`` pairs (kinds ``iot``,
 ``complaints``, ``datacenter``; every value a string) for events with ``ts`` in the window. The same seed and
 the same sequence of windows give the same events: the I/O loop in ``simulator.publisher`` only decides the
-windows (real time or a fast backfill) and writes the result to Redis.
+windows (real time or a fast backfill) and writes the result to Redis. Which city it is, and what its people,
+devices and data centres do, is the city pack's (``SimConfig.pack``; docs/SIMULATOR.md).
 """
 
 from __future__ import annotations
@@ -11,16 +12,23 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from cities.pack import DEFAULT_CITY, CityPack, load_city
+from cities.schema import Incident as IncidentRule
 from geo.city import CityMap
 from simulator import datacenter, incidents
-from simulator.clock import iso_local, local_hour
+from simulator.clock import CityClock
 from simulator.complaints import ComplaintProcess
 from simulator.devices import Channel, place_devices, warning_level_m
-from simulator.faults import corrupt
+from simulator.faults import corrupt, outside
 from simulator.incidents import Incident, IncidentPlan
 from simulator.models import day_haze, factors
 
 Event = tuple[str, dict[str, str]]
+
+
+def _districts_of(rule: IncidentRule | None) -> set[str] | None:
+    """The districts an incident may happen in; None for anywhere."""
+    return set(rule.districts) if rule is not None and rule.districts else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,12 @@ class SimConfig:
     malformed_rate: float = 0.0
     max_field_bytes: int = 4096
     scheduled_incidents: bool = True
+    pack: CityPack | None = None  # None: the default city's
+    timezone: str | None = None  # None: the pack's (IOC_CITY_TIMEZONE overrides it)
+
+    def city_pack(self) -> CityPack:
+        """The pack the simulated city follows."""
+        return self.pack or load_city(DEFAULT_CITY)
 
 
 class CitySimulation:
@@ -44,29 +58,41 @@ class CitySimulation:
     def __init__(self, city: CityMap, config: SimConfig) -> None:
         self.config = config
         seed = config.seed
-        self.channels: list[Channel] = place_devices(city, config.sensors, seed)
+        pack = config.city_pack()
+        profile = pack.file.simulator
+        self.clock = CityClock(config.timezone or pack.timezone)
+        self.channels: list[Channel] = place_devices(city, config.sensors, seed, profile)
         self._hot = [c.hot() for c in self.channels]
-        self.sites = datacenter.make_sites(config.datacenter_sites, seed)
+        self.sites = datacenter.make_sites(config.datacenter_sites, seed, profile.datacenters)
+        self._outside = outside(pack.bounds)
         self._rng_iot = random.Random(f"{seed}:iot")
         self._rng_dc = random.Random(f"{seed}:dc")
         self._rng_faults = random.Random(f"{seed}:faults")
-        self.complaints = ComplaintProcess(city, config.complaints_per_hour, random.Random(f"{seed}:complaints"))
-        # What each kind of incident can hit: channel indices by gauge and by district's air monitors.
-        self._gauges: dict[str, list[int]] = {}
-        self._air: dict[str, list[int]] = {}
-        for index, channel in enumerate(self.channels):
-            if channel.kind == "water_level":
-                self._gauges.setdefault(channel.device_id, []).append(index)
-            elif channel.kind == "air_quality":
-                self._air.setdefault(channel.district, []).append(index)
+        self.complaints = ComplaintProcess(city, config.complaints_per_hour, random.Random(f"{seed}:complaints"),
+                                           profile, self.clock)  # fmt: skip
+        self._rules = profile.incidents
+        self._gauges, self._air = self._incident_channels()
         targets = {
             incidents.FLOOD: sorted(self._gauges),
             incidents.AIR: sorted(self._air),
             incidents.COOLING: [s.site for s in self.sites],
         }
-        self.incidents = IncidentPlan(seed, targets, scheduled=config.scheduled_incidents)
+        self.incidents = IncidentPlan(seed, targets, self._rules, self.clock, scheduled=config.scheduled_incidents)
         self._carry = 0.0
         self._next_channel = 0  # channels report in turn, as a polled fleet does: each once per len(channels) readings
+
+    def _incident_channels(self) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """What floods and air spikes can hit: channel indices by gauge, and by district's air monitors, in the
+        districts the pack allows for each (all when it names none)."""
+        flood_in, air_in = _districts_of(self._rules.flood), _districts_of(self._rules.air)
+        gauges: dict[str, list[int]] = {}
+        air: dict[str, list[int]] = {}
+        for index, channel in enumerate(self.channels):
+            if channel.kind == "water_level" and (flood_in is None or channel.district in flood_in):
+                gauges.setdefault(channel.device_id, []).append(index)
+            elif channel.kind == "air_quality" and (air_in is None or channel.district in air_in):
+                air.setdefault(channel.district, []).append(index)
+        return gauges, air
 
     def trigger(self, text: str, start_ms: int) -> Incident:
         """Start ``NAME[:TARGET]`` (flood, air, cooling) at ``start_ms``; returns the incident."""
@@ -98,10 +124,11 @@ class CitySimulation:
         rate = self.config.readings_per_s if readings_per_s is None else readings_per_s
         readings = self._readings(start_ms, end_ms, rate, active)
         for incident in active:
-            if incident.kind in incidents.COMPLAINTS:
-                category, per_hour = incidents.COMPLAINTS[incident.kind]
+            rule = getattr(self._rules, incident.kind)
+            if rule is not None and rule.complaint_category and incident.kind != incidents.COOLING:
                 district = self._incident_district(incident)
-                self.complaints.surge(start_ms, end_ms, per_hour * incident.intensity(mid), category, district)
+                self.complaints.surge(start_ms, end_ms, rule.complaints_per_hour * incident.intensity(mid),
+                                      rule.complaint_category, district)  # fmt: skip
         others: list[Event] = [("complaints", fields) for fields in self.complaints.advance(start_ms, end_ms)]
         others.extend(self._samples(start_ms, end_ms, active))
         return readings, others
@@ -115,7 +142,7 @@ class CitySimulation:
         if count == 0:
             return []
         mid = (start_ms + end_ms) // 2
-        factor = factors(mid, day_haze(self.config.seed, mid))
+        factor = factors(mid, day_haze(self.config.seed, mid, self.clock), self.clock)
         overrides = self._overrides(mid, active)
         hot, rnd, span, n_channels = self._hot, self._rng_iot.random, end_ms - start_ms, len(self._hot)
         first = self._next_channel
@@ -136,7 +163,7 @@ class CitySimulation:
 
     def _format(self, readings: list[tuple[int, int, float]]) -> list[Event]:
         """Readings as stream fields: the device's fixed fields, the value at its precision, ``ts`` in its style."""
-        hot = self._hot
+        hot, iso_local = self._hot, self.clock.iso_local
         out: list[Event] = []
         append = out.append
         for index, ms, value in readings:
@@ -174,7 +201,7 @@ class CitySimulation:
         failing = {i.target: i for i in active if i.kind == incidents.COOLING}
         out: list[Event] = []
         for ms in datacenter.sample_times(start_ms, end_ms, int(self.config.datacenter_interval_s * 1000)):
-            hour = local_hour(ms)
+            hour = self.clock.local_hour(ms)
             for site in self.sites:
                 state = datacenter.normal_state(site, hour, self._rng_dc)
                 incident = failing.get(site.site)
@@ -190,6 +217,6 @@ class CitySimulation:
     def _spoil(self, events: list[Event]) -> list[Event]:
         rnd, rate, limit = self._rng_faults.random, self.config.malformed_rate, self.config.max_field_bytes
         return [
-            (kind, corrupt(kind, fields, self._rng_faults, limit)) if rnd() < rate else (kind, fields)
+            (kind, corrupt(kind, fields, self._rng_faults, limit, self._outside)) if rnd() < rate else (kind, fields)
             for kind, fields in events
         ]

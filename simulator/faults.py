@@ -1,7 +1,7 @@
 """Malformed entries, injected on purpose (``--malformed-rate``) to show the dead-letter path at work.
 
 Each fault breaks the event contract (docs/EVENTS.md) in one way a real feed does: a field lost by a
-gateway, a NaN from a failed sensor, a GPS fix in Hong Kong, a status the platform does not know, a field
+gateway, a NaN from a failed sensor, a GPS fix outside the city, a status the platform does not know, a field
 blown up past the size limit. Every one of them must be rejected, never stored.
 """
 
@@ -21,10 +21,17 @@ _REQUIRED = {
     "datacenter": ("site", "it_kw", "facility_kw"),
 }
 _NUMBER = {"iot": "value", "complaints": "lat", "datacenter": "facility_kw"}
-HONG_KONG = ("22.320000", "114.170000")  # Kowloon: in no district of Shenzhen, outside its bounds
 
 
-def corrupt(kind: str, fields: dict[str, str], rng: random.Random, max_field_bytes: int) -> dict[str, str]:
+def outside(bounds: tuple[float, float, float, float]) -> tuple[str, str]:
+    """A (lat, lon) south-west of the city's bounds: in no district, and refused by the ingest."""
+    west, south, _, _ = bounds
+    return f"{max(south - 0.1, -90.0):.6f}", f"{max(west - 0.1, -180.0):.6f}"
+
+
+def corrupt(
+    kind: str, fields: dict[str, str], rng: random.Random, max_field_bytes: int, outside_at: tuple[str, str]
+) -> dict[str, str]:
     """A copy of ``fields`` broken by one randomly chosen fault (the ingest must reject it)."""
     bad = dict(fields)
     fault = rng.choice(FAULTS)
@@ -33,7 +40,7 @@ def corrupt(kind: str, fields: dict[str, str], rng: random.Random, max_field_byt
     elif fault == NOT_FINITE:
         bad[_NUMBER[kind]] = rng.choice(("NaN", "inf", "-Infinity"))
     elif fault == OUTSIDE_CITY and kind != "datacenter":
-        bad["lat"], bad["lon"] = HONG_KONG
+        bad["lat"], bad["lon"] = outside_at
     elif fault == UNKNOWN_WORD and kind == "complaints":
         bad["status"] = "reopened"
     elif fault == UNKNOWN_WORD and kind == "iot":

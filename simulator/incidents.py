@@ -2,8 +2,9 @@
 
 Each incident ramps up, holds and recedes (``intensity`` 0 → 1 → 0); while it lasts the readings it touches
 are pulled towards its peak value: ``value = (1 - i) * normal + i * peak``. They happen on a seeded schedule
-(each kind on some days, more floods in the rainy season and more haze in the dry one) and can also be
-started from the command line with ``--incident NAME[:TARGET]``.
+(each kind on some days, more often in its season: in Shenzhen floods in the rainy season and haze in the dry
+one; the city pack's ``[simulator.incidents]`` says) and can also be started from the command line with
+``--incident NAME[:TARGET]``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from simulator.clock import DAY_MS, HOUR_MS, day_start_ms, local_day
+from cities.schema import Incident as IncidentRule
+from cities.schema import Incidents
+from simulator.clock import DAY_MS, HOUR_MS, CityClock
 
 MINUTE_MS = 60_000
 FLOOD, AIR, COOLING = "flood", "air", "cooling"
@@ -33,9 +36,6 @@ PROFILES = {
     AIR: (20 * MINUTE_MS, 120 * MINUTE_MS, 60 * MINUTE_MS),
     COOLING: (10 * MINUTE_MS, 40 * MINUTE_MS, 20 * MINUTE_MS),
 }
-# Complaints citizens file while it lasts: kind → (category, requests per hour at full intensity).
-COMPLAINTS = {FLOOD: ("waterlogging", 40.0), AIR: ("environment", 25.0)}
-RAINY_MONTHS = range(4, 11)  # April–October: the pre-monsoon and typhoon rains
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,25 +64,25 @@ class Incident:
         return 1.0 - (t - ramp - hold) / recede
 
 
-def daily_chance(kind: str, day: date) -> float:
-    """The chance an incident of this kind starts on ``day``."""
-    if kind == FLOOD:
-        return 0.35 if day.month in RAINY_MONTHS else 0.05
-    if kind == AIR:
-        return 0.1 if day.month in RAINY_MONTHS else 0.35
-    return 0.12
+def daily_chance(rule: IncidentRule | None, day: date) -> float:
+    """The chance an incident of this kind starts on ``day`` (0 for a kind the city pack leaves out)."""
+    if rule is None:
+        return 0.0
+    return rule.chance_in_season if day.month in rule.season_months else rule.chance_otherwise
 
 
-def scheduled_on(day: date, seed: int, targets: Mapping[str, Sequence[str]]) -> list[Incident]:
+def scheduled_on(
+    day: date, seed: int, targets: Mapping[str, Sequence[str]], rules: Incidents, clock: CityClock
+) -> list[Incident]:
     """The seeded incidents of one local day (the same for a seed and date, whatever the run's start)."""
     found = []
     for kind in KINDS:
         rng = random.Random(f"{seed}:incident:{kind}:{day.isoformat()}")
-        if not targets.get(kind) or rng.random() >= daily_chance(kind, day):
+        if not targets.get(kind) or rng.random() >= daily_chance(getattr(rules, kind), day):
             continue
         start_hour = rng.uniform(12.0, 20.0) if kind == FLOOD else rng.uniform(0.0, 22.0)
         target = rng.choice(sorted(targets[kind]))
-        found.append(Incident(kind, target, day_start_ms(day) + int(start_hour * HOUR_MS)))
+        found.append(Incident(kind, target, clock.day_start_ms(day) + int(start_hour * HOUR_MS)))
     return found
 
 
@@ -112,9 +112,18 @@ def triggered(
 class IncidentPlan:
     """The seeded schedule (optional) plus triggered incidents; answers which are active in a window."""
 
-    def __init__(self, seed: int, targets: Mapping[str, Sequence[str]], scheduled: bool = True) -> None:
+    def __init__(
+        self,
+        seed: int,
+        targets: Mapping[str, Sequence[str]],
+        rules: Incidents,
+        clock: CityClock,
+        scheduled: bool = True,
+    ) -> None:
         self.seed = seed
         self.targets = targets
+        self.rules = rules
+        self.clock = clock
         self.scheduled = scheduled
         self.extra: list[Incident] = []
         self._by_day: dict[date, list[Incident]] = {}
@@ -127,7 +136,7 @@ class IncidentPlan:
         if day not in self._by_day:
             if len(self._by_day) > 1000:
                 self._by_day.clear()
-            self._by_day[day] = scheduled_on(day, self.seed, self.targets)
+            self._by_day[day] = scheduled_on(day, self.seed, self.targets, self.rules, self.clock)
         return self._by_day[day]
 
     def active(self, start_ms: int, end_ms: int) -> list[Incident]:
@@ -135,7 +144,7 @@ class IncidentPlan:
         candidates = list(self.extra)
         if self.scheduled:
             # An incident lasts < 1 day, so one that touches the window started today or yesterday.
-            first, last = local_day(start_ms - DAY_MS), local_day(end_ms)
+            first, last = self.clock.local_day(start_ms - DAY_MS), self.clock.local_day(end_ms)
             for ordinal in range(first.toordinal(), last.toordinal() + 1):
                 candidates.extend(self._day(date.fromordinal(ordinal)))
         return [i for i in candidates if i.start_ms < end_ms and i.end_ms > start_ms]

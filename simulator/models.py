@@ -1,11 +1,12 @@
-"""The shapes of a Shenzhen day: pure functions of local time that scale each kind of reading.
+"""The shapes of a city's day: pure functions of local time that scale each kind of reading.
 
 Every reading is ``a * factor + b + jitter`` for its device's own ``a`` and ``b`` (see ``simulator.devices``);
 this module supplies the ``factor`` per model, once per generated window rather than once per reading.
 The shapes are stylised but follow what the city's feeds show: weekday rush hours at 7–9 and 17–19 slow the
 roads to about half their free-flow speed; PM2.5 has a morning and an evening peak and is cleanest in the
 mixed afternoon air, higher in the dry winter monsoon than in the wet summer; noise falls ~12 dB at night;
-electric load peaks in the hot afternoon; the rivers near the coast breathe with the semi-diurnal tide.
+electric load peaks in the hot afternoon; the rivers near the coast breathe with the semi-diurnal tide. The
+seasons are the northern hemisphere's (both shipped cities are in it); local time is the city's ``CityClock``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import math
 import random
 
-from simulator.clock import HOUR_MS, is_weekend, local_day, local_hour
+from simulator.clock import HOUR_MS, CityClock
 
 TRAFFIC, PARTICULATE, NOISE, TIDE, POWER = range(5)
 M2_TIDE_MS = 12.42 * HOUR_MS  # principal lunar semi-diurnal period
@@ -74,15 +75,15 @@ def outdoor_heat(hour: float) -> float:
     return bump(hour, 14.5, 4.0)
 
 
-def day_haze(seed: int, ms: int | float) -> float:
+def day_haze(seed: int, ms: int | float, clock: CityClock) -> float:
     """The day's air-quality weather (0.6 clean sea breeze … 1.8 stagnant), fixed per seed and date."""
-    return random.Random(f"{seed}:haze:{local_day(ms).isoformat()}").lognormvariate(0.0, 0.3)
+    return random.Random(f"{seed}:haze:{clock.local_day(ms).isoformat()}").lognormvariate(0.0, 0.3)
 
 
-def factors(ms: int | float, haze: float) -> list[float]:
+def factors(ms: int | float, haze: float, clock: CityClock) -> list[float]:
     """The factor of every model at ``ms``, indexed by ``TRAFFIC`` … ``POWER``."""
-    hour, weekend = local_hour(ms), is_weekend(ms)
-    day_of_year = local_day(ms).timetuple().tm_yday
+    hour, weekend = clock.local_hour(ms), clock.is_weekend(ms)
+    day_of_year = clock.local_day(ms).timetuple().tm_yday
     return [
         traffic_speed_factor(hour, weekend),
         particulate_factor(hour, day_of_year, haze),

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import bootstrap
+from cities import load_city
 from live.queries import Windows, read_city
-from live.sla import DEFAULT_SLA_HOURS, SLA_HOURS
 from settings import Settings
 from storage.dashboard_queries import DashboardQueries
 from storage.event_store import Batch, EventStore
@@ -106,9 +106,11 @@ def test_complaint_queue_volume_sla_and_satisfaction(store, queries):
     volume = queries.complaint_volume(NOW - timedelta(hours=24), NOW)
     assert {(r["category"], r["requests"]) for r in volume} == {("noise", 1), ("garbage", 1)}
     assert queries.complaints_by_district(NOW - timedelta(hours=24), NOW) == {"futian": 2}
-    sla = queries.sla_by_category(NOW - timedelta(days=1), NOW + timedelta(minutes=1), SLA_HOURS, DEFAULT_SLA_HOURS)
+    kpi = load_city("shenzhen").file.kpi
+    sla = queries.sla_by_category(NOW - timedelta(days=1), NOW + timedelta(minutes=1), kpi.sla_hours,
+                                  kpi.sla_default_hours)  # fmt: skip
     assert [(r["category"], r["closed"], r["within_sla"], r["sla_hours"]) for r in sla] == [
-        ("garbage", 2, 1, SLA_HOURS["garbage"])]
+        ("garbage", 2, 1, kpi.sla_hours["garbage"])]
     days = queries.satisfaction_daily(NOW - timedelta(days=30), NOW + timedelta(hours=1), "Asia/Shanghai")
     assert sum(r["ratings"] for r in days) == 2 and sum(r["satisfied"] for r in days) == 1
     assert sum(r["rating_sum"] for r in days) == 7

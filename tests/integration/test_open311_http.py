@@ -24,15 +24,18 @@ from georeport import GeoReport
 import bootstrap
 from app import create_app
 from auth.web import Gate
+from cities import load_city
+from cities.schema import Category
 from settings import Settings
 from simulator.clock import iso_local
-from simulator.complaints import CATEGORIES, Category, life_cycle
+from simulator.complaints import life_cycle
 from tests.integration import events
 from tests.integration.test_accounts import accounts, as_account  # noqa: F401 - a fixture, used below
 from tests.isolation import isolated
 from tests.served import Served, free_port
 
 pytestmark = pytest.mark.integration
+CATEGORIES = tuple(load_city("shenzhen").file.simulator.complaints)  # the default city's catalogue
 PER_MINUTE = 40
 MAX_REQUESTS = 250
 PRIVATE = "市民张三 手机 13800138000"
@@ -62,7 +65,8 @@ def city_events(settings: Settings, now_ms: int) -> list[dict[str, str]]:
     for n, opened_ms in enumerate(opened):
         category = rng.choices(CATEGORIES, [c.weight for c in CATEGORIES])[0]
         if n % 50 == 0:
-            category = Category("drone_noise", 0.0, 3.0, ("无人机夜间扰民",))  # not in the city's catalogue
+            # not in the city's catalogue
+            category = Category(name="drone_noise", weight=1.0, median_hours=3.0, descriptions=["无人机夜间扰民"])
         district = rng.choice(districts)
         lon, lat = city.random_point_in(district, rng)
         place = {"district": district, "lat": f"{lat:.6f}", "lon": f"{lon:.6f}", "channel": "app"}

@@ -62,7 +62,7 @@ def test_data_centre_charts_with_one_bucket_span_the_range_and_say_they_are_coll
     rows = [{"bucket": BUCKET, "site": "dc-a", "pue": 1.25, "facility_kw": 1000.0, "it_kw": 800.0,
              "inlet_temp_c": 23.0, "inlet_temp_max": 25.0}]  # fmt: skip
     span = datacenters.Span(SINCE, NOW, STARTED)
-    for fig in (datacenters.pue_figure(rows, span=span), datacenters.power_figure(rows, span),
+    for fig in (datacenters.pue_figure(rows, 1.3, span=span), datacenters.power_figure(rows, span),
                 datacenters.inlet_figure(rows, span)):  # fmt: skip
         low, high = _axis_range(fig)
         assert high - low == timedelta(hours=24)
@@ -71,6 +71,6 @@ def test_data_centre_charts_with_one_bucket_span_the_range_and_say_they_are_coll
 
 
 def test_data_centre_charts_without_data_say_so():
-    fig = datacenters.pue_figure([], span=datacenters.Span(SINCE, NOW, None))
+    fig = datacenters.pue_figure([], 1.3, span=datacenters.Span(SINCE, NOW, None))
     assert fig.layout.title.text.endswith("no data in this range")
     assert "collecting" not in fig.layout.title.text

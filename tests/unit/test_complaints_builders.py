@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from cities import load_city
 from layouts import complaints
-from live.sla import DEFAULT_SLA_HOURS, sla_hours
+from live.sla import sla_hours
+
+KPI = load_city("shenzhen").file.kpi
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
@@ -50,14 +53,14 @@ def test_queue_rows_carry_age_sla_due_and_overdue():
     opened = NOW - timedelta(hours=30)
     rows = [{"request_id": "r1", "status": "open", "category": "noise", "district": "futian", "channel": "app",
              "description": None, "opened_at": opened, "in_progress_at": None, "updated_at": opened}]
-    (shown,) = complaints.queue_rows(rows, NOW)
+    (shown,) = complaints.queue_rows(rows, NOW, "UTC", KPI)
     assert shown["age_h"] == 30.0 and shown["description"] == ""
-    assert shown["overdue"] is (sla_hours("noise") < 30)
-    assert shown["sla_due"] == (opened + timedelta(hours=sla_hours("noise"))).strftime("%Y-%m-%d %H:%M")
+    assert shown["overdue"] is (sla_hours("noise", KPI) < 30)
+    assert shown["sla_due"] == (opened + timedelta(hours=sla_hours("noise", KPI))).strftime("%Y-%m-%d %H:%M")
 
 
 def test_unknown_categories_get_the_default_sla():
-    assert sla_hours("never-heard-of-it") == DEFAULT_SLA_HOURS
+    assert sla_hours("never-heard-of-it", KPI) == KPI.sla_default_hours == 72
 
 
 def test_the_queue_grid_sorts_oldest_first_by_default():

@@ -16,10 +16,10 @@ ROWS = [
 
 
 def test_pue_has_a_line_per_site_and_the_target_line():
-    fig = datacenters.pue_figure(ROWS)
+    fig = datacenters.pue_figure(ROWS, 1.3)
     assert [(t.name, list(t.y)) for t in fig.data] == [("dc-a", [1.25, 1.2]), ("dc-b", [1.4])]
     (target,) = fig.layout.shapes
-    assert target.y0 == target.y1 == datacenters.PUE_TARGET == 1.3
+    assert target.y0 == target.y1 == 1.3
 
 
 def test_power_and_inlet_draw_two_lines_per_site():
@@ -31,7 +31,7 @@ def test_power_and_inlet_draw_two_lines_per_site():
 
 
 def test_summary_marks_sites_over_target():
-    table = datacenters.pue_summary({"dc-a": 1.22, "dc-b": 1.41, "dc-c": None})
+    table = datacenters.pue_summary({"dc-a": 1.22, "dc-b": 1.41, "dc-c": None}, 1.3)
     cells = [row.children[1] for row in table.children[1].children]
     assert [(c.children, getattr(c, "className", None)) for c in cells] == [
         ("1.220", "on-target"), ("1.410", "over-target"), ("–", None)]

@@ -79,7 +79,7 @@ def test_a_first_run_has_no_figure_for_yesterday_rather_than_zero():
 def test_pue_is_energy_weighted_never_a_mean_of_ratios():
     # Two sites: 1000 kW IT at PUE 1.2 and 100 kW IT at PUE 2.0: energy-weighted 1.2727, mean of ratios 1.6.
     energy = {"day_fac": 1200.0 + 200.0, "day_it": 1000.0 + 100.0, "prevday_fac": 1600.0, "prevday_it": 1000.0}
-    kpis = energy_kpis(energy)
+    kpis = energy_kpis(energy, 1.6)
     assert kpis["pue_24h"]["value"] == pytest.approx(1400 / 1100)
     assert kpis["energy_saved_pct"]["value"] == pytest.approx(100 * (1 - (1400 / 1100) / 1.6))
     assert kpis["energy_saved_pct"]["yesterday"] == pytest.approx(0.0)

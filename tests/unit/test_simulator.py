@@ -10,9 +10,10 @@ from datetime import date, datetime
 
 import pytest
 
+from cities import load_city
 from simulator import incidents
-from simulator.clock import HOUR_MS, day_start_ms, local_day, local_hour
-from simulator.complaints import CATEGORIES, life_cycle, satisfied_share
+from simulator.clock import DEFAULT_CLOCK, HOUR_MS, day_start_ms, local_day, local_hour
+from simulator.complaints import life_cycle, satisfied_share
 from simulator.devices import KINDS, WATER_DANGER_M, warning_level_m
 from simulator.engine import CitySimulation, SimConfig
 from streams.complaints import parse_complaint
@@ -22,8 +23,10 @@ from streams.iot import parse_reading
 
 WEEKDAY = date(2026, 11, 24)  # a Tuesday
 T0 = day_start_ms(WEEKDAY)
+SHENZHEN = load_city("shenzhen").file.simulator
+CATEGORIES = tuple(SHENZHEN.complaints)
 PARSERS = {"iot": parse_reading, "complaints": parse_complaint, "datacenter": parse_power_sample}
-UNITS = {metric: unit for _, _, metrics in KINDS.values() for metric, unit, *_ in metrics}
+UNITS = {metric: unit for _, metrics in KINDS.values() for metric, unit, *_ in metrics}
 
 
 def make(city, **changes) -> CitySimulation:
@@ -175,10 +178,11 @@ def test_cooling_failure_drives_pue_past_the_alarm_and_back(city):
 def test_incident_schedule_is_seeded_and_seasonal():
     targets = {"flood": ["g1", "g2"], "air": ["futian", "nanshan"], "cooling": ["dc-a"]}
     year = [date.fromordinal(date(2026, 1, 1).toordinal() + d) for d in range(365)]
-    first = [incidents.scheduled_on(d, 1, targets) for d in year]
-    assert first == [incidents.scheduled_on(d, 1, targets) for d in year]
+    first = [incidents.scheduled_on(d, 1, targets, SHENZHEN.incidents, DEFAULT_CLOCK) for d in year]
+    assert first == [incidents.scheduled_on(d, 1, targets, SHENZHEN.incidents, DEFAULT_CLOCK) for d in year]
     floods = [i for day in first for i in day if i.kind == "flood"]
-    assert sum(local_day(i.start_ms).month in incidents.RAINY_MONTHS for i in floods) > 0.8 * len(floods)
+    rainy = SHENZHEN.incidents.flood.season_months
+    assert sum(local_day(i.start_ms).month in rainy for i in floods) > 0.8 * len(floods)
     assert {i.kind for day in first for i in day} == set(incidents.KINDS)
     with pytest.raises(ValueError, match="unknown incident"):
         incidents.parse_trigger("earthquake")

@@ -36,19 +36,21 @@ def make(city, sensors: int = 2000, incidents: bool = False) -> CitySimulation:
                                           scheduled_incidents=incidents))  # fmt: skip
 
 
-def status_shares(sim: CitySimulation, first_day: date, days: int, every_min: int) -> tuple[Counter, float, float]:
-    """Device statuses over snapshots of the whole fleet (every metric read once), and the worst snapshot's
-    warning and critical shares."""
+def status_shares(
+    sim: CitySimulation, first_day: date, days: int, every_min: int, bands=BANDS
+) -> tuple[Counter, float, float]:
+    """Device statuses over snapshots of the whole fleet (every metric read once), judged by ``bands``, and the
+    worst snapshot's warning and critical shares."""
     n = len(sim.channels)
     total: Counter = Counter()
     worst_warning = worst_critical = 0.0
-    start = day_start_ms(first_day)
+    start = sim.clock.day_start_ms(first_day)
     for ms in range(start, start + days * DAY_MS, every_min * MINUTE_MS):
         values, _ = sim.window_values(ms, ms + 10_000, n / 10)
         by_device: dict[str, list[str]] = defaultdict(list)
         for index, _, value in values:
             channel = sim.channels[index]
-            by_device[channel.device_id].append(BANDS.status(channel.kind, channel.metric, value, 0.0))
+            by_device[channel.device_id].append(bands.status(channel.kind, channel.metric, value, 0.0))
         snapshot = Counter(worst(s) for s in by_device.values())
         total += snapshot
         worst_warning = max(worst_warning, snapshot[WARNING] / len(by_device))
