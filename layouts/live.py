@@ -82,8 +82,10 @@ def kpi_body(key: str, kpi: Mapping | None) -> list:
     value = None if kpi is None else kpi.get("value")
     text, css = trend(spec, value, None if kpi is None else kpi.get("yesterday"))
     unit = html.Span(current.unit_label(spec.unit), className="kpi-unit") if spec.unit and value is not None else None
-    # the label may name the city pack's baseline (energy saved vs PUE 1.6)
-    label = _(spec.label).format(baseline=number((kpi or {}).get("baseline"), 1))
+    # the label may name the city pack's baseline (energy saved vs PUE 1.6, vs PUE 1.58): as many places as it has
+    baseline = (kpi or {}).get("baseline")
+    places = 1 if baseline is None or round(baseline, 1) == baseline else 2
+    label = _(spec.label).format(baseline=number(baseline, places))
     return [html.Div(label, className="kpi-label"),
             html.Div([number(value, spec.decimals), unit], className="kpi-value"),
             html.Div(text, className=f"kpi-trend {css}")]  # fmt: skip
