@@ -13,7 +13,7 @@ import bootstrap
 from auth.principal import cli_principal
 from settings import Settings
 from tests.isolation import isolated
-from tests.served import ACCOUNTS, Served, add_accounts, free_port
+from tests.served import ACCOUNTS, Served, add_accounts, free_port, signed_in
 
 pytestmark = pytest.mark.integration
 
@@ -31,15 +31,6 @@ def site(tmp_path_factory) -> Iterator[tuple[Settings, str]]:
             server.stop()
 
 
-def _signed_in(url: str, role: str) -> requests.Session:
-    client = requests.Session()
-    account = ACCOUNTS[role]
-    reply = client.post(url + "/login", data={"username": account.username, "password": account.password},
-                        allow_redirects=False, timeout=20)  # fmt: skip
-    assert reply.status_code == 303, reply.text
-    return client
-
-
 def _stored(settings: Settings, role: str) -> tuple[str | None, int]:
     """The account's language and how many `user.language` records the audit trail holds for it."""
     name = ACCOUNTS[role].username
@@ -52,7 +43,7 @@ def _stored(settings: Settings, role: str) -> tuple[str | None, int]:
 
 def test_the_default_then_the_persons_choice_then_the_address_bar(site):
     settings, url = site
-    client = _signed_in(url, "viewer")
+    client = signed_in(url, "viewer")
     assert '<html lang="zh-CN">' in client.get(url + "/", timeout=20).text  # IOC_DEFAULT_LANGUAGE
     reply = client.post(url + "/language", data={"language": "th"}, headers={"Referer": url + "/map?lang=en"},
                         allow_redirects=False, timeout=20)  # fmt: skip
@@ -68,7 +59,7 @@ def test_the_default_then_the_persons_choice_then_the_address_bar(site):
 
 def test_hostile_choices_are_refused_with_a_reason_and_change_nothing(site):
     settings, url = site
-    client = _signed_in(url, "operator")
+    client = signed_in(url, "operator")
     before = _stored(settings, "operator")
     for bad in ("klingon", "x" * 5000, "zh-CN'; DROP TABLE auth_users; --"):
         reply = client.post(url + "/language", data={"language": bad}, timeout=20)
