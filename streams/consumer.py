@@ -145,7 +145,7 @@ class IngestWorker:
             self._cap_new_identities(read, entries)
         result, db_rejected = self._commit(read.batch, entries)
         read.rejected.extend(db_rejected)
-        rejected = self._call_redis(lambda: self._acknowledge(read, result, entries.shard))
+        rejected = self._acknowledge(read, result, entries.shard)
         stored = Counter(_counts(read.batch))
         stored.subtract(bad.kind for bad in db_rejected)
         self.metrics.handled(self.config.streams, {kind: len(e) for kind, e in entries.items()}, stored, rejected,
@@ -243,11 +243,40 @@ class IngestWorker:
         On one Redis it is one transaction. On a Redis Cluster the dead letters and counters live on other masters
         than the shard's streams, and no transaction spans masters: they are written first, and the
         acknowledgement follows only once they are, so a worker dying in between leaves its entries pending (to be
-        dead-lettered and counted a second time by whoever claims them) but never acknowledged and lost."""
+        dead-lettered and counted a second time by whoever claims them) but never acknowledged and lost. Each
+        step is retried on its own through an outage or a failover (a transaction whose slot moved to a promoted
+        replica is refused whole with MOVED), so a retried acknowledgement never counts the batch twice."""
         now_ms = int(time.time() * 1000)
+        if not isinstance(self.client, RedisCluster):
+
+            def in_one_transaction() -> Counter[tuple[str, str]]:
+                pipe = self.client.pipeline(transaction=True)
+                rejected = self._count_and_dead_letter(pipe, read, result, shard, now_ms)
+                self.group.ack(pipe, read.ids, shard)
+                pipe.execute()
+                return rejected
+
+            return self._call_redis(in_one_transaction)
+
+        def bookkeeping() -> Counter[tuple[str, str]]:
+            pipe = self.client.pipeline(transaction=False)
+            rejected = self._count_and_dead_letter(pipe, read, result, shard, now_ms)
+            pipe.execute()
+            return rejected
+
+        def acknowledgement() -> None:
+            pipe = self.client.pipeline(transaction=True)  # the shard's streams share one hash slot
+            self.group.ack(pipe, read.ids, shard)
+            pipe.execute()
+
+        rejected = self._call_redis(bookkeeping)
+        self._call_redis(acknowledgement)
+        return rejected
+
+    def _count_and_dead_letter(self, pipe, read: ParsedRead, result: WriteResult, shard: int,
+                               now_ms: int) -> Counter[tuple[str, str]]:  # fmt: skip
+        """Queue the batch's dead letters and counters on ``pipe``; returns the rejected entries by (stream, code)."""
         stats = self.config.stats_key
-        on_cluster = isinstance(self.client, RedisCluster)
-        pipe = self.client.pipeline(transaction=not on_cluster)
         # Counted and logged per stream and code, not per entry: a producer sending 100,000 malformed entries
         # must not cost 200,000 counter commands and 100,000 log lines (bench/hostile_ingest.py).
         rejected: Counter[tuple[str, str]] = Counter()
@@ -271,11 +300,6 @@ class IngestWorker:
         pipe.hincrby(stats, "inserted", result.inserted)
         pipe.hincrby(stats, "duplicates", result.duplicates)
         pipe.hset(stats, "last_commit_ms", now_ms)
-        if on_cluster:
-            pipe.execute()
-            pipe = self.client.pipeline(transaction=True)  # the shard's streams share one hash slot
-        self.group.ack(pipe, read.ids, shard)
-        pipe.execute()
         return rejected
 
     def _call_redis(self, action: Callable):

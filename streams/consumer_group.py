@@ -27,8 +27,11 @@ from streams.group_read import CLAIM_DONE, autoclaim, entries_by_kind, raw_reade
 
 # What a worker waits out: a lost or restarting server, and on a Redis Cluster a failover in progress (the slots of
 # a dead master answer CLUSTERDOWN or TRYAGAIN, or no node serves them, until its replica is promoted).
+# AskError (and MovedError, its subclass): a cluster client follows redirections itself, except inside a
+# transaction, which a failover refuses whole when the slot has moved; the next attempt goes to the new master.
 REDIS_OUTAGES = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.ClusterError,
-                 redis.exceptions.TryAgainError, redis.exceptions.SlotNotCoveredError)  # fmt: skip
+                 redis.exceptions.TryAgainError, redis.exceptions.SlotNotCoveredError,
+                 redis.exceptions.AskError)  # fmt: skip
 # With several shards a reader waits on one at a time: this long at most, so an entry arriving on another shard
 # waits no longer than this for its reader (a few polls a second of each shard when the city is quiet).
 SHARD_BLOCK_MS = 50
