@@ -3,8 +3,8 @@
 Per subject it keeps the mean of its readings per `step` (one running sum for the step under way, and at most
 `window / step` closed steps: bounded memory), and only when a step closes does it ask ``forecast.crossing`` when
 the level will be reached. A reading costs a few additions; a refit costs about a millisecond, happens at most
-once per step per subject, and only for subjects whose cheap least-squares slope heads for the level within twice
-the horizon (most sensors, most of the time, are nowhere near it and are never fitted).
+once per step per subject, and only for subjects whose cheap least-squares slope stands clear of the noise and
+heads for the level within twice the horizon (most sensors, most of the time, are nowhere near it: never fitted).
 
 The verdict of a closed step is "breaching" when the level is expected within `horizon` and the slowest trend in
 the interval at `confidence` still heads towards it (the rise is real, not noise). The prediction comes true when
@@ -15,6 +15,7 @@ predicted alert resolves, handing over to the rule that watches the level itself
 from __future__ import annotations
 
 from collections import deque
+from statistics import NormalDist
 from typing import Any, NamedTuple
 
 from alerts.judges import Change, RuleJudge, beyond, measured, subject_of
@@ -75,22 +76,28 @@ class StepSeries:
         """Start of the step under way (-inf before the first reading)."""
         return self._start
 
-    def heading(self, threshold: float, op: str, reach_s: float) -> bool:
-        """Whether the least-squares line through the closed steps gets to ``threshold`` within ``reach_s``."""
+    def heading(self, threshold: float, op: str, reach_s: float, z: float) -> bool:
+        """Whether the least-squares line through the closed steps gets to ``threshold`` within ``reach_s`` with
+        a slope ``z`` standard errors from flat: a cheap test that lets noise and slow drifts skip the fit."""
         n = len(self.means)
         if n < 3:
             return False
         t0 = self.times[-1]
         mx = sum(self.times) / n - t0
         my = sum(self.means) / n
-        sxx = sxy = 0.0
+        sxx = sxy = syy = 0.0
         for t, v in zip(self.times, self.means, strict=True):
-            dx = t - t0 - mx
+            dx, dy = t - t0 - mx, v - my
             sxx += dx * dx
-            sxy += dx * (v - my)
-        slope = sxy / sxx if sxx > 0 else 0.0
-        reach = my - slope * mx + slope * reach_s  # the line's value ``reach_s`` after the newest step
-        return beyond(op, reach, threshold)
+            sxy += dx * dy
+            syy += dy * dy
+        if sxx <= 0:
+            return False
+        slope = sxy / sxx
+        scatter = max(0.0, syy - slope * sxy) / (n - 2)  # the residuals' variance
+        if slope * slope * sxx <= z * z * scatter:  # |slope| / its standard error <= z
+            return False
+        return beyond(op, my - slope * mx + slope * reach_s, threshold)  # the line, ``reach_s`` after the newest
 
 
 class ForecastJudge(RuleJudge):
@@ -101,6 +108,7 @@ class ForecastJudge(RuleJudge):
         self.series: dict[str, StepSeries] = {}
         self.predictions: dict[str, Prediction] = {}  # the latest forecast of each subject that has a hold
         self.fits = 0  # Theil–Sen fits so far (the benchmark reports them)
+        self.z = NormalDist().inv_cdf(0.5 + rule.confidence / 2)
 
     def observe(self, record: Any, ts: float, now: float) -> Change | None:
         value = measured(self.rule, record)
@@ -123,7 +131,7 @@ class ForecastJudge(RuleJudge):
         if beyond(rule.op, series.means[-1], rule.threshold) or beyond(rule.op, series.current, rule.threshold):
             return False  # reached: no longer a prediction
         if len(series.means) < rule.min_points or not series.heading(rule.threshold, rule.op,
-                                                                         GATE_REACH * rule.horizon_s):  # fmt: skip
+                                                                         GATE_REACH * rule.horizon_s, self.z):
             return False
         self.fits += 1
         trend = fit_trend(series.times, series.means, rule.confidence)
