@@ -147,13 +147,13 @@ def score_incidents(sim: CitySimulation, rules: list, days: list) -> list[dict]:
     return rows
 
 
-def quiet(settings: Settings, city, seed: int, sensors: int, days: int, first: date, rules: list) -> dict:
+def quiet(settings: Settings, city, seed: int, sensors: int, dates: list[date], rules: list) -> dict:
     sim = CitySimulation(city, SimConfig(seed=seed, sensors=sensors, readings_per_s=sensors * 0.1,
                                          complaints_per_hour=1.0, datacenter_sites=1, scheduled_incidents=False))
     counts: dict[str, int] = defaultdict(int)
     fits = 0
-    for n in range(days):
-        day = first + timedelta(days=n)
+    days = len(dates)
+    for day in dates:
         start = sim.clock.day_start_ms(day)
         result = run_day(sim, rules, start, start + 86_400_000)
         fits += result["fits"]
@@ -279,7 +279,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--sensors", type=int, default=1000)
     parser.add_argument("--incident-days", type=int, default=12, help="days with incidents (half floods, half air)")
-    parser.add_argument("--quiet-days", type=int, default=3)
+    parser.add_argument("--quiet-days", type=int, default=4, help="days without incidents, half summer, half winter")
     parser.add_argument("--rules", type=Path, default=REPO / "config" / "alert_rules.toml")
     parser.add_argument("--accuracy", type=int, default=300, help="forecasts per method and regime (0: skip)")
     args = parser.parse_args()
@@ -295,9 +295,12 @@ def main() -> None:
     print(f"seed {args.seed}, {args.sensors} sensors at 0.1 readings/s each; rules from {args.rules.name}\n")
     summary = report_incidents(rows)
     if args.quiet_days:
-        q = quiet(settings, city, args.seed, args.sensors, args.quiet_days, date(2026, 8, 3), rules)
-        print(f"\nquiet days ({args.quiet_days}, no incidents): alerts per day per 1,000 sensors (target for the "
-              "forecast rules: <= 1)")
+        # half in the rainy summer, half in the hazy winter (PM2.5 highest, its forecasts most tempted)
+        dates = [date(2026, 8, 3) + timedelta(days=n) for n in range(args.quiet_days - args.quiet_days // 2)]
+        dates += [date(2027, 1, 11) + timedelta(days=n) for n in range(args.quiet_days // 2)]
+        q = quiet(settings, city, args.seed, args.sensors, dates, rules)
+        print(f"\nquiet days ({', '.join(d.isoformat() for d in dates)}; no incidents): alerts per day per 1,000 "
+              "sensors (target for the forecast rules: <= 1)")
         for rule in rules:
             print(f"  {rule.id:<34}{q['per_day_per_1000'].get(rule.id, 0.0):>8.2f}")
         print(f"  Theil–Sen fits per day (all forecast subjects): {q['fits_per_day']:,.0f}")
