@@ -30,7 +30,7 @@ from alerts.rules import Rule
 from forecast import crossing_of, fit_trend
 
 GATE_REACH = 2.0  # the cheap slope must reach the level within this many horizons before Theil–Sen is fitted
-FITS_PER_TICK = 20  # about 15 ms of fitting a second at most (bench/predict.py measures a fit at 0.6-0.8 ms)
+FITS_PER_TICK = 5  # a few ms of fitting a second at most (bench/predict.py measures a fit at 0.6-0.8 ms)
 
 
 class Prediction(NamedTuple):
