@@ -140,6 +140,8 @@ class ForecastJudge(RuleJudge):
             self.due[subject] = None
             return None
         self.due.pop(subject, None)
+        if subject not in self.holds:
+            return None  # plainly ok, as it was: nothing to judge
         return self.judge(subject, False, series.means[-1], now)
 
     def _worth_fitting(self, series: StepSeries) -> bool:
