@@ -250,7 +250,8 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="ioc-bench-alerts-"))  # the rules file and the processes' logs
     step = args.forecast_step
-    forecast = FORECAST_RULES.format(step=f"{step:g}s", window=f"{10 * step:g}s") if args.forecast else ""
+    forecast = (FORECAST_RULES.replace("{step}", f"{step:g}s").replace("{window}", f"{10 * step:g}s")
+                if args.forecast else "")  # fmt: skip
     rules = write_rules(tmp / "bench_rules.toml", RULE + forecast)
     try:
         figures = {"idle": phase(Settings(), rules, args.alerts, args.spacing, 0)}
