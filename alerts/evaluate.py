@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from alerts.clock_judges import NoDataJudge, OpenPastSlaJudge
+from alerts.forecast_judge import ForecastJudge, Prediction
 from alerts.judges import Change, PueJudge, RateJudge, RuleJudge, ThresholdJudge, subject_of
 from alerts.rules import Rule
+from i18n.alert_text import forecast_words
 
 # The record fields a cached routing decision depends on, per stream kind (the rules' matchers and metric).
 ROUTE_KEY = {"iot": ("kind", "metric", "district"), "datacenter": ("site",), "complaints": ("district", "category")}
@@ -50,6 +52,7 @@ class Condition(NamedTuple):
     summary: str
     labels: Mapping[str, str]
     at: datetime
+    prediction: Prediction | None = None  # a forecast rule's: when the level is expected (a predicted alert)
 
 
 def make_judge(rule: Rule, started: float) -> RuleJudge:
@@ -60,6 +63,8 @@ def make_judge(rule: Rule, started: float) -> RuleJudge:
         return RateJudge(rule)
     if rule.type == "no_data":
         return NoDataJudge(rule, started)
+    if rule.type == "forecast":
+        return ForecastJudge(rule)
     if rule.function == "pue":
         return PueJudge(rule)
     return OpenPastSlaJudge(rule)
@@ -193,7 +198,9 @@ def condition(change: Change) -> Condition:
     rule = change.rule
     threshold = None if rule.type == "no_data" else rule.threshold
     limit = rule.silent_for_s if rule.type == "no_data" else rule.threshold
+    words = forecast_words(change.prediction, "en") if change.prediction is not None else {}
     return Condition(
         rule.id, change.subject, change.firing, change.value, threshold, rule.severity,
-        rule.summarize(change.subject, change.value, limit), rule.labels, datetime.fromtimestamp(change.now, UTC),
+        rule.summarize(change.subject, change.value, limit, **words), rule.labels,
+        datetime.fromtimestamp(change.now, UTC), change.prediction,
     )  # fmt: skip

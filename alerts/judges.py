@@ -22,6 +22,7 @@ class Change(NamedTuple):
     firing: bool
     value: float
     now: float
+    prediction: Any = None  # a forecast rule's ``alerts.forecast_judge.Prediction`` when it fires
 
 
 def beyond(op: str, value: float, limit: float) -> bool:

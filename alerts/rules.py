@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from alerts.bands import band_rule_tables, parse_bands
+from alerts.forecast_rule import FIELDS as FORECAST_FIELDS
+from alerts.forecast_rule import forecast_fields
 from alerts.rule_fields import RuleFields as _Fields
 from alerts.rule_fields import duration_s
 from live.thresholds import StatusBands
@@ -24,7 +26,7 @@ __all__ = ["AlertConfig", "Rule", "RuleError", "duration_s", "load_config", "loa
 
 SEVERITIES = ("critical", "warning", "info")
 OPS = (">", ">=", "<", "<=")
-TYPES = ("threshold", "rate", "no_data", "aggregate")
+TYPES = ("threshold", "rate", "no_data", "aggregate", "forecast")
 # Which matchers mean something for each stream, and which subjects a rule on it can watch.
 MATCHABLE = {"iot": ("kind", "metric", "district"), "datacenter": ("site",), "complaints": ("district", "category")}
 SUBJECTS = {
@@ -32,6 +34,7 @@ SUBJECTS = {
     "rate": {"iot": ("device",), "datacenter": ("site",)},
     "no_data": {"iot": ("device", "stream"), "datacenter": ("site", "stream"), "complaints": ("stream",)},
     "aggregate": {"datacenter": ("site",), "complaints": ("city", "district")},
+    "forecast": {"iot": ("device", "district")},
 }
 SAMPLE_METRICS = ("facility_kw", "it_kw", "inlet_temp_c", "humidity_pct")
 FUNCTIONS = {"pue": "datacenter", "open_past_sla": "complaints"}
@@ -39,7 +42,11 @@ REDUCERS = ("mean", "max", "min", "last")
 KNOWN_FIELDS = frozenset({
     "id", "type", "severity", "summary", "labels", "match", "source", "subject", "metric", "op", "threshold",
     "clear_threshold", "window", "reduce", "for", "keep_firing_for", "direction", "silent_for", "function", "sla",
+    *FORECAST_FIELDS,
 })  # fmt: skip
+WINDOW_DEFAULT_S = {"threshold": 60.0, "rate": 600.0, "forecast": 900.0}
+# A forecast summary's own placeholders, as evaluate fills them (words, already formatted in the language)
+FORECAST_WORDS = {"expected_in": "25 minutes", "interval": "18–34 minutes", "confidence": "80%"}
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -76,11 +83,17 @@ class Rule:
     function: str | None = None
     sla_s: float = 0.0
     band: str | None = None  # "kind/metric" when the rule is a status band's device alert (alerts/bands.py)
+    # forecast rules (alerts/forecast_rule.py): the warning's reach, the history's step, points and confidence
+    horizon_s: float = 1800.0
+    step_s: float = 60.0
+    min_points: int = 5
+    confidence: float = 0.8
 
-    def summarize(self, subject: str, value: float, threshold: float | None = None) -> str:
-        """The summary with its fields filled in; an unknown placeholder stays visible instead of failing."""
+    def summarize(self, subject: str, value: float, threshold: float | None = None, **extra: str) -> str:
+        """The summary with its fields filled in; an unknown placeholder stays visible instead of failing.
+        ``extra``: placeholders of the rule's type (a forecast's ``expected_in``, ``interval``, ``confidence``)."""
         values = _Blank({**self.labels, "rule": self.id, "severity": self.severity, "subject": subject,
-                         "value": value, "threshold": self.threshold if threshold is None else threshold})
+                         "value": value, "threshold": self.threshold if threshold is None else threshold, **extra})
         try:
             return self.summary.format_map(values)
         except (ValueError, TypeError, IndexError):
@@ -179,12 +192,12 @@ def _rule(table: Mapping[str, Any], problems: list[str], own_keys: set[str]) -> 
         return None
     subject = f.choice("subject", subjects, default=subjects[0])
     values: dict[str, Any] = {}
-    if rule_type in ("threshold", "rate"):
+    if rule_type in ("threshold", "rate", "forecast"):
         values["metric"] = f.text("metric", pattern=_ID, hint="the measurement, e.g. pm25")
         if source == "datacenter" and values["metric"] not in (None, *SAMPLE_METRICS):
             problems.append(f"field 'metric': a data-centre sample has {', '.join(SAMPLE_METRICS)}")
-        values["window_s"] = f.duration("window", default=60.0 if rule_type == "threshold" else 600.0, positive=True)
-    if rule_type in ("threshold", "aggregate"):
+        values["window_s"] = f.duration("window", default=WINDOW_DEFAULT_S[rule_type], positive=True)
+    if rule_type in ("threshold", "aggregate", "forecast"):
         values["op"] = f.choice("op", OPS, default=">")
     if rule_type != "no_data":
         values["threshold"] = f.number("threshold")
@@ -197,6 +210,8 @@ def _rule(table: Mapping[str, Any], problems: list[str], own_keys: set[str]) -> 
         _check_clear(values, problems)
     if rule_type == "rate":
         values["direction"] = f.choice("direction", ("rising", "falling"), default="rising")
+    if rule_type == "forecast":
+        forecast_fields(f, values, problems)
     if rule_type == "no_data":
         values["silent_for_s"] = f.duration("silent_for", positive=True)
     if function == "pue":
@@ -205,7 +220,7 @@ def _rule(table: Mapping[str, Any], problems: list[str], own_keys: set[str]) -> 
         values["sla_s"] = f.duration("sla", positive=True)
     f.unused(KNOWN_FIELDS, rule_type)
     if summary is not None:
-        _check_template(summary, labels, problems)
+        _check_template(summary, labels, problems, FORECAST_WORDS if rule_type == "forecast" else {})
     if problems:
         return None
     return Rule(id=rule_id, type=rule_type, severity=severity, summary=summary, source=source, subject=subject,
@@ -221,13 +236,15 @@ def _check_clear(values: dict[str, Any], problems: list[str]) -> None:
         problems.append(f"field 'clear_threshold': must be {side} the threshold {limit} for op {op!r}")
 
 
-def _check_template(summary: str, labels: Mapping[str, str], problems: list[str]) -> None:
-    sample = {**labels, "rule": "r", "severity": "info", "subject": "s", "value": 1.0, "threshold": 1.0}
+def _check_template(summary: str, labels: Mapping[str, str], problems: list[str],
+                    extra: Mapping[str, str]) -> None:  # fmt: skip
+    sample = {**labels, "rule": "r", "severity": "info", "subject": "s", "value": 1.0, "threshold": 1.0, **extra}
     try:
         summary.format_map(sample)
     except KeyError as missing:
+        more = ", expected_in, interval, confidence" if extra else ""
         problems.append(f"field 'summary': unknown placeholder {missing} (use subject, value, threshold, "
-                        "rule, severity or a label)")  # fmt: skip
+                        f"rule, severity{more} or a label)")  # fmt: skip
     except (ValueError, IndexError) as bad:
         problems.append(f"field 'summary': not a valid format string ({bad})")
 

@@ -8,7 +8,7 @@ the lifecycle live in ``alerts/state.py``; this module only reads and writes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -69,10 +69,11 @@ class AlertStore:
         muted = _muted(labels, silences)
         cur.execute(
             "INSERT INTO alerts (rule_id, subject, severity, status, summary, labels, value, threshold, silenced,"
-            " fired_at, updated_at) VALUES (%s, %s, %s, 'firing', %s, %s, %s, %s, %s, %s, %s)"
+            " fired_at, updated_at, predicted, forecast_at, expected_at, expected_earliest, expected_latest)"
+            " VALUES (%s, %s, %s, 'firing', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (rule_id, subject) WHERE status <> 'resolved' DO NOTHING RETURNING *",
             (c.rule_id, c.subject, c.severity, c.summary, Jsonb(labels), c.value, c.threshold, muted is not None,
-             c.at, c.at),
+             c.at, c.at, *_prediction_columns(c)),
         )  # fmt: skip
         alert = cur.fetchone()
         if alert is None:  # already open: the same alert, nothing to announce (deduplication)
@@ -182,6 +183,15 @@ class AlertStore:
     def _active_silences(cur: psycopg.Cursor) -> list[dict]:
         cur.execute("SELECT id, matchers FROM alert_silences WHERE starts_at <= now() AND ends_at > now()")
         return cur.fetchall()
+
+
+def _prediction_columns(c: Condition) -> tuple:
+    """predicted, forecast_at, expected_at, expected_earliest, expected_latest of a condition (a forecast's)."""
+    p = c.prediction
+    if p is None:
+        return False, None, None, None, None
+    at = [None if t is None else datetime.fromtimestamp(t, UTC) for t in (p.made_at, p.expected, p.earliest, p.latest)]
+    return True, *at
 
 
 def _muted(labels: Mapping[str, str], silences: list[dict]) -> int | None:

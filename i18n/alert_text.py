@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from i18n import formats
 from i18n.districts import district_label
@@ -17,6 +19,9 @@ from i18n.mark import N_
 
 HELD_BACK_SUBJECT = "(more subjects)"  # alerts.store.HELD_BACK
 BAND_SUMMARY = N_("{metric} at {subject} reads {value}: {severity} ({sign} {threshold}, band {band}) for {hold}")
+# A forecast rule's summary placeholders {interval} (80 %: 18–34 minutes) and when the far end is open
+INTERVAL = N_("{earliest}–{latest}")
+INTERVAL_OPEN = N_("{earliest} or later")
 HELD_BACK_SUMMARY = N_("{rule}: {limit} alerts already open; {count} more subjects breaching this rule are counted "
                        "here instead of each opening an alert")  # fmt: skip
 
@@ -59,13 +64,54 @@ def summary_in(
     template = _(rule.summary)
     if template == rule.summary and language != "en":
         return str(alert.get("summary") or "")
+    forecast = _stored_forecast(alert, getattr(rule, "confidence", 0.8))
+    words = forecast_words(forecast, language, translations) if forecast is not None else {}
     values = _Blank({**(alert.get("labels") or {}), **rule.labels, "rule": rule.id, "severity":
                      terms.severity(rule.severity), "subject": shown_subject, "value": value,
-                     "threshold": rule.threshold if threshold is None else threshold})  # fmt: skip
+                     "threshold": rule.threshold if threshold is None else threshold, **words})  # fmt: skip
     try:
         return template.format_map(values)
     except (ValueError, TypeError, IndexError, KeyError):
         return str(alert.get("summary") or "")
+
+
+class StoredForecast(NamedTuple):
+    """A predicted alert's forecast as its row keeps it (epoch seconds), in the shape ``forecast_words`` reads."""
+
+    made_at: float
+    expected: float
+    earliest: float
+    latest: float | None
+    confidence: float
+
+
+def _stored_forecast(alert: Mapping, confidence: float) -> StoredForecast | None:
+    times = [alert.get(k) for k in ("forecast_at", "expected_at", "expected_earliest")]
+    if not alert.get("predicted") or not all(isinstance(t, datetime) for t in times):
+        return None
+    latest = alert.get("expected_latest")
+    return StoredForecast(*(t.timestamp() for t in times), latest.timestamp() if isinstance(latest, datetime)
+                          else None, confidence)  # fmt: skip
+
+
+def forecast_words(forecast: Any, language: str, translations: gettext.NullTranslations | None = None
+                   ) -> dict[str, str]:  # fmt: skip
+    """A forecast summary's placeholders in ``language``: ``expected_in`` ("25 minutes"), ``interval``
+    ("18–34 minutes", "18 minutes or later") and ``confidence`` ("80%"), counted from when it was made.
+    ``forecast`` has ``made_at``, ``expected``, ``earliest``, ``latest`` (None: open) and ``confidence``."""
+    _ = (translations or gettext.NullTranslations()).gettext
+
+    def minutes(at: float) -> int:
+        return max(1, round((at - forecast.made_at) / 60))
+
+    earliest = minutes(forecast.earliest)
+    if forecast.latest is None:
+        interval = _(INTERVAL_OPEN).format(earliest=formats.count_of(earliest, "minute", language))
+    else:
+        interval = _(INTERVAL).format(earliest=formats.number(earliest, language),
+                                      latest=formats.count_of(minutes(forecast.latest), "minute", language))
+    return {"expected_in": formats.count_of(minutes(forecast.expected), "minute", language), "interval": interval,
+            "confidence": formats.percent(forecast.confidence * 100, language)}  # fmt: skip
 
 
 class _Terms:

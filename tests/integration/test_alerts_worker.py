@@ -202,3 +202,32 @@ def test_a_new_leader_resolves_alerts_left_open_by_the_previous_one(alerting, re
     settings = alerting('id = "pm25_high"\ntype = "threshold"\nmetric = "pm25"\nreduce = "last"\nthreshold = 150\n')
     rds.xadd(settings.stream_iot, reading("aq-1", 20))
     wait_until(lambda: sent(receiver) == [("alert.resolved", "pm25_high", "aq-1")], what="resolved after restart")
+
+
+def test_a_rising_gauge_raises_a_predicted_alert_that_resolves_when_the_level_is_reached(alerting, receiver, rds,
+                                                                                         db):  # fmt: skip
+    settings = alerting('id = "wl_forecast"\ntype = "forecast"\nmatch = { kind = "water_level" }\n'
+                        'metric = "level_m"\nsubject = "device"\nop = ">="\nthreshold = 2.8\nhorizon = "30m"\n'
+                        'window = "10m"\nstep = "1m"\nmin_points = 4\n')  # fmt: skip
+    start_ms = (now_ms() // 60_000 - 60) * 60_000  # readings with their own times, from an hour ago, every 10 s
+    rise_ms = start_ms + 10 * 60_000  # flat at 1 m for 10 minutes, then 2 m higher 30 minutes later
+
+    def gauge(k: int) -> dict[str, str]:
+        ts = start_ms + k * 10_000
+        level = 1.0 + max(0, min(ts - rise_ms, 1_800_000)) * 2.0 / 1_800_000
+        return reading("wl-1", round(level, 3), ts=ts, kind="water_level", metric="level_m", unit="m")
+
+    fill(rds, settings.stream_iot, [gauge(k) for k in range(6 * 22)])  # 22 minutes: 12 of them rising, 2.33 m
+    wait_until(lambda: sent(receiver) == [("alert.firing", "wl_forecast", "wl-1")], what="a predicted alert")
+    alert = receiver.deliveries[0].json["data"]["alert"]
+    assert alert["predicted"] is True
+    expected, earliest = (datetime.fromisoformat(alert[k]) for k in ("expected_at", "expected_earliest"))
+    latest, made = datetime.fromisoformat(alert["expected_latest"]), datetime.fromisoformat(alert["forecast_at"])
+    breach = datetime.fromtimestamp((rise_ms + 27 * 60_000) / 1000, UTC)  # 1 + 2 * 27/30 = 2.8 m
+    assert made < breach and earliest <= expected <= latest
+    assert abs(expected - breach) < timedelta(minutes=6)
+    row = db.execute("SELECT predicted, expected_at FROM alerts WHERE rule_id = 'wl_forecast'").fetchone()
+    assert row[0] is True and row[1] == expected
+    fill(rds, settings.stream_iot, [gauge(k) for k in range(6 * 22, 6 * 45)])  # on past 2.8 m: it came true
+    wait_until(lambda: sent(receiver)[1:] == [("alert.resolved", "wl_forecast", "wl-1")], what="resolved")
+    assert count(db, "SELECT count(*) FROM alerts WHERE predicted AND status = 'resolved'") == 1
