@@ -30,6 +30,7 @@ from layouts.shell import app_shell, not_allowed, page_permission
 from open311 import routes as open311_routes
 from ops import dashboard as ops_routes
 from serving import compression
+from serving.first_page import opened_page, page_container
 from serving.page_scripts import scripts_for
 from settings import Settings, load_settings
 
@@ -48,8 +49,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.config["SEND_FILE_MAX_AGE_DEFAULT"] = settings.static_max_age_s
     # Dash's own requests are a few kilobytes; a body past this is refused (413) before anything parses it.
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    # A function: Dash calls it per page load, so the header shows this person's pages and name.
-    app.layout = lambda: app_shell(current_principal())
+    # A function: Dash calls it per page load, so the header shows this person's pages and name, and the page
+    # the browser opened is in it already (serving/first_page.py).
+    app.layout = lambda: app_shell(current_principal(), page_container(
+        opened_page(request.referrer, request.host_url), app.strip_relative_path))
     _guard_pages()
     _serialise_first_request_setup(app)
     _page_scripts(app)

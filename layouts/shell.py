@@ -22,8 +22,9 @@ def page_permission(page: dict) -> Permission:
     return Permission(page.get("permission", DEFAULT_PERMISSION))
 
 
-def app_shell(principal: Principal | None) -> html.Div:
-    """Header with the pages ``principal`` may open and a sign-out button, then ``dash.page_container``."""
+def app_shell(principal: Principal | None, pages: html.Div | None = None) -> html.Div:
+    """Header with the pages ``principal`` may open and a sign-out button, then ``pages``: the page container,
+    with the opened page already in it (serving/first_page.py) or ``dash.page_container`` for the router to fill."""
     role = principal.role if principal else None
     links = [
         dcc.Link(_(page["name"]), href=page["relative_path"], className="nav-link")
@@ -41,7 +42,7 @@ def app_shell(principal: Principal | None) -> html.Div:
                 ],
                 className="shell-header",
             ),
-            html.Main(dash.page_container, className="shell-main"),
+            html.Main(dash.page_container if pages is None else pages, className="shell-main"),
         ]
     )
 

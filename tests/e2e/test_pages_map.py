@@ -101,11 +101,11 @@ def test_the_first_clusters_come_with_the_page_itself(desktop, served, e2e_setti
     from layouts.ids import MAP_LAYER_SENSORS
 
     seeded_city(e2e_settings)
-    # The page router's answer (Dash's callback for the page's layout) brings the map with its first clusters.
-    with desktop.expect_response(lambda r: "/_dash-update-component" in r.url
-                                 and "_pages_content" in (r.request.post_data or "")) as page:  # fmt: skip
+    # The first layout (the shell with the opened page in it, serving/first_page.py) brings the map with its
+    # first clusters.
+    with desktop.expect_response(lambda r: "/_dash-layout" in r.url) as page:
         desktop.goto(served.url + "/map")
-    layer = _component(page.value.json()["response"], MAP_LAYER_SENSORS)
+    layer = _component(page.value.json(), MAP_LAYER_SENSORS)
     features = layer["props"]["data"]["features"]
     assert any(f["properties"].get("cluster") for f in features), "the city's clusters, in the page's own answer"
     desktop.wait_for_selector(".status-cluster")

@@ -158,8 +158,7 @@ def test_the_wall_says_which_city(nyc_page):
 
 
 def test_the_map_shows_new_yorks_districts_and_sensors(nyc_page, nyc_settings, fed):
-    with nyc_page.expect_response(lambda r: "/_dash-update-component" in r.url
-                                  and "_pages_content" in (r.request.post_data or "")) as answer:  # fmt: skip
+    with nyc_page.expect_response(lambda r: "/_dash-layout" in r.url) as answer:
         nyc_page.goto(nyc_page.server_url + "/map")
     nyc_page.wait_for_selector(".status-cluster")
     expect(nyc_page.locator("#map-sensor-count")).to_contain_text(f"{SENSORS} sensors")
@@ -167,7 +166,7 @@ def test_the_map_shows_new_yorks_districts_and_sensors(nyc_page, nyc_settings, f
     nyc_page.locator("#map-filter-district").click()
     expect(nyc_page.locator(".Select-option, [role=option]").filter(has_text="Manhattan CD 1").first).to_be_visible()
     nyc_page.keyboard.press("Escape")
-    features = _component(answer.value.json()["response"], MAP_LAYER_SENSORS)["props"]["data"]["features"]
+    features = _component(answer.value.json(), MAP_LAYER_SENSORS)["props"]["data"]["features"]
     west, south, east, north = nyc_settings.city_pack.bounds
     assert features and all(west < f["geometry"]["coordinates"][0] < east
                             and south < f["geometry"]["coordinates"][1] < north for f in features)  # fmt: skip
