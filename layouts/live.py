@@ -201,12 +201,16 @@ def alert_title(alert: Mapping) -> str:
 
 
 def prediction_columns(alert: Mapping) -> dict:
-    """A snapshot alert's forecast (epoch ms) as the alert row's columns, which a forecast summary is written from."""
+    """A snapshot alert's forecast (epoch ms) as the alert row's columns, which a forecast summary is written from.
+
+    The summary counts "in about 25 minutes" from the snapshot's time, not from when the forecast was made, so
+    it agrees with the lead shown beside it (the console keeps the words as they were when the alert fired)."""
     if not alert.get("predicted"):
         return {}
 
     def at(key: str) -> datetime | None:
         return None if alert.get(key) is None else datetime.fromtimestamp(alert[key] / 1000, UTC)
 
-    return {"predicted": True, "forecast_at": at("forecast_ms"), "expected_at": at("expected_ms"),
-            "expected_earliest": at("earliest_ms"), "expected_latest": at("latest_ms")}
+    return {"predicted": True, "forecast_at": at("counted_from_ms") or at("forecast_ms"),
+            "expected_at": at("expected_ms"), "expected_earliest": at("earliest_ms"),
+            "expected_latest": at("latest_ms")}

@@ -190,7 +190,7 @@ def predicted_fields(prediction: Sequence, now: datetime) -> dict:
     _predicted, made, expected, earliest, latest = prediction[:5]
     lead_s = max(0.0, (expected - now).total_seconds())
     return {"predicted": True, "forecast_ms": ms(made), "expected_ms": ms(expected), "earliest_ms": ms(earliest),
-            "latest_ms": ms(latest), "lead_min": round(lead_s / 60)}
+            "latest_ms": ms(latest), "lead_min": round(lead_s / 60), "counted_from_ms": ms(now)}
 
 
 def assemble(facts: CityFacts, bands: StatusBands, district_centres: Mapping[str, tuple[float, float]] | None = None,

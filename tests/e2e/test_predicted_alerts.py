@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 import bootstrap
 from alerts import console
-from tests.e2e.conftest import settle
+from tests.e2e.conftest import screenshot, settle
 from tests.integration.conftest import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -51,13 +51,20 @@ def test_a_predicted_alert_shows_its_lead_time_on_the_map_overview_and_wall(desk
     expect(label).to_be_visible(timeout=30_000)
     expect(label).to_contain_text("in ")  # "in 4 minutes": how long until the level, not when it fired
     expect(label).to_contain_text("minute")
-    desktop.goto(served.url + "/")
+    settle(desktop)
+    screenshot(desktop, "desktop-map-predicted")
+    desktop.goto(alerting.server.url + "/")  # a dashboard reading the same rules file as the evaluator
     predicted = desktop.locator(".alerts-list li.alert-predicted", has_text=GAUGE)
     expect(predicted).to_be_visible(timeout=30_000)
     expect(predicted.locator(".alert-lead")).to_contain_text("minute")
     expect(predicted).to_contain_text("will reach 40 m")
-    wall.goto(served.url + "/wall?playlist=alerts")
+    lead = predicted.locator(".alert-lead").inner_text()  # "in 4 minutes"
+    # the summary, written from the rule in the reader's language, counts from now too
+    assert f"in about {lead.removeprefix('in ')}" in predicted.inner_text()
+    wall.goto(alerting.server.url + "/wall?playlist=alerts")
     expect(wall.locator(".wall-alerts li.alert-predicted", has_text=GAUGE)).to_be_visible(timeout=30_000)
+    settle(wall)
+    screenshot(wall, "wall-alerts-predicted")
     assert desktop.console.errors == [] and wall.console.errors == []
 
 

@@ -42,6 +42,7 @@ def test_the_snapshot_carries_a_predicted_alerts_forecast_and_lead_in_minutes():
     assert items[1]["predicted"] and items[1]["lead_min"] == 25
     assert items[1]["expected_ms"] == int((NOW + timedelta(minutes=25.4)).timestamp() * 1000)
     assert items[2]["lead_min"] == 0  # its time has passed: due now, never a negative lead
+    assert items[1]["counted_from_ms"] == int(NOW.timestamp() * 1000)  # what the views count "in about …" from
 
 
 def test_lists_put_predicted_alerts_first_soonest_first_with_their_lead():
