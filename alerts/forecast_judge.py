@@ -6,6 +6,12 @@ the level will be reached. A reading costs a few additions; a refit costs about 
 once per step per subject, and only for subjects whose cheap least-squares slope stands clear of the noise and
 heads for the level within twice the horizon (most sensors, most of the time, are nowhere near it: never fitted).
 
+Refits are not done on the reading's path: a subject that passes the cheap test is queued, and each clock tick
+fits at most ``FITS_PER_TICK`` of the queue, oldest first, so a burst of step closes (or a noisy feed keeping
+the test open) delays forecasts, never the judging of the batch the other rules' alerts are in (bench/alerts.py
+--forecast). Each subject's steps are also offset by a hash of its name, so a city's subjects do not all close
+their steps, and queue their refits, in the same second.
+
 The verdict of a closed step is "breaching" when the level is expected within `horizon` and the slowest trend in
 the interval at `confidence` still heads towards it (the rise is real, not noise). The prediction comes true when
 the step under way already averages beyond the level: the verdict turns clear, and after `keep_firing_for` the
@@ -14,15 +20,17 @@ predicted alert resolves, handing over to the rule that watches the level itself
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
 from statistics import NormalDist
 from typing import Any, NamedTuple
 
-from alerts.judges import Change, RuleJudge, beyond, measured, subject_of
+from alerts.judges import SUBJECT_FIELD, Change, RuleJudge, beyond
 from alerts.rules import Rule
 from forecast import crossing_of, fit_trend
 
 GATE_REACH = 2.0  # the cheap slope must reach the level within this many horizons before Theil–Sen is fitted
+FITS_PER_TICK = 5  # a few ms of fitting a second at most (bench/predict.py measures a fit at 0.6-0.8 ms)
 
 
 class Prediction(NamedTuple):
@@ -39,10 +47,11 @@ class Prediction(NamedTuple):
 class StepSeries:
     """One subject's mean value per step, the newest ``size`` closed steps and the step under way."""
 
-    __slots__ = ("step", "times", "means", "_start", "_sum", "_count")
+    __slots__ = ("step", "offset", "times", "means", "_start", "_sum", "_count")
 
-    def __init__(self, step_s: float, size: int) -> None:
+    def __init__(self, step_s: float, size: int, offset: float = 0.0) -> None:
         self.step = step_s
+        self.offset = offset  # where this subject's steps start within the step (seconds)
         self.times: deque[float] = deque(maxlen=size)  # each closed step's middle
         self.means: deque[float] = deque(maxlen=size)
         self._start = float("-inf")
@@ -62,7 +71,7 @@ class StepSeries:
         if closed:
             self.times.append(self._start + self.step / 2)
             self.means.append(self._sum / self._count)
-        self._start = ts - ts % self.step
+        self._start = ts - (ts - self.offset) % self.step
         self._sum, self._count = value, 1
         return closed
 
@@ -108,31 +117,56 @@ class ForecastJudge(RuleJudge):
         self.series: dict[str, StepSeries] = {}
         self.predictions: dict[str, Prediction] = {}  # the latest forecast of each subject that has a hold
         self.fits = 0  # Theil–Sen fits so far (the benchmark reports them)
+        self.due: dict[str, None] = {}  # subjects waiting for a refit, oldest first (at most one entry each)
         self.z = NormalDist().inv_cdf(0.5 + rule.confidence / 2)
+        self._subject_field = SUBJECT_FIELD[rule.subject]
 
     def observe(self, record: Any, ts: float, now: float) -> Change | None:
-        value = measured(self.rule, record)
-        if value is None:
-            return None
-        subject = subject_of(self.rule, record)
+        value = record.value  # forecast rules watch readings (source "iot")
+        subject = getattr(record, self._subject_field)
         series = self.series.get(subject)
         if series is None:
             if not self.admit_new(now):
                 return None
-            series = self.series[subject] = StepSeries(self.rule.step_s, int(self.rule.window_s // self.rule.step_s))
+            rule = self.rule
+            offset = zlib.crc32(subject.encode()) % max(1, int(rule.step_s * 1000)) / 1000
+            series = self.series[subject] = StepSeries(rule.step_s, int(rule.window_s // rule.step_s), offset)
         if not series.push(ts, value):
             if subject in self.holds and beyond(self.rule.op, series.current, self.rule.threshold):
+                self.due.pop(subject, None)
                 return self.judge(subject, False, series.current, now)  # it came true: the level itself is here
             return None
-        return self.judge(subject, self._verdict(subject, series), series.means[-1], now)
+        if self._worth_fitting(series):
+            self.due[subject] = None
+            return None
+        self.due.pop(subject, None)
+        if subject not in self.holds:
+            return None  # plainly ok, as it was: nothing to judge
+        return self.judge(subject, False, series.means[-1], now)
 
-    def _verdict(self, subject: str, series: StepSeries) -> bool:
+    def _worth_fitting(self, series: StepSeries) -> bool:
+        """Not reached yet, enough history, and the cheap least-squares test says the level may be near."""
         rule = self.rule
         if beyond(rule.op, series.means[-1], rule.threshold) or beyond(rule.op, series.current, rule.threshold):
             return False  # reached: no longer a prediction
-        if len(series.means) < rule.min_points or not series.heading(rule.threshold, rule.op,
-                                                                         GATE_REACH * rule.horizon_s, self.z):
-            return False
+        return len(series.means) >= rule.min_points and series.heading(rule.threshold, rule.op,
+                                                                        GATE_REACH * rule.horizon_s, self.z)
+
+    def tick(self, now: float) -> list[Change]:
+        """Refit up to ``FITS_PER_TICK`` queued subjects, then let holds time out as every judge does."""
+        changes = []
+        for subject in list(self.due)[:FITS_PER_TICK]:
+            del self.due[subject]
+            series = self.series.get(subject)
+            if series is None:
+                continue
+            change = self.judge(subject, self._verdict(subject, series), series.means[-1], now)
+            if change is not None:
+                changes.append(change)
+        return changes + super().tick(now)
+
+    def _verdict(self, subject: str, series: StepSeries) -> bool:
+        rule = self.rule
         self.fits += 1
         trend = fit_trend(series.times, series.means, rule.confidence)
         found = None if trend is None else crossing_of(trend, rule.threshold, rule.op, rule.horizon_s)
@@ -154,4 +188,4 @@ class ForecastJudge(RuleJudge):
     def forget(self, before: float) -> int:
         """Subjects whose newest reading (by its own time) is older than ``before``."""
         gone = [s for s, series in self.series.items() if series.newest + self.rule.step_s < before]
-        return self._drop(gone, self.series, self.predictions)
+        return self._drop(gone, self.series, self.predictions, self.due)

@@ -14,9 +14,9 @@ taken in this process on the same clock.
   into the same stream, which the ingest workers store and the evaluator reads and judges like any other.
 
 ``--forecast`` adds a forecast rule (docs/ALERTS.md) on the background's 10,000 water gauges, per device, with a
-5-second step (the shipped rules step once a minute): in a phase of seconds every gauge then closes a step every
-other reading, and the gate and refit path is paid as often as a noisy feed could make it, not only the
-per-reading bookkeeping of a minute-long step. Its own alerts, if any, are counted apart from the probes'.
+5-second step (``--forecast-step``; the shipped rules step once a minute): in a phase of seconds every gauge then
+closes a step every other reading, and the gate and refit path is paid as often as a noisy feed could make it,
+not only the per-reading bookkeeping of a minute-long step. Its own alerts, if any, are counted apart from the probes'.
 
 The machine is shared and noisy, so the figure to compare is the ratio of load to idle. Each probe is also cut
 into stages from the rows it left: ``alerts.fired_at`` (evaluator clock when it judged the batch),
@@ -78,8 +78,8 @@ subject = "device"
 op = ">="
 threshold = 2.8
 horizon = "30m"
-window = "50s"
-step = "5s"
+window = "{window}"
+step = "{step}"
 min_points = 4
 """
 PROBE_VALUE = "5000"
@@ -244,11 +244,15 @@ def main() -> None:
     )
     parser.add_argument("--spacing", type=float, default=0.1, help="seconds between two probes")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--forecast", action="store_true", help="add two forecast rules (5 s steps) to the rule")
+    parser.add_argument("--forecast", action="store_true", help="add a forecast rule on the gauges to the rule")
+    parser.add_argument("--forecast-step", type=float, default=5.0, help="its step in seconds (the shipped: 60)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ioc-bench-alerts-"))  # the rules file and the processes' logs
-    rules = write_rules(tmp / "bench_rules.toml", RULE + (FORECAST_RULES if args.forecast else ""))
+    step = args.forecast_step
+    forecast = (FORECAST_RULES.replace("{step}", f"{step:g}s").replace("{window}", f"{10 * step:g}s")
+                if args.forecast else "")  # fmt: skip
+    rules = write_rules(tmp / "bench_rules.toml", RULE + forecast)
     try:
         figures = {"idle": phase(Settings(), rules, args.alerts, args.spacing, 0)}
         for rate in args.rate:

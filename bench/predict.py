@@ -15,6 +15,7 @@ the incident schedule; only this report does, to score them:
   (target: at most half-way on >= 80 % of incidents; median lead on floods >= 10 min);
 * on days without incidents: warnings of the forecast rules and alerts of the plain rules, per day per 1,000
   sensors (target: <= 1 false warning);
+* the evaluator's CPU per reading with the shipped rules and with the same rules less the forecast ones;
 * the candidates' accuracy: every closed step of the gauges and districts the rules watch, forecast 10 minutes
   ahead from the rule's window by Theil–Sen (the rules' method), least squares and Holt's damped exponential
   smoothing (statsmodels), scored by absolute error and by how often the 80 % interval held the outcome, in
@@ -30,7 +31,7 @@ import time
 import warnings
 from collections import defaultdict
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -240,6 +241,39 @@ def accuracy(series: dict[str, list], ramps: dict[str, tuple[float, float]], win
     return out
 
 
+# --- the evaluator's cost with and without the forecast rules ---------------------------------------------------
+def evaluator_cost(sim: CitySimulation, path: Path, flood: inc.Incident | None, minutes: int, rounds: int) -> dict:
+    """CPU µs per reading of ``Evaluator.observe`` (batches of 1,000, a tick after each) over the same simulated
+    readings, with the shipped rules and with the same rules less the forecast ones; the minimum of ``rounds``
+    alternated passes. The span ends at a flood's breach, so the gauge's refits are in it."""
+    from alerts.evaluate import Evaluator
+    from streams.iot import SensorReading
+
+    end_ms = (flood.start_ms + 27 * 60_000) if flood else sim.clock.day_start_ms(date(2026, 8, 3)) + 43_200_000
+    start_ms = end_ms - minutes * 60_000
+    records = []
+    for ms in range(start_ms, end_ms, 10_000):
+        readings, _ = sim.window_values(ms, ms + 10_000)
+        for index, ts, value in readings:
+            c = sim.channels[index]
+            records.append(SensorReading(datetime.fromtimestamp(ts / 1000, UTC), c.device_id, c.kind, c.metric, value,
+                                         "", 22.5, 114.0, c.district, None, f"{ts}-0"))  # fmt: skip
+    shipped = load_config(path).rules
+    sets = {"without forecast rules": [r for r in shipped if r.type != "forecast"], "shipped rules": shipped}
+    best = {name: float("inf") for name in sets}
+    for _ in range(rounds):
+        for name, rules in sets.items():
+            evaluator = Evaluator(rules, started=start_ms / 1000)
+            began = time.process_time()
+            for k in range(0, len(records), 1000):
+                batch = records[k:k + 1000]
+                now = batch[-1].ts.timestamp()
+                evaluator.observe("iot", batch, now)
+                evaluator.tick(now)
+            best[name] = min(best[name], (time.process_time() - began) / len(records) * 1e6)
+    return {"readings": len(records), "us_per_reading": best}
+
+
 def minutes(value: float | None) -> str:
     return "-" if value is None else f"{value / 60:.1f}"
 
@@ -281,6 +315,7 @@ def main() -> None:
     parser.add_argument("--incident-days", type=int, default=12, help="days with incidents (half floods, half air)")
     parser.add_argument("--quiet-days", type=int, default=4, help="days without incidents, half summer, half winter")
     parser.add_argument("--rules", type=Path, default=REPO / "config" / "alert_rules.toml")
+    parser.add_argument("--cost", type=int, default=30, help="simulated minutes for the cost per reading (0: skip)")
     parser.add_argument("--accuracy", type=int, default=300, help="forecasts per method and regime (0: skip)")
     args = parser.parse_args()
     settings = Settings()
@@ -304,6 +339,13 @@ def main() -> None:
         for rule in rules:
             print(f"  {rule.id:<34}{q['per_day_per_1000'].get(rule.id, 0.0):>8.2f}")
         print(f"  Theil–Sen fits per day (all forecast subjects): {q['fits_per_day']:,.0f}")
+    if args.cost:
+        flood = next((i for _, todays in days for i in todays if i.kind == inc.FLOOD), None)
+        cost = evaluator_cost(sim, args.rules, flood, args.cost, 3)
+        print(f"\nthe evaluator's CPU per reading over {args.cost} simulated minutes ending at a flood's breach "
+              f"({cost['readings']:,} readings, best of 3):")
+        for name, us in cost["us_per_reading"].items():
+            print(f"  {name:<26}{us:>8.2f} µs")
     if args.accuracy:
         accuracy_report(sim, rows, args.accuracy)
     print(f"\n({time.perf_counter() - started:.0f} s)")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from alerts.evaluate import Evaluator
-from alerts.forecast_judge import ForecastJudge, StepSeries
+from alerts.forecast_judge import FITS_PER_TICK, ForecastJudge, StepSeries
 from alerts.rules import RuleError, load_rules, parse_rules
 from i18n.alert_text import summary_in
 from settings import Settings
@@ -179,3 +179,25 @@ def test_the_summary_is_written_again_in_the_readers_language():
              "summary": "as it fired"}  # fmt: skip
     text = summary_in(alert, {"wl_forecast": rule}, "en", gettext.NullTranslations())
     assert text == "wl-0042 will reach 2.8 m in about 25 minutes (80%: 18 minutes or later)"
+
+
+def test_refits_wait_for_the_clock_and_a_tick_does_at_most_its_budget():
+    ev = evaluator()
+    judge = ev.judges["wl_forecast"]
+    devices = [f"wl-{n:03d}" for n in range(3 * FITS_PER_TICK)]
+    for s in range(0, 20 * 60, 10):  # every gauge rising fast, readings only: nothing fitted on their path
+        ev.observe("iot", [reading(s, 1.0 + s * 0.001, d) for d in devices], T0 + s)
+    assert judge.fits == 0 and len(judge.due) == len(devices)
+    fired = [c for c in ev.tick(T0 + 1200) if c.firing]
+    assert judge.fits == FITS_PER_TICK and len(fired) == FITS_PER_TICK
+    ev.tick(T0 + 1201)
+    ev.tick(T0 + 1202)
+    assert judge.fits == 3 * FITS_PER_TICK and not judge.due
+
+
+def test_each_subject_steps_on_its_own_offset():
+    series = StepSeries(60.0, 5, offset=15.0)
+    series.push(20.0, 1.0)
+    assert series.newest == 15.0
+    assert series.push(74.0, 2.0) is False and series.push(75.0, 3.0) is True
+    assert list(series.times) == [45.0]
