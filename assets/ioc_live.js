@@ -34,6 +34,15 @@ window.ioc.live = {
         const hideout = (context && context.hideout) || {};
         const colours = hideout.colours || {};
         const p = feature.properties;
+        if (p.predicted) {
+            // A predicted alert: a dashed ring, and how long until its level is expected always written beside it.
+            const marker = L.circleMarker(latlng, {radius: (hideout.radius || 9) + 3, weight: 3, dashArray: "4 3",
+                                                   color: colours.predicted || "#58a6ff", fill: true, fillOpacity: 0.1,
+                                                   className: "alert-marker alert-predicted"});
+            return marker.bindTooltip(window.ioc.textLines(p.lead, p.subject), {permanent: true, direction: "right",
+                                                                                 className: "alert-lead-label"})
+                .bindPopup(window.ioc.textLines(p.rule + " · " + p.subject, p.summary));
+        }
         return L.circleMarker(latlng, {radius: hideout.radius || 9, weight: 3, color: colours[p.severity] || "#d7263d",
                                        fill: true, fillOpacity: 0.15, className: "alert-marker alert-" + p.severity})
             .bindTooltip(window.ioc.textLines(window.ioc.t("severity_" + p.severity) + " · " + p.rule + " · " + p.subject,

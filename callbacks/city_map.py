@@ -12,6 +12,7 @@ from auth.roles import Permission
 from auth.web import requires
 from callbacks import choices
 from callbacks.map_sensors import MapSensors
+from forecast.charts import chart_forecast, series_projection
 from i18n.current import _
 from i18n.terms import term
 from layouts import city_map, ids
@@ -101,5 +102,20 @@ def register(app: Dash, services, sensors: MapSensors) -> None:
         readings = services.queries.device_readings(device_id, now - HISTORY_SPAN, now)
         snapshot = services.snapshot()
         alerts = ((snapshot.doc.get("alerts") or {}).get("items") or []) if snapshot else []
-        status = city_map.sensor_status(sensors.sensor(services, device_id), alerts, HELD_BACK)
-        return city_map.history_graph(device_id, readings), _("Sensor {device}").format(device=device_id), status
+        sensor = sensors.sensor(services, device_id)
+        status = city_map.sensor_status(sensor, alerts, HELD_BACK)
+        forecasts = device_forecasts(readings, services.alert_rules(), (sensor or {}).get("kind"))
+        return (city_map.history_graph(device_id, readings, forecasts), _("Sensor {device}").format(device=device_id),
+                status)  # fmt: skip
+
+
+def device_forecasts(readings: list[dict], rules: list, kind: str | None) -> dict:
+    """Metric → (projection, settings) of each of a device's series that has enough recent readings to fit."""
+    forecasts = {}
+    for metric in {r["metric"] for r in readings}:
+        points = [r for r in readings if r["metric"] == metric]
+        settings = chart_forecast(rules, kind, metric)
+        projection = series_projection([r["ts"].timestamp() for r in points], [r["value"] for r in points], settings)
+        if projection is not None:
+            forecasts[metric] = (projection, settings)
+    return forecasts

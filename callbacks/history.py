@@ -10,6 +10,7 @@ import bootstrap
 from auth.roles import Permission
 from auth.web import requires
 from callbacks import choices
+from forecast.charts import chart_forecast, series_projection
 from layouts import city_map, history, ids
 from layouts.time_range import window
 
@@ -44,7 +45,9 @@ def register(app: Dash, services) -> None:
         rows = _rows(services.queries, mode, metric, districts, device, choice)
         since, until = window(choices.one(choice), datetime.now(UTC))
         first = services.queries.first_minute("sensor") if rows else None
-        return history.series_figure(rows, metric, since, until, first), mode == "device", mode != "device"
+        forecasts = series_forecasts(rows, services.alert_rules(), choices.one(metric), mode)
+        return (history.series_figure(rows, metric, since, until, first, forecasts), mode == "device",
+                mode != "device")  # fmt: skip
 
     @app.callback(Output(ids.HISTORY_DOWNLOAD, "data"), Input(ids.HISTORY_EXPORT, "n_clicks"),
                   State(ids.HISTORY_MODE, "value"), State(ids.HISTORY_METRIC, "value"),
@@ -60,3 +63,19 @@ def register(app: Dash, services) -> None:
         target = (device or "device") if mode == "device" else "-".join(choices.several(districts)) or "all-districts"
         name = history.export_filename(metric, target, choice or "24h", datetime.now(UTC))
         return {"content": history.series_csv(rows), "filename": name, "type": "text/csv"}
+
+
+def series_forecasts(rows: list[dict], rules: list, metric: str | None, mode: object) -> dict:
+    """Series → (projection, settings) of each series with enough points in the forecast's window (every range
+    ends now; a range drawn in hour buckets has too few and is drawn without)."""
+    if not rows or not metric:
+        return {}
+    settings = chart_forecast(rules, None, metric, "device" if mode == "device" else "district")
+    forecasts = {}
+    for name in {r["series"] for r in rows}:
+        points = [r for r in rows if r["series"] == name]
+        projection = series_projection([p["bucket"].timestamp() for p in points], [p["mean"] for p in points],
+                                       settings)  # fmt: skip
+        if projection is not None:
+            forecasts[name] = (projection, settings)
+    return forecasts

@@ -98,6 +98,13 @@ def duration(span: timedelta, narrow: bool = False) -> str:
     return formats.duration(span, language(), narrow)
 
 
+def lead_time(minutes: int | None) -> str:
+    """How long until a predicted alert's level is expected: ``in 25 minutes``, or ``due now`` once it is."""
+    if not minutes or minutes <= 0:
+        return _("due now")
+    return formats.ahead(timedelta(minutes=minutes), language())
+
+
 def page_title(name: str):
     """A page's browser title in the request's language (``register_page(title=…)`` takes a function)."""
 

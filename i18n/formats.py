@@ -109,6 +109,11 @@ def duration(span: timedelta, language: str, narrow: bool = False) -> str:
                             locale=babel_locale(language))  # fmt: skip
 
 
+def ahead(span: timedelta, language: str) -> str:
+    """A time still to come, counted from now: ``in 25 minutes`` / ``25分钟后`` / ``ในอีก 25 นาที`` (CLDR)."""
+    return format_timedelta(span, threshold=2, granularity="minute", add_direction=True, locale=babel_locale(language))
+
+
 def count_of(amount: int, unit_name: str, language: str) -> str:
     """A whole number of ``second``, ``minute``, ``hour`` or ``day`` in words: ``1 minute``, ``45分钟``."""
     return format_unit(amount, f"duration-{unit_name}", length="long", locale=babel_locale(language))

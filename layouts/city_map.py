@@ -15,6 +15,8 @@ import dash_leaflet as dl
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from forecast.charts import ChartForecast
+from forecast.trend import Projection
 from i18n import current
 from i18n.current import N_, _
 from i18n.districts import district_label, names_from_features
@@ -22,6 +24,8 @@ from i18n.terms import term
 from layouts import ids
 from layouts.chart_time import date_ticks
 from layouts.figure_theme import FIGURE_THEME
+from layouts.forecast_chart import add_forecast
+from layouts.live import prediction_columns
 from live.thresholds import CRITICAL, NORMAL, STALE, WARNING
 
 STATUSES = (NORMAL, WARNING, CRITICAL, STALE)  # a feature's ``s`` is the index in this tuple
@@ -39,7 +43,7 @@ ALERTS_FIRST_TICK_MS = 1_000
 CLUSTER_OPTIONS = {"min_points": 3, "max_zoom": 17}
 OUTLINE_STYLE = {"color": "#334155", "weight": 1.5, "fill": False}
 JS = "ioc.map."
-ALERT_COLOURS = {"critical": "#d7263d", "warning": "#f0a202", "info": "#3b82f6"}
+ALERT_COLOURS = {"critical": "#d7263d", "warning": "#f0a202", "info": "#3b82f6", "predicted": "#58a6ff"}
 # Open complaints per district in fixed classes (lower bound, label, fill opacity): a district's shade means the
 # same on every day, and one request tints a district instead of filling it as the busiest.
 COMPLAINT_CLASSES = ((0, N_("none"), 0.0), (1, "1–9", 0.12), (10, "10–49", 0.25), (50, "50–199", 0.4),
@@ -125,11 +129,14 @@ def kind_options(sensors: Iterable[Mapping]) -> list[dict]:
 
 
 def alert_features(alerts: Iterable[Mapping]) -> dict:
-    """Open alerts that have a position, as GeoJSON points carrying severity, rule, subject and summary."""
+    """Open alerts that have a position, as GeoJSON points carrying severity, rule, subject and summary; a
+    predicted one also ``predicted`` and ``lead``, how long until its level is expected, in words."""
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [a["lon"], a["lat"]]},
          "properties": {"id": a["id"], "severity": a["severity"], "rule": a["rule"], "subject": a["subject"],
-                        "summary": current.alert_summary({**a, "rule_id": a.get("rule")})}}
+                        "summary": current.alert_summary({**a, "rule_id": a.get("rule"), **prediction_columns(a)}),
+                        **({"predicted": True, "lead": current.lead_time(a.get("lead_min"))}
+                           if a.get("predicted") else {})}}
         for a in alerts if a.get("lat") is not None and a.get("lon") is not None
     ]}  # fmt: skip
 
@@ -145,19 +152,24 @@ def tile_layers(url: str, attribution: str) -> list:
     return [dl.TileLayer(url=url, attribution=attribution)] if url else []
 
 
-def history_graph(device_id: str, readings: Sequence[Mapping]) -> dcc.Graph:
+def history_graph(device_id: str, readings: Sequence[Mapping],
+                  forecasts: Mapping[str, tuple[Projection, ChartForecast]] | None = None) -> dcc.Graph:  # fmt: skip
     """The clicked sensor's chart, as the component the side panel receives."""
-    return dcc.Graph(figure=device_history_figure(device_id, readings), config={"displaylogo": False})
+    return dcc.Graph(figure=device_history_figure(device_id, readings, forecasts), config={"displaylogo": False})
 
 
-def device_history_figure(device_id: str, readings: Sequence[Mapping]) -> go.Figure:
-    """A line per metric of one device's raw readings."""
+def device_history_figure(device_id: str, readings: Sequence[Mapping],
+                          forecasts: Mapping[str, tuple[Projection, ChartForecast]] | None = None) -> go.Figure:
+    """A line per metric of one device's raw readings, each followed by its forecast (``forecasts``: metric →
+    projection and the settings it was made with) when there is one."""
     fig = go.Figure()
     for metric in sorted({r["metric"] for r in readings}):
         points = [r for r in readings if r["metric"] == metric]
         name = term("metric", metric)
         fig.add_scatter(x=[r["ts"] for r in points], y=[r["value"] for r in points], mode="lines",
                         name=f"{name} ({points[0]['unit']})" if points[0]["unit"] else name)  # fmt: skip
+        if metric in (forecasts or {}):
+            add_forecast(fig, *forecasts[metric])
     title = _("{device}: last 24 h") if readings else _("{device}: no readings in 24 h")
     date_ticks(fig)
     fig.update_layout(title=title.format(device=device_id),

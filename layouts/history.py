@@ -5,16 +5,19 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from forecast.charts import ChartForecast
+from forecast.trend import Projection
 from i18n import current
 from i18n.current import N_, _
 from i18n.terms import term
 from layouts import chart_time, ids
 from layouts.figure_theme import FIGURE_THEME
+from layouts.forecast_chart import add_forecast
 from layouts.time_range import range_picker
 
 MODES = (("district", N_("By district")), ("device", N_("By device")))
@@ -41,12 +44,15 @@ def series_figure(
     since: datetime | None = None,
     until: datetime | None = None,
     first: datetime | None = None,
+    forecasts: Mapping[str, tuple[Projection, ChartForecast]] | None = None,
 ) -> go.Figure:
-    """The mean per bucket, one line per series, with the bucket's low–high as hover detail.
+    """The mean per bucket, one line per series, with the bucket's low–high as hover detail, each followed by its
+    forecast when ``forecasts`` (series → projection and its settings) has one.
 
-    With ``since``/``until`` the time axis spans the chosen range; ``first`` (when the data began) adds a
-    "collecting: … so far" note when that is inside the range."""
+    With ``since``/``until`` the time axis spans the chosen range (and the forecasts after it); ``first`` (when
+    the data began) adds a "collecting: … so far" note when that is inside the range."""
     fig = go.Figure()
+    forecasts = forecasts or {}
     for name in sorted({r["series"] for r in rows}):
         points = [r for r in rows if r["series"] == name]
         fig.add_scatter(x=[p["bucket"] for p in points], y=[p["mean"] for p in points], name=current.district(name),
@@ -54,6 +60,11 @@ def series_figure(
                         customdata=[[p["low"], p["high"], p["readings"]] for p in points],
                         hovertemplate=_("%{y:.2f} (low %{customdata[0]:.2f}, high %{customdata[1]:.2f}, "
                                         "%{customdata[2]} readings)") + "<extra>%{fullData.name}</extra>")  # fmt: skip
+        if name in forecasts:
+            add_forecast(fig, *forecasts[name])
+    if until is not None and forecasts:
+        ahead = max(datetime.fromtimestamp(p.times[-1], UTC) for p, _settings in forecasts.values())
+        until = max(until, ahead)
     named = term("metric", metric) if metric else _("Choose a metric")
     title = (_("{metric}: mean per bucket") if rows else _("{metric}: no data in this range")).format(metric=named)
     if rows and since is not None and until is not None:

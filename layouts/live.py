@@ -121,12 +121,29 @@ def alerts_list(alerts: Mapping | None, timezone: str, limit: int = 8) -> list:
     if not alerts or not alerts.get("available"):
         return [html.P(_("Alerting is not running yet: no alert rules are evaluated, so none can fire."),
                        className="muted alerts-empty")]  # fmt: skip
-    items = alerts.get("items", [])[:limit]
+    items = first_expected(alerts.get("items", []))[:limit]
     if not items:
         return [html.P(_("No open alerts."), className="muted alerts-empty")]
-    return [html.Ul([html.Li([html.Span(term("severity", a["severity"]), className=f"sev sev-{a['severity']}"),
-                              html.Span(clock_time(a["at_ms"], timezone), className="muted"), alert_title(a)])
+    return [html.Ul([html.Li([*_alert_marks(a, timezone), alert_title(a)],
+                             className="alert-predicted" if a.get("predicted") else None)
                      for a in items], className="alerts-list")]  # fmt: skip
+
+
+def first_expected(items: Sequence[Mapping]) -> list[Mapping]:
+    """Predicted alerts first, soonest expected first, then the others in the snapshot's order (most severe,
+    newest): what is about to happen is what an officer can still act on."""
+    predicted = sorted((a for a in items if a.get("predicted")), key=lambda a: a.get("expected_ms") or 0)
+    return [*predicted, *(a for a in items if not a.get("predicted"))]
+
+
+def _alert_marks(alert: Mapping, timezone: str) -> list:
+    """A listed alert's badge and time: its severity and when it fired, or for a predicted one "predicted" and
+    how long until its level is expected."""
+    if alert.get("predicted"):
+        return [html.Span(_("predicted"), className="sev sev-predicted"),
+                html.Span(current.lead_time(alert.get("lead_min")), className="alert-lead")]  # fmt: skip
+    return [html.Span(term("severity", alert["severity"]), className=f"sev sev-{alert['severity']}"),
+            html.Span(clock_time(alert["at_ms"], timezone), className="muted")]
 
 
 def status_counts(counts: Mapping[str, int] | None, colours: Mapping[str, str]) -> list:
@@ -178,5 +195,22 @@ def alert_title(alert: Mapping) -> str:
             "subject": alert.get("subject"),
             "value": alert.get("value"),
             "summary": alert.get("title"),
+            **prediction_columns(alert),
         }
     )
+
+
+def prediction_columns(alert: Mapping) -> dict:
+    """A snapshot alert's forecast (epoch ms) as the alert row's columns, which a forecast summary is written from.
+
+    The summary counts "in about 25 minutes" from the snapshot's time, not from when the forecast was made, so
+    it agrees with the lead shown beside it (the console keeps the words as they were when the alert fired)."""
+    if not alert.get("predicted"):
+        return {}
+
+    def at(key: str) -> datetime | None:
+        return None if alert.get(key) is None else datetime.fromtimestamp(alert[key] / 1000, UTC)
+
+    return {"predicted": True, "forecast_at": at("counted_from_ms") or at("forecast_ms"),
+            "expected_at": at("expected_ms"), "expected_earliest": at("earliest_ms"),
+            "expected_latest": at("latest_ms")}

@@ -62,7 +62,8 @@ class CityFacts:
     alerts_table: bool = False  # the alerting migration is applied
     alerts_ever: bool = False  # an alert was ever recorded
     open_alerts: list[tuple] = field(default_factory=list)  # id, severity, rule, subject, summary, status, fired_at,
-    #                                                         value, assignee, lat, lon (lat/lon of a device subject)
+    #                                                         value, assignee, lat, lon (lat/lon of a device subject),
+    #                                       predicted, forecast_at, expected_at, expected_earliest, expected_latest
     alerts_by_severity: dict[str, int] = field(default_factory=dict)
 
 
@@ -210,7 +211,7 @@ def _alerts(cur: psycopg.Cursor, facts: CityFacts) -> None:
     # A device subject is placed at the device's last position; district subjects are placed by the caller.
     cur.execute("""
         SELECT a.id, a.severity, a.rule_id, a.subject, a.summary, a.status, a.fired_at, a.value, a.assignee,
-               p.lat, p.lon
+               p.lat, p.lon, a.predicted, a.forecast_at, a.expected_at, a.expected_earliest, a.expected_latest
         FROM alerts a
         LEFT JOIN LATERAL (SELECT lat, lon FROM sensor_latest s WHERE s.device_id = a.subject LIMIT 1) p ON true
         WHERE a.status <> 'resolved'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import orjson
@@ -151,8 +151,9 @@ def site_states(facts: CityFacts) -> list[dict]:
 
 
 def alert_markers(alerts: list[dict]) -> list[tuple]:
-    """What the maps' alert layer draws: id, severity, position, rule and subject of each placed alert."""
-    return [(a["id"], a["severity"], a["lat"], a["lon"], a["rule"], a["subject"]) for a in alerts
+    """What the maps' alert layer draws: id, severity, position, rule and subject of each placed alert, and for
+    a predicted one its lead in minutes (so the markers are redrawn as it shortens)."""
+    return [(a["id"], a["severity"], a["lat"], a["lon"], a["rule"], a["subject"], a.get("lead_min")) for a in alerts
             if a["lat"] is not None and a["lon"] is not None]  # fmt: skip
 
 
@@ -165,16 +166,31 @@ def alert_items(facts: CityFacts, district_centres: Mapping[str, tuple[float, fl
     """Open alerts, most severe then newest, each placed on the map when its subject has a position.
 
     A device subject is at the device's last reported position; a district subject at the district's centre;
-    anything else (a site, a stream, the city) has no position (``lat``/``lon`` None).
+    anything else (a site, a stream, the city) has no position (``lat``/``lon`` None). A predicted alert (a
+    forecast rule's) also carries its forecast, epoch ms, and ``lead_min``: whole minutes from this snapshot's time
+    to when the level is expected (0 once that time has passed).
     """
     items = []
-    for alert_id, severity, rule, subject, summary, status, fired_at, value, assignee, lat, lon in facts.open_alerts:
+    for (alert_id, severity, rule, subject, summary, status, fired_at, value, assignee, lat, lon,
+         *prediction) in facts.open_alerts:  # fmt: skip
         if lat is None and subject in district_centres:
             lat, lon = district_centres[subject]
-        items.append({"id": alert_id, "severity": severity, "rule": rule, "subject": subject, "summary": summary,
-                      "title": summary, "status": status, "at_ms": ms(fired_at), "value": value,
-                      "assignee": assignee, "lat": lat, "lon": lon})  # fmt: skip
+        item = {"id": alert_id, "severity": severity, "rule": rule, "subject": subject, "summary": summary,
+                "title": summary, "status": status, "at_ms": ms(fired_at), "value": value,
+                "assignee": assignee, "lat": lat, "lon": lon}  # fmt: skip
+        items.append(item | predicted_fields(prediction, facts.windows.now))
     return items
+
+
+def predicted_fields(prediction: Sequence, now: datetime) -> dict:
+    """A predicted alert's forecast columns (predicted, forecast_at, expected_at, expected_earliest,
+    expected_latest) as the snapshot carries them; nothing for an alert that is not a prediction."""
+    if len(prediction) < 5 or not prediction[0] or prediction[2] is None:
+        return {}
+    _predicted, made, expected, earliest, latest = prediction[:5]
+    lead_s = max(0.0, (expected - now).total_seconds())
+    return {"predicted": True, "forecast_ms": ms(made), "expected_ms": ms(expected), "earliest_ms": ms(earliest),
+            "latest_ms": ms(latest), "lead_min": round(lead_s / 60), "counted_from_ms": ms(now)}
 
 
 def assemble(facts: CityFacts, bands: StatusBands, district_centres: Mapping[str, tuple[float, float]] | None = None,

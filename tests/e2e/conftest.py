@@ -223,6 +223,24 @@ function = "pue"
 window = "1m"
 threshold = 5
 keep_firing_for = "1h"
+
+# A level no simulated gauge comes near: only tests/e2e/test_predicted_alerts.py's rising gauge heads for it.
+[[rule]]
+id = "e2e_gauge_forecast"
+type = "forecast"
+severity = "warning"
+summary = "Water level at {subject} will reach {threshold:g} m in about {expected_in}"
+labels = { team = "water" }
+match = { kind = "water_level" }
+metric = "level_m"
+subject = "device"
+op = ">="
+threshold = 40
+horizon = "30m"
+window = "10m"
+step = "1m"
+min_points = 4
+keep_firing_for = "1h"
 """
 FUTIAN = {"lat": "22.543100", "lon": "114.059600"}
 
