@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from alerts.anomaly import AnomalyJudge, Baselines
 from alerts.clock_judges import NoDataJudge, OpenPastSlaJudge
 from alerts.judges import Change, PueJudge, RateJudge, RuleJudge, ThresholdJudge, subject_of
 from alerts.rules import Rule
@@ -50,6 +51,7 @@ class Condition(NamedTuple):
     summary: str
     labels: Mapping[str, str]
     at: datetime
+    annotations: Mapping[str, Any] = {}  # noqa: RUF012 - never mutated; what the summary said besides the value
 
 
 def make_judge(rule: Rule, started: float) -> RuleJudge:
@@ -60,6 +62,8 @@ def make_judge(rule: Rule, started: float) -> RuleJudge:
         return RateJudge(rule)
     if rule.type == "no_data":
         return NoDataJudge(rule, started)
+    if rule.type == "anomaly":
+        return AnomalyJudge(rule)
     if rule.function == "pue":
         return PueJudge(rule)
     return OpenPastSlaJudge(rule)
@@ -179,6 +183,16 @@ class Evaluator:
                     and accepts(rule, record)):  # fmt: skip
                 judge.heard(subject_of(rule, record), min(last_ts, now))
 
+    def anomaly_rules(self) -> list[Rule]:
+        """The anomaly rules, whose baselines the worker loads (``set_baselines``)."""
+        return [judge.rule for judge in self.judges.values() if isinstance(judge, AnomalyJudge)]
+
+    def set_baselines(self, rule_id: str, baselines: Baselines) -> None:
+        """Hand an anomaly rule the baselines loaded for it; they replace the ones it had."""
+        judge = self.judges.get(rule_id)
+        if isinstance(judge, AnomalyJudge):
+            judge.baselines = baselines
+
     def seed_open_complaint(self, request_id: str, opened_at: float, district: str, category: str) -> None:
         """A request open in the store at start; SLA rules whose matchers accept it count it."""
         for judge in self._by_source.get("complaints", ()):
@@ -193,7 +207,9 @@ def condition(change: Change) -> Condition:
     rule = change.rule
     threshold = None if rule.type == "no_data" else rule.threshold
     limit = rule.silent_for_s if rule.type == "no_data" else rule.threshold
+    details = change.details or {}
     return Condition(
         rule.id, change.subject, change.firing, change.value, threshold, rule.severity,
-        rule.summarize(change.subject, change.value, limit), rule.labels, datetime.fromtimestamp(change.now, UTC),
+        rule.summarize(change.subject, change.value, limit, details), rule.labels,
+        datetime.fromtimestamp(change.now, UTC), details,
     )  # fmt: skip

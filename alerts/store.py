@@ -69,10 +69,10 @@ class AlertStore:
         muted = _muted(labels, silences)
         cur.execute(
             "INSERT INTO alerts (rule_id, subject, severity, status, summary, labels, value, threshold, silenced,"
-            " fired_at, updated_at) VALUES (%s, %s, %s, 'firing', %s, %s, %s, %s, %s, %s, %s)"
+            " fired_at, updated_at, annotations) VALUES (%s, %s, %s, 'firing', %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (rule_id, subject) WHERE status <> 'resolved' DO NOTHING RETURNING *",
             (c.rule_id, c.subject, c.severity, c.summary, Jsonb(labels), c.value, c.threshold, muted is not None,
-             c.at, c.at),
+             c.at, c.at, Jsonb(dict(c.annotations))),
         )  # fmt: skip
         alert = cur.fetchone()
         if alert is None:  # already open: the same alert, nothing to announce (deduplication)

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from settings import WebhookReceiver
 
 ALERT_FIELDS = ("id", "rule_id", "subject", "severity", "status", "summary", "labels", "value", "threshold",
-                "assignee", "fired_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by")  # fmt: skip
+                "annotations", "assignee", "fired_at", "acknowledged_at", "acknowledged_by", "resolved_at",
+                "resolved_by")  # fmt: skip
 
 
 class ReceiverRefused(ValueError):

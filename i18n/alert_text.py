@@ -59,7 +59,9 @@ def summary_in(
     template = _(rule.summary)
     if template == rule.summary and language != "en":
         return str(alert.get("summary") or "")
-    values = _Blank({**(alert.get("labels") or {}), **rule.labels, "rule": rule.id, "severity":
+    # Annotations are what a judge added to the summary (an anomaly's usual value, spread and hour).
+    values = _Blank({**(alert.get("labels") or {}), **(alert.get("annotations") or {}), **rule.labels,
+                     "rule": rule.id, "severity":
                      terms.severity(rule.severity), "subject": shown_subject, "value": value,
                      "threshold": rule.threshold if threshold is None else threshold})  # fmt: skip
     try:
