@@ -1,0 +1,113 @@
+"""How often an anomaly rule fires on the simulator's ordinary days: the rules file's anomaly rules, the real
+evaluator, simulated days.
+
+    .venv/bin/python bench/anomaly_days.py [--days 42] [--rate 20] [--rules config/alert_rules.toml]
+
+The seeded city (the default pack, ``IOC_SIM_*`` sizes) is simulated for ``--days`` days at ``--rate`` readings
+a second (coarser than the live 200/s, so each window mean is noisier than live: the count is an upper bound for
+these rules). Hourly means per district and metric are kept as the rollups keep them; every simulated hour the
+anomaly rules get baselines from the hours before it exactly as ``alerts/baselines.py`` loads them, and every
+reading of their metrics goes through ``Evaluator.observe`` (ticks every simulated minute). Printed: each
+alert that fired (rule, district, local time, summary), and per rule the firings per district-day once
+``min_history`` days know every hour. Traffic and noise have no incidents in the simulator, so every day is an
+ordinary one for them (weekends included, which differ from weekdays).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import bootstrap  # noqa: E402
+from alerts.anomaly import baselines_from_days  # noqa: E402
+from alerts.evaluate import Evaluator, accepts  # noqa: E402
+from alerts.rules import load_rules  # noqa: E402
+from settings import Settings  # noqa: E402
+from simulator.clock import DAY_MS, HOUR_MS  # noqa: E402
+from simulator.engine import CitySimulation, SimConfig  # noqa: E402
+from streams.iot import SensorReading  # noqa: E402
+
+STEP_MS = 60_000  # one simulated window a minute: day shapes are evaluated per window
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=42)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--rules", type=Path, default=REPO / "config" / "alert_rules.toml")
+    args = parser.parse_args()
+    settings = Settings()
+    rules = [r for r in load_rules(args.rules) if r.type == "anomaly"]
+    if not rules:
+        sys.exit(f"{args.rules}: no anomaly rule")
+    sim = CitySimulation(bootstrap.city_map(settings), SimConfig(
+        seed=settings.sim_seed, sensors=settings.sim_sensors, readings_per_s=args.rate, complaints_per_hour=1.0,
+        datacenter_sites=1, scheduled_incidents=False, timezone=settings.city_timezone))  # fmt: skip
+    zone = settings.city_timezone
+    watched = {(c.kind, c.metric, c.district) for c in sim.channels}
+    probe = {key: [r.id for r in rules if accepts(r, _Probe(*key))] for key in watched}
+    channels = [(c, probe[(c.kind, c.metric, c.district)]) for c in sim.channels]
+    end_ms = (int(time.time() * 1000) // HOUR_MS) * HOUR_MS
+    start_ms = end_ms - args.days * DAY_MS
+    evaluator = Evaluator(rules, started=start_ms / 1000)
+    hours: dict[tuple[str, str], dict[float, list[float]]] = {}  # (rule, district) → hour start → [n, sum]
+    fired: dict[str, list[tuple[str, float, str]]] = {r.id: [] for r in rules}
+    judged_from = start_ms + max(r.min_history for r in rules) * DAY_MS
+    began = time.monotonic()
+    for ms in range(start_ms, end_ms, STEP_MS):
+        if ms % HOUR_MS == 0:
+            _refresh(evaluator, rules, hours, ms, zone)
+        readings = []
+        for index, ts, value in sim.window_values(ms, ms + STEP_MS)[0]:
+            channel, rule_ids = channels[index]
+            if not rule_ids:
+                continue
+            hour = (ts // HOUR_MS) * HOUR_MS / 1000
+            for rule_id in rule_ids:
+                acc = hours.setdefault((rule_id, channel.district), {}).setdefault(hour, [0, 0.0])
+                acc[0] += 1
+                acc[1] += value
+            readings.append(SensorReading(datetime.fromtimestamp(ts / 1000, UTC), channel.device_id, channel.kind,
+                                          channel.metric, value, "", 0.0, 0.0, channel.district, None, ""))  # fmt: skip
+        now = (ms + STEP_MS) / 1000
+        for condition in evaluator.observe("iot", readings, now) + evaluator.tick(now):
+            if condition.firing and ms >= judged_from:
+                fired[condition.rule_id].append((condition.subject, now, condition.summary))
+    districts = len({c.district for c in sim.channels})
+    judged_days = (end_ms - judged_from) / DAY_MS
+    print(f"{args.days} simulated days at {args.rate:g} readings/s, {settings.sim_sensors} sensors, "
+          f"{districts} districts, {time.monotonic() - began:.0f} s")
+    for rule in rules:
+        for subject, at, summary in fired[rule.id]:
+            local = datetime.fromtimestamp(at, UTC).astimezone(evaluator.judges[rule.id].baselines.hour_of.zone)
+            print(f"  {rule.id} {subject} {local:%a %Y-%m-%d %H:%M}: {summary}")
+        per = len(fired[rule.id]) / (districts * judged_days)
+        print(f"{rule.id}: {len(fired[rule.id])} alerts in {judged_days:.0f} judged days × {districts} districts "
+              f"= {per:.3f} per district-day")
+
+
+class _Probe:
+    """A reading's routing fields, for ``accepts``."""
+
+    def __init__(self, kind: str, metric: str, district: str) -> None:
+        self.kind, self.metric, self.district = kind, metric, district
+
+
+def _refresh(evaluator: Evaluator, rules: list, hours: dict, ms: int, zone: str) -> None:
+    """Baselines at ``ms`` as the worker loads them: each district's hourly means of the last days before it."""
+    until = ms / 1000
+    for rule in rules:
+        since = until - rule.baseline_days * 86400
+        rows = [(district, hour, acc[1] / acc[0]) for (rule_id, district), by_hour in hours.items()
+                if rule_id == rule.id for hour, acc in by_hour.items() if since <= hour < until]  # fmt: skip
+        evaluator.set_baselines(rule.id, baselines_from_days(rows, zone, rule.baseline_days))
+
+
+if __name__ == "__main__":
+    main()
