@@ -149,10 +149,12 @@ class AnomalyJudge(WindowJudge):
             return None
         mean = window.reduce("mean")
         signed = score(mean, baseline, rule.min_mad)
-        breaching = beyond_normal(signed, rule.direction, self.limit(subject))
-        if breaching or subject in self.holds:
-            self.details[subject] = AnomalyDetail(baseline.usual, spread(baseline, rule.min_mad), signed,
-                                                  f"{hour:02d}:00", baseline.days)  # fmt: skip
+        held = subject in self.holds
+        breaching = beyond_normal(signed, rule.direction, self.limit(subject) if held else rule.threshold)
+        if not (breaching or held):
+            return None  # the usual case: nothing to hold, nothing to say
+        self.details[subject] = AnomalyDetail(baseline.usual, spread(baseline, rule.min_mad), signed,
+                                              f"{hour:02d}:00", baseline.days)  # fmt: skip
         return self.judge(subject, breaching, mean, now)
 
     def judge(self, subject: str, breaching: bool, value: float, now: float) -> Change | None:

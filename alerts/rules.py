@@ -185,7 +185,13 @@ def _rule(table: Mapping[str, Any], problems: list[str], own_keys: set[str]) -> 
     if subjects is None:
         problems.append(f"field 'source': a {rule_type} rule cannot watch the {source!r} stream")
         return None
-    subject = f.choice("subject", subjects, default=subjects[0])
+    if rule_type == "anomaly" and table.get("subject") not in (None, *subjects):
+        f.read.add("subject")
+        problems.append("field 'subject': an anomaly rule watches a district (its baseline comes from the hourly "
+                        "rollups, which are per district; docs/ALERTS.md says why not per device)")  # fmt: skip
+        subject = None
+    else:
+        subject = f.choice("subject", subjects, default=subjects[0])
     values: dict[str, Any] = {}
     if rule_type in ("threshold", "rate"):
         values["metric"] = f.text("metric", pattern=_ID, hint="the measurement, e.g. pm25")

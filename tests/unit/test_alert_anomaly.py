@@ -163,17 +163,23 @@ def test_an_anomaly_rule_reads_its_fields_with_defaults():
 
 def test_every_mistake_of_an_anomaly_rule_is_named():
     base = ('[[rule]]\nid = "a"\ntype = "anomaly"\nseverity = "warning"\nsummary = "{subject} {usual} {typo}"\n'
-            'subject = "device"\nthreshold = -1\nmin_mad = 0\nbaseline_days = 2.5\ndirection = "rising"\n'
+            'threshold = -1\nmin_mad = 0\nbaseline_days = 2.5\ndirection = "rising"\n'
             'silent_for = "5m"\n')  # fmt: skip
     with pytest.raises(RuleError) as bad:
         parse_rules(tomllib.loads(base))
     problems = "\n".join(bad.value.problems)
-    for expected in ("field 'metric': missing", "field 'subject': 'device' is not one of district",
-                     "field 'direction': 'rising' is not one of above, below, both",
+    for expected in ("field 'metric': missing", "field 'direction': 'rising' is not one of above, below, both",
                      "field 'baseline_days': a whole number of days", "field 'min_mad': must be above zero",
                      "field 'threshold': must be above zero", "unknown placeholder 'typo'",
                      "field 'silent_for': not used by a anomaly rule"):  # fmt: skip
         assert expected in problems, problems
+
+
+def test_a_device_is_not_an_anomaly_rule_s_subject_and_the_error_says_why():
+    with pytest.raises(RuleError, match="'subject': an anomaly rule watches a district .* per district"):
+        rules('subject = "device"\nbaseline_days = 1\n', base=RULE.replace('subject = "district"\n', ""))
+    with pytest.raises(RuleError, match="'baseline_days': 1 is not between"):  # the other problems are listed too
+        rules('subject = "device"\nbaseline_days = 1\n', base=RULE.replace('subject = "district"\n', ""))
 
 
 def test_history_and_baseline_days_must_make_sense_together():
