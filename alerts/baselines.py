@@ -37,6 +37,8 @@ def load_baselines(conn: psycopg.Connection, rule: Rule, now: datetime, zone: st
     kinds, districts = rule.match.get("kind"), rule.match.get("district")
     params = {"metric": rule.metric, "since": since, "until": until, "limit": MAX_ROWS,
               "kinds": sorted(kinds) if kinds else None, "districts": sorted(districts) if districts else None}
+    # The evaluator waits for this: a stuck database ends the load (QueryCanceled, an outage) rather than alerting.
+    conn.execute("SET LOCAL statement_timeout = '30s'")
     rows = conn.execute(QUERY, params).fetchall()
     conn.commit()  # a read: end it, so the connection does not sit idle in a transaction
     return baselines_from_days(rows, zone, rule.baseline_days)

@@ -17,7 +17,10 @@ from alerts.anomaly import (
     score,
 )
 from alerts.evaluate import Evaluator
-from alerts.rules import RuleError, parse_rules
+from alerts.rules import RuleError, load_rules, parse_rules
+from i18n.alert_text import summary_in
+from i18n.catalog import translations
+from settings import Settings
 from streams.iot import SensorReading
 
 # 2027-01-15 06:00 UTC is 14:00 in Shenzhen (UTC+8, no daylight saving).
@@ -191,3 +194,20 @@ def test_history_and_baseline_days_must_make_sense_together():
         rules("clear_threshold = 5\n")
     with pytest.raises(RuleError, match="'min_mad': missing"):
         parse_rules(tomllib.loads(RULE))
+
+
+# --- the summary in the reader's language -------------------------------------------------------------------------
+def test_the_shipped_anomaly_summary_is_written_again_in_chinese_and_thai_from_the_annotations():
+    rule = next(r for r in load_rules(Settings().alert_rules_file) if r.id == "traffic_district_slow")
+    alert = {"rule_id": rule.id, "subject": "nanshan", "value": 21.4, "threshold": 4.0, "labels": {},
+             "annotations": {"usual": 38.2, "spread": 2.97, "score": -5.7, "hour": "08:00", "days": 14},
+             "summary": "as fired"}  # fmt: skip
+    names = {"nanshan": {"en": "Nanshan", "zh-CN": "南山区", "th": "หนานซาน"}}
+    assert summary_in(alert, {rule.id: rule}, "en", translations("en"), names) == (
+        "Traffic in Nanshan averages 21 km/h, usual for 08:00 is 38 km/h (±3)")
+    assert summary_in(alert, {rule.id: rule}, "zh-CN", translations("zh-CN"), names) == (
+        "南山区 的平均车速为 21 km/h，08:00 时段通常为 38 km/h（±3）")
+    assert summary_in(alert, {rule.id: rule}, "th", translations("th"), names).startswith("การจราจรในหนานซาน")
+    # An alert without them (fired before migration 0015) keeps the words it fired with.
+    assert summary_in({**alert, "annotations": {}}, {rule.id: rule}, "zh-CN", translations("zh-CN"), names) == (
+        "as fired")
