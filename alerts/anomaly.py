@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from alerts.judges import Change, WindowJudge
 from alerts.rules import Rule
+from alerts.windows import SlidingWindow
 
 MAD_SCALE = 1.4826  # MAD × this estimates σ for normally distributed values
 HOUR_CACHE_LIMIT = 4096  # epoch hours → local hour of day: half a year of hours, a few hundred kB at most
@@ -92,9 +93,23 @@ class Baselines:
         return len(self.by_hour)
 
     def at(self, subject: str, ts: float) -> tuple[int, Baseline | None]:
-        """The local hour of ``ts`` and the subject's baseline for it (None: no history at all)."""
+        """The local hour of ``ts`` and the subject's baseline at that moment (None: no history for the hour).
+
+        An hour's baseline is the mean of the whole hour, so it stands for the hour's middle; between two middles
+        the usual value and the MAD are interpolated linearly from the two hours (with the fewer days of the two).
+        Without it a rush hour that ends at 08:40 would be judged all of 08:00–09:00 against the hour's mean,
+        and the last minutes before 09:00 against a 09:00 that has already recovered."""
         hour = self.hour_of(ts)
-        return hour, self.by_hour.get((subject, hour))
+        own = self.by_hour.get((subject, hour))
+        if own is None:
+            return hour, None
+        offset = (ts % 3600.0) / 3600.0 - 0.5  # −0.5 … 0.5 from the hour's middle
+        other = self.by_hour.get((subject, (hour + (1 if offset > 0 else -1)) % 24))
+        if other is None or offset == 0:
+            return hour, own
+        weight = abs(offset)
+        return hour, Baseline(own.usual + weight * (other.usual - own.usual), own.mad + weight * (other.mad - own.mad),
+                              min(own.days, other.days))  # fmt: skip
 
 
 def baselines_from_days(rows: Iterable[tuple[str, float, float]], zone: str, days: int) -> Baselines:
@@ -128,7 +143,7 @@ class AnomalyDetail(NamedTuple):
 
 
 class AnomalyJudge(WindowJudge):
-    """The mean of a subject's readings over `window`, scored against its baseline for the hour of the newest.
+    """The mean of a subject's readings over `window`, scored against its baseline at the window's middle.
 
     Without baselines yet, or with fewer than `min_history` days of that hour, a reading is not judged: an alert
     already firing then keeps its state until there is a baseline to judge it by."""
@@ -143,7 +158,7 @@ class AnomalyJudge(WindowJudge):
         if pushed is None or self.baselines is None:
             return None
         subject, _value, window = pushed
-        hour, baseline = self.baselines.at(subject, window.newest)
+        hour, baseline = self.baseline_for(subject, window)
         rule = self.rule
         if baseline is None or baseline.days < rule.min_history:
             return None
@@ -156,6 +171,10 @@ class AnomalyJudge(WindowJudge):
         self.details[subject] = AnomalyDetail(baseline.usual, spread(baseline, rule.min_mad), signed,
                                               f"{hour:02d}:00", baseline.days)  # fmt: skip
         return self.judge(subject, breaching, mean, now)
+
+    def baseline_for(self, subject: str, window: SlidingWindow) -> tuple[int, Baseline | None]:
+        """The local hour and the baseline at the middle of the subject's window (what its mean stands for)."""
+        return self.baselines.at(subject, window.newest - self.rule.window_s / 2)
 
     def judge(self, subject: str, breaching: bool, value: float, now: float) -> Change | None:
         change = super().judge(subject, breaching, value, now)

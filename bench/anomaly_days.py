@@ -134,7 +134,7 @@ def _extremes(evaluator: Evaluator, rules: list, worst: dict) -> None:
             continue
         sign = {"above": 1.0, "below": -1.0}.get(rule.direction)
         for district, window in judge.windows.items():
-            hour, baseline = judge.baselines.at(district, window.newest)
+            hour, baseline = judge.baseline_for(district, window)
             if baseline is None or baseline.days < rule.min_history or not len(window):
                 continue
             signed = score(window.reduce("mean"), baseline, rule.min_mad)

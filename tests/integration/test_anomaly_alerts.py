@@ -86,7 +86,8 @@ def test_a_district_far_from_its_usual_hour_fires_with_the_baseline_and_resolves
     rds.xadd(settings.stream_iot, reading("ns-3", 88, ts=t0 + 1000, **NOISE))  # Futian's mean (62 + 88) / 2 = 75
     wait_until(lambda: len(receiver.deliveries) >= 1, what="the anomaly's webhook")
     fired = receiver.deliveries[0].json["data"]["alert"]
-    local = datetime.fromtimestamp(t0 / 1000 + 1, UTC).astimezone(ZoneInfo("Asia/Shanghai"))  # the newest's hour
+    middle = t0 / 1000 + 1 - 30  # of the 1-minute window ending at the newest reading: the hour the summary names
+    local = datetime.fromtimestamp(middle, UTC).astimezone(ZoneInfo("Asia/Shanghai"))
     assert (fired["rule_id"], fired["subject"], fired["status"]) == ("noise_unusual", "futian", "firing")
     assert fired["summary"] == f"Noise in futian is 75 dB, usual for {local:%H}:00 is 60 dB (±1)"
     assert fired["annotations"]["usual"] == 60 and fired["annotations"]["days"] == 10

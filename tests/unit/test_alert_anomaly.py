@@ -23,8 +23,8 @@ from i18n.catalog import translations
 from settings import Settings
 from streams.iot import SensorReading
 
-# 2027-01-15 06:00 UTC is 14:00 in Shenzhen (UTC+8, no daylight saving).
-T0 = datetime(2027, 1, 15, 6, 0, tzinfo=UTC).timestamp()
+# 2027-01-15 06:30 UTC is 14:30 in Shenzhen (UTC+8, no daylight saving): the middle of the 14:00 hour.
+T0 = datetime(2027, 1, 15, 6, 30, tzinfo=UTC).timestamp()
 DAY = 86400.0
 HOUR = 3600.0
 RULE = ('[[rule]]\nid = "noise_unusual"\ntype = "anomaly"\nseverity = "warning"\nmetric = "laeq_db"\n'
@@ -42,13 +42,12 @@ def reading(s: float, value: float, district: str = "nanshan", device: str = "ns
                          district, None, f"{s}-0")  # fmt: skip
 
 
-def history(values_by_day: list[float], district: str = "nanshan", hour_offset: float = 0.0):
-    """One row per past day at the hour of T0 (14:00 local), newest first; plus the hour before, much lower."""
-    rows = []
-    for day, value in enumerate(values_by_day, start=1):
-        rows.append((district, T0 - day * DAY + hour_offset, value))
-        rows.append((district, T0 - day * DAY - HOUR, value - 20))  # 13:00: another hour, another baseline
-    return rows
+def history(values_by_day: list[float], district: str = "nanshan", shape: dict[int, float] | None = None):
+    """Hourly rollup means of the past days, newest first: 12:00 to 16:00 local read the day's value plus
+    ``shape[hour - 14]`` (flat by default, so interpolating between hours changes nothing)."""
+    shape = shape or {}
+    return [(district, T0 - HOUR / 2 - day * DAY + h * HOUR, value + shape.get(h, 0.0))
+            for day, value in enumerate(values_by_day, start=1) for h in range(-2, 3)]  # fmt: skip
 
 
 def evaluator(extra: str = "", days: list[float] | None = None, base: str = RULE) -> Evaluator:
@@ -88,13 +87,21 @@ def test_direction(signed, direction, breaching):
 
 
 def test_hours_are_the_city_s_and_each_keeps_its_newest_days():
-    base = baselines_from_days(history([60, 61, 62, 99]), "Asia/Shanghai", days=3)  # the 4th day back is too old
-    hour, at_two = base.at("nanshan", T0 + 600)
-    assert hour == 14 and at_two == Baseline(61, 1, 3)
-    assert base.at("nanshan", T0 - 600) == (13, Baseline(41, 1, 3))
+    base = baselines_from_days(history([60, 61, 62, 99], shape={-1: -20}), "Asia/Shanghai", days=3)  # day 4: too old
+    assert base.by_hour[("nanshan", 14)] == Baseline(61, 1, 3)
+    assert base.by_hour[("nanshan", 13)] == Baseline(41, 1, 3)
+    assert base.at("nanshan", T0) == (14, Baseline(61, 1, 3))  # the middle of the hour: the hour's own
     assert base.at("futian", T0) == (14, None)
     assert LocalHours("America/New_York")(datetime(2027, 7, 1, 18, tzinfo=UTC).timestamp()) == 14  # EDT
     assert LocalHours("America/New_York")(datetime(2027, 1, 1, 18, tzinfo=UTC).timestamp()) == 13  # EST
+
+
+def test_between_two_hours_middles_the_baseline_is_interpolated():
+    base = baselines_from_days(history([60, 60, 60], shape={-1: -20, 1: 10}), "Asia/Shanghai", days=3)
+    assert base.at("nanshan", T0 - 15 * 60) == (14, Baseline(55, 0, 3))  # 14:15: a quarter of the way to 13:30
+    assert base.at("nanshan", T0 + 30 * 60 - 1)[1].usual == pytest.approx(65, abs=0.01)  # 14:59:59: half way to 15:30
+    assert base.at("nanshan", T0 - 3 * HOUR + 60)[1] is None  # 11:31: no 11:00 at all
+    assert base.at("nanshan", T0 - 2 * HOUR - 15 * 60) == (12, Baseline(60, 0, 3))  # 12:15, no 11:00: 12:00's own
 
 
 # --- the judge --------------------------------------------------------------------------------------------------
