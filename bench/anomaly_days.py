@@ -90,8 +90,9 @@ def main() -> None:
         for condition in evaluator.observe("iot", readings, now) + evaluator.tick(now):
             if condition.firing and ms >= judged_from:
                 fired[condition.rule_id].append((condition.subject, now, condition.summary))
-        if ms >= judged_from and not jammed:
-            _extremes(evaluator, rules, worst)
+        if ms >= judged_from:
+            # The jammed district's scores are the jam's until its last jammed reading has left the window.
+            _extremes(evaluator, rules, worst, args.jam if jam[0] <= ms < jam[1] + HOUR_MS else None)
     districts = len({c.district for c in sim.channels})
     judged_days = (end_ms - judged_from) / DAY_MS
     print(f"{args.days} simulated days at {args.rate:g} readings/s, {settings.sim_sensors} sensors, "
@@ -126,14 +127,17 @@ def _jam_hours(sim: CitySimulation, end_ms: int) -> tuple[int, int]:
     return start, start + 2 * HOUR_MS
 
 
-def _extremes(evaluator: Evaluator, rules: list, worst: dict) -> None:
-    """Each district's score now, kept if it is the most extreme of its local day in the rule's direction."""
+def _extremes(evaluator: Evaluator, rules: list, worst: dict, skip: str | None) -> None:
+    """Each district's score now (but ``skip``'s), kept if it is the most extreme of its local day in the rule's
+    direction."""
     for rule in rules:
         judge = evaluator.judges[rule.id]
         if judge.baselines is None:
             continue
         sign = {"above": 1.0, "below": -1.0}.get(rule.direction)
         for district, window in judge.windows.items():
+            if district == skip:
+                continue
             hour, baseline = judge.baseline_for(district, window)
             if baseline is None or baseline.days < rule.min_history or not len(window):
                 continue
