@@ -154,7 +154,7 @@ class AnomalyJudge(WindowJudge):
         self.details: dict[str, AnomalyDetail] = {}  # only for subjects with a hold: what their alert says
         # Per subject, the baseline of the minute its window's middle is in: the interpolation moves by a sixtieth
         # of an hour's difference in a minute, and looking it up per reading was a third of the judge's time.
-        self._minute: dict[str, tuple[int, int, Baseline | None]] = {}
+        self._baseline_minute: dict[str, tuple[int, int, Baseline | None]] = {}
 
     @property
     def baselines(self) -> Baselines | None:
@@ -164,7 +164,7 @@ class AnomalyJudge(WindowJudge):
     @baselines.setter
     def baselines(self, baselines: Baselines | None) -> None:
         self._baselines = baselines
-        self._minute.clear()
+        self._baseline_minute.clear()
 
     def observe(self, record: Any, ts: float, now: float) -> Change | None:
         pushed = self._push(record, ts, now)
@@ -189,9 +189,9 @@ class AnomalyJudge(WindowJudge):
         """The local hour and the baseline at the middle of the subject's window (what its mean stands for), as of
         the start of that minute."""
         minute = int((window.newest - self.rule.window_s / 2) // 60)
-        known = self._minute.get(subject)
+        known = self._baseline_minute.get(subject)
         if known is None or known[0] != minute:
-            known = self._minute[subject] = (minute, *self.baselines.at(subject, minute * 60.0))
+            known = self._baseline_minute[subject] = (minute, *self.baselines.at(subject, minute * 60.0))
         return known[1], known[2]
 
     def judge(self, subject: str, breaching: bool, value: float, now: float) -> Change | None:
@@ -207,5 +207,5 @@ class AnomalyJudge(WindowJudge):
         gone = [s for s, w in self.windows.items() if w.newest < before]
         for subject in gone:
             self.details.pop(subject, None)
-            self._minute.pop(subject, None)
+            self._baseline_minute.pop(subject, None)
         return self._drop(gone, self.windows)

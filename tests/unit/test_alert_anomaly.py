@@ -16,7 +16,7 @@ from alerts.anomaly import (
     robust_baseline,
     score,
 )
-from alerts.evaluate import Evaluator
+from alerts.evaluate import Evaluator, SubjectLimits
 from alerts.rules import RuleError, load_rules, parse_rules
 from i18n.alert_text import summary_in
 from i18n.catalog import translations
@@ -161,6 +161,16 @@ def test_each_district_against_its_own_baseline_and_a_forgotten_one_leaves_no_de
     assert set(judge.details) == {"nanshan"}
     assert ev.forget(T0 + 1) == 2
     assert judge.details == {}
+
+
+def test_the_cap_on_new_subjects_applies_and_judging_goes_on():
+    ev = Evaluator(rules(), started=T0, limits=SubjectLimits({"iot": 1}, forget_after_s=DAY))
+    ev.set_baselines("noise_unusual", baselines_from_days(history([64, 65, 63, 64, 66, 62, 64, 65]), "Asia/Shanghai",
+                                                          14))  # fmt: skip
+    assert feed(ev, 0, 64) == []
+    assert feed(ev, 1, 99, district="futian", device="ft-1") == []  # a second new district this minute: refused
+    assert ev.refused_new() == {"noise_unusual": 1}
+    assert feed(ev, 2, 99) == [("nanshan", True, 81.5)]
 
 
 # --- the rules file ---------------------------------------------------------------------------------------------
