@@ -5,10 +5,13 @@ The baseline of a subject at an hour of the day is what that hour looked like on
 median (*usual*) and the median absolute deviation, scaled by 1.4826 so that it estimates a standard deviation
 for normal data (*spread*). A few odd days (a jam, a holiday) move neither, where a mean and a standard deviation
 would follow them. The score of a value is ``(value − usual) / spread``; the spread is at least the rule's
-``min_mad`` × 1.4826, so a series that was flat for two weeks does not make the next wobble an anomaly.
+``min_mad`` × 1.4826, so a series that was flat for two weeks does not make the next wobble an anomaly. An
+hour's baseline stands for the hour's middle, and a window's mean for the window's middle: between two hours'
+middles the baseline is interpolated.
 
 The worker loads the per-day values at the edge (``alerts/baselines.py``) and hands a ``Baselines`` to each
-anomaly judge; judging a reading is then a window push and two dictionary look-ups, never a query.
+anomaly judge; judging a reading is then a window push, its mean and a dictionary look-up (the interpolated
+baseline is kept per district for a minute), never a query.
 """
 
 from __future__ import annotations
