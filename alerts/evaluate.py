@@ -210,6 +210,6 @@ def condition(change: Change) -> Condition:
     details = change.details or {}
     return Condition(
         rule.id, change.subject, change.firing, change.value, threshold, rule.severity,
-        rule.summarize(change.subject, change.value, limit, details), rule.labels,
+        rule.summarize(change.subject, change.value, limit, **details), rule.labels,
         datetime.fromtimestamp(change.now, UTC), details,
     )  # fmt: skip

@@ -82,13 +82,11 @@ class Rule:
     min_history: int = 7  # anomaly: days with data for that hour before the rule may judge
     min_mad: float = 0.0  # anomaly: floor of the MAD, in the metric's units, so a flat series does not fire on noise
 
-    def summarize(self, subject: str, value: float, threshold: float | None = None,
-                  extra: Mapping[str, Any] | None = None) -> str:  # fmt: skip
-        """The summary with its fields filled in (``extra``: a judge's own, such as an anomaly's baseline); an
-        unknown placeholder stays visible instead of failing."""
-        values = _Blank({**self.labels, **(extra or {}), "rule": self.id, "severity": self.severity,
-                         "subject": subject, "value": value,
-                         "threshold": self.threshold if threshold is None else threshold})  # fmt: skip
+    def summarize(self, subject: str, value: float, threshold: float | None = None, **extra: Any) -> str:
+        """The summary with its fields filled in; an unknown placeholder stays visible instead of failing.
+        ``extra``: placeholders of the rule's type (an anomaly's ``usual``, ``spread``, ``score``, ``hour``)."""
+        values = _Blank({**self.labels, "rule": self.id, "severity": self.severity, "subject": subject,
+                         "value": value, "threshold": self.threshold if threshold is None else threshold, **extra})
         try:
             return self.summary.format_map(values)
         except (ValueError, TypeError, IndexError):
