@@ -479,7 +479,8 @@ def alert_evaluator(settings: Settings):
     config = EvaluatorConfig(streams=settings.streams, group=settings.alert_consumer_group,
                              tick_s=settings.alert_tick_s, batch=settings.ingest_batch,
                              db_retry_max_s=settings.db_retry_max_s, linger_ms=settings.alert_linger_ms,
-                             limits=limits, shards=tuple(settings.shards.each))  # fmt: skip
+                             limits=limits, shards=tuple(settings.shards.each), timezone=settings.city_timezone,
+                             baseline_refresh_s=settings.alert_baseline_refresh_s)  # fmt: skip
     return EvaluatorWorker(redis_client(settings, "alerts"), lambda: db_connection(settings, "alerts"),
                            lambda conn: alert_store(settings, conn), alert_rules(settings), config,
                            parse_context(settings))  # fmt: skip

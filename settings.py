@@ -421,6 +421,11 @@ class Settings(BaseSettings):
     alert_linger_ms: int = Field(
         20, ge=0, le=1000, description="After a read short of a full batch, the evaluator waits this long for more."
     )
+    alert_baseline_refresh_s: float = Field(
+        3600.0, ge=60, le=86400,
+        description="How often the evaluator loads anomaly rules' baselines again from the hourly rollups (a load "
+        "that fails is tried again within a minute; the rules keep the baselines they had meanwhile).",
+    )
     dashboard_url: str = Field(
         "http://127.0.0.1:8050", description="Public address of the dashboard; webhooks link to `<this>/alerts/<id>`."
     )

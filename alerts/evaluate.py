@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from alerts.anomaly import AnomalyJudge, Baselines
 from alerts.clock_judges import NoDataJudge, OpenPastSlaJudge
 from alerts.forecast_judge import ForecastJudge, Prediction
 from alerts.judges import Change, PueJudge, RateJudge, RuleJudge, ThresholdJudge, subject_of
@@ -53,6 +54,7 @@ class Condition(NamedTuple):
     labels: Mapping[str, str]
     at: datetime
     prediction: Prediction | None = None  # a forecast rule's: when the level is expected (a predicted alert)
+    annotations: Mapping[str, Any] = {}  # noqa: RUF012 - never mutated; what the summary said besides the value
 
 
 def make_judge(rule: Rule, started: float) -> RuleJudge:
@@ -65,6 +67,8 @@ def make_judge(rule: Rule, started: float) -> RuleJudge:
         return NoDataJudge(rule, started)
     if rule.type == "forecast":
         return ForecastJudge(rule)
+    if rule.type == "anomaly":
+        return AnomalyJudge(rule)
     if rule.function == "pue":
         return PueJudge(rule)
     return OpenPastSlaJudge(rule)
@@ -184,6 +188,16 @@ class Evaluator:
                     and accepts(rule, record)):  # fmt: skip
                 judge.heard(subject_of(rule, record), min(last_ts, now))
 
+    def anomaly_rules(self) -> list[Rule]:
+        """The anomaly rules, whose baselines the worker loads (``set_baselines``)."""
+        return [judge.rule for judge in self.judges.values() if isinstance(judge, AnomalyJudge)]
+
+    def set_baselines(self, rule_id: str, baselines: Baselines) -> None:
+        """Hand an anomaly rule the baselines loaded for it; they replace the ones it had."""
+        judge = self.judges.get(rule_id)
+        if isinstance(judge, AnomalyJudge):
+            judge.baselines = baselines
+
     def seed_open_complaint(self, request_id: str, opened_at: float, district: str, category: str) -> None:
         """A request open in the store at start; SLA rules whose matchers accept it count it."""
         for judge in self._by_source.get("complaints", ()):
@@ -198,9 +212,10 @@ def condition(change: Change) -> Condition:
     rule = change.rule
     threshold = None if rule.type == "no_data" else rule.threshold
     limit = rule.silent_for_s if rule.type == "no_data" else rule.threshold
+    details = dict(change.details or {})
     words = forecast_words(change.prediction, "en") if change.prediction is not None else {}
     return Condition(
         rule.id, change.subject, change.firing, change.value, threshold, rule.severity,
-        rule.summarize(change.subject, change.value, limit, **words), rule.labels,
-        datetime.fromtimestamp(change.now, UTC), change.prediction,
+        rule.summarize(change.subject, change.value, limit, **details, **words), rule.labels,
+        datetime.fromtimestamp(change.now, UTC), change.prediction, details,
     )  # fmt: skip

@@ -7,6 +7,7 @@ over 50,000 sensors costs memory for its windows, and clock ticks cost time only
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from alerts.hold import FIRING, OK, PENDING, RECOVERING, Hold, step
@@ -23,6 +24,7 @@ class Change(NamedTuple):
     value: float
     now: float
     prediction: Any = None  # a forecast rule's ``alerts.forecast_judge.Prediction`` when it fires
+    details: Mapping[str, Any] | None = None  # what a judge adds to the summary (an anomaly's usual value, …)
 
 
 def beyond(op: str, value: float, limit: float) -> bool:

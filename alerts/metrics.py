@@ -31,6 +31,9 @@ class EvaluatorMetrics:
         self.resolved = Counter("ioc_alerts_resolved_total", "Alerts the evaluator found cleared, by rule.", ["rule"])
         self.leader = Gauge("ioc_alerts_evaluator_leader", "1 while this process holds the evaluator's lease and "
                             "evaluates, else 0.")  # fmt: skip
+        self.baseline_failures = Counter("ioc_alerts_baseline_load_failures_total", "Loads of the anomaly rules' "
+                                         "baselines that failed (database away); the rules kept the ones they "
+                                         "had.")  # fmt: skip
 
     def judged(self, streams: Mapping[str, str], records: Mapping[str, int]) -> None:
         """One batch: records judged per stream kind."""

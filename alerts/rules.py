@@ -26,7 +26,7 @@ __all__ = ["AlertConfig", "Rule", "RuleError", "duration_s", "load_config", "loa
 
 SEVERITIES = ("critical", "warning", "info")
 OPS = (">", ">=", "<", "<=")
-TYPES = ("threshold", "rate", "no_data", "aggregate", "forecast")
+TYPES = ("threshold", "rate", "no_data", "aggregate", "forecast", "anomaly")
 # Which matchers mean something for each stream, and which subjects a rule on it can watch.
 MATCHABLE = {"iot": ("kind", "metric", "district"), "datacenter": ("site",), "complaints": ("district", "category")}
 SUBJECTS = {
@@ -35,6 +35,7 @@ SUBJECTS = {
     "no_data": {"iot": ("device", "stream"), "datacenter": ("site", "stream"), "complaints": ("stream",)},
     "aggregate": {"datacenter": ("site",), "complaints": ("city", "district")},
     "forecast": {"iot": ("device", "district")},
+    "anomaly": {"iot": ("district",)},  # baselines come from sensor_rollup_1h, per district (alerts/baselines.py)
 }
 SAMPLE_METRICS = ("facility_kw", "it_kw", "inlet_temp_c", "humidity_pct")
 FUNCTIONS = {"pue": "datacenter", "open_past_sla": "complaints"}
@@ -43,6 +44,7 @@ KNOWN_FIELDS = frozenset({
     "id", "type", "severity", "summary", "labels", "match", "source", "subject", "metric", "op", "threshold",
     "clear_threshold", "window", "reduce", "for", "keep_firing_for", "direction", "silent_for", "function", "sla",
     *FORECAST_FIELDS,
+    "baseline_days", "min_history", "min_mad",
 })  # fmt: skip
 WINDOW_DEFAULT_S = {"threshold": 60.0, "rate": 600.0, "forecast": 900.0}
 # A forecast summary's own placeholders, as evaluate fills them (words, already formatted in the language)
@@ -88,10 +90,14 @@ class Rule:
     step_s: float = 60.0
     min_points: int = 5
     confidence: float = 0.8
+    baseline_days: int = 14  # anomaly: the same hour of day over this many days is the baseline
+    min_history: int = 7  # anomaly: days with data for that hour before the rule may judge
+    min_mad: float = 0.0  # anomaly: floor of the MAD, in the metric's units, so a flat series does not fire on noise
 
-    def summarize(self, subject: str, value: float, threshold: float | None = None, **extra: str) -> str:
+    def summarize(self, subject: str, value: float, threshold: float | None = None, **extra: Any) -> str:
         """The summary with its fields filled in; an unknown placeholder stays visible instead of failing.
-        ``extra``: placeholders of the rule's type (a forecast's ``expected_in``, ``interval``, ``confidence``)."""
+        ``extra``: placeholders of the rule's type (a forecast's ``expected_in``, ``interval``, ``confidence``; an
+        anomaly's ``usual``, ``spread``, ``score``, ``hour``)."""
         values = _Blank({**self.labels, "rule": self.id, "severity": self.severity, "subject": subject,
                          "value": value, "threshold": self.threshold if threshold is None else threshold, **extra})
         try:
@@ -190,7 +196,13 @@ def _rule(table: Mapping[str, Any], problems: list[str], own_keys: set[str]) -> 
     if subjects is None:
         problems.append(f"field 'source': a {rule_type} rule cannot watch the {source!r} stream")
         return None
-    subject = f.choice("subject", subjects, default=subjects[0])
+    if rule_type == "anomaly" and table.get("subject") not in (None, *subjects):
+        f.read.add("subject")
+        problems.append("field 'subject': an anomaly rule watches a district (its baseline comes from the hourly "
+                        "rollups, which are per district; docs/ALERTS.md says why not per device)")  # fmt: skip
+        subject = None
+    else:
+        subject = f.choice("subject", subjects, default=subjects[0])
     values: dict[str, Any] = {}
     if rule_type in ("threshold", "rate", "forecast"):
         values["metric"] = f.text("metric", pattern=_ID, hint="the measurement, e.g. pm25")
@@ -212,6 +224,8 @@ def _rule(table: Mapping[str, Any], problems: list[str], own_keys: set[str]) -> 
         values["direction"] = f.choice("direction", ("rising", "falling"), default="rising")
     if rule_type == "forecast":
         forecast_fields(f, values, problems)
+    if rule_type == "anomaly":
+        _anomaly_fields(f, values, problems)
     if rule_type == "no_data":
         values["silent_for_s"] = f.duration("silent_for", positive=True)
     if function == "pue":
@@ -220,11 +234,54 @@ def _rule(table: Mapping[str, Any], problems: list[str], own_keys: set[str]) -> 
         values["sla_s"] = f.duration("sla", positive=True)
     f.unused(KNOWN_FIELDS, rule_type)
     if summary is not None:
-        _check_template(summary, labels, problems, FORECAST_WORDS if rule_type == "forecast" else {})
+        _check_template(summary, labels, problems, FORECAST_WORDS if rule_type == "forecast" else
+                        ANOMALY_PLACEHOLDERS if rule_type == "anomaly" else {})
     if problems:
         return None
     return Rule(id=rule_id, type=rule_type, severity=severity, summary=summary, source=source, subject=subject,
                 labels=labels, match=match, function=function, **values)  # fmt: skip
+
+
+# What an anomaly's summary may say besides the common fields, with a sample value of each one's type.
+ANOMALY_PLACEHOLDERS = {"usual": 1.0, "spread": 1.0, "score": 1.0, "hour": "14:00", "days": 14}
+MAX_BASELINE_DAYS = 90  # the hourly rollups keep years, but a season ago is not "usual" for today
+
+
+def _anomaly_fields(f: _Fields, values: dict[str, Any], problems: list[str]) -> None:
+    """The fields of an anomaly rule: the metric and its window, the baseline, the floor and the direction."""
+    values["metric"] = f.text("metric", pattern=_ID, hint="the measurement, e.g. speed_kmh")
+    values["window_s"] = f.duration("window", default=900.0, positive=True)
+    values["direction"] = f.choice("direction", ("above", "below", "both"), default="both")
+    values["clear_threshold"] = f.number("clear_threshold", required=False)
+    days = _whole(f, "baseline_days", 14, problems)
+    history = _whole(f, "min_history", 7, problems)
+    if days is not None and not 3 <= days <= MAX_BASELINE_DAYS:
+        problems.append(f"field 'baseline_days': {days} is not between 3 and {MAX_BASELINE_DAYS} days")
+    elif days is not None and history is not None and not 3 <= history <= days:
+        problems.append(f"field 'min_history': {history} is not between 3 and baseline_days ({days}); a median of "
+                        "fewer days is one odd day away from wrong")  # fmt: skip
+    else:
+        values["baseline_days"], values["min_history"] = days, history
+    floor = f.number("min_mad")
+    if floor is not None and floor <= 0:
+        problems.append("field 'min_mad': must be above zero (the smallest spread, in the metric's units, that "
+                        "counts: a flat history would otherwise make any wobble an anomaly)")  # fmt: skip
+    values["min_mad"] = floor
+    limit, clear = values.get("threshold"), values["clear_threshold"]
+    if limit is not None and limit <= 0:
+        problems.append("field 'threshold': must be above zero (how many robust deviations from the usual value)")
+    if limit is not None and clear is not None and not 0 < clear <= limit:
+        problems.append(f"field 'clear_threshold': must be above zero and at or below the threshold {limit}")
+
+
+def _whole(f: _Fields, name: str, default: int, problems: list[str]) -> int | None:
+    number = f.number(name, required=False)
+    if number is None:
+        return default if name not in f.table else None
+    if number != int(number):
+        problems.append(f"field {name!r}: a whole number of days, not {number}")
+        return None
+    return int(number)
 
 
 def _check_clear(values: dict[str, Any], problems: list[str]) -> None:
@@ -237,14 +294,14 @@ def _check_clear(values: dict[str, Any], problems: list[str]) -> None:
 
 
 def _check_template(summary: str, labels: Mapping[str, str], problems: list[str],
-                    extra: Mapping[str, str]) -> None:  # fmt: skip
-    sample = {**labels, "rule": "r", "severity": "info", "subject": "s", "value": 1.0, "threshold": 1.0, **extra}
+                    extra: Mapping[str, Any]) -> None:  # fmt: skip
+    sample = {**labels, **extra, "rule": "r", "severity": "info", "subject": "s", "value": 1.0, "threshold": 1.0}
     try:
         summary.format_map(sample)
     except KeyError as missing:
-        more = ", expected_in, interval, confidence" if extra else ""
-        problems.append(f"field 'summary': unknown placeholder {missing} (use subject, value, threshold, "
-                        f"rule, severity{more} or a label)")  # fmt: skip
+        more = "".join(f", {name}" for name in extra)
+        problems.append(f"field 'summary': unknown placeholder {missing} (use subject, value, threshold{more}, "
+                        "rule, severity or a label)")  # fmt: skip
     except (ValueError, IndexError) as bad:
         problems.append(f"field 'summary': not a valid format string ({bad})")
 

@@ -69,11 +69,12 @@ class AlertStore:
         muted = _muted(labels, silences)
         cur.execute(
             "INSERT INTO alerts (rule_id, subject, severity, status, summary, labels, value, threshold, silenced,"
-            " fired_at, updated_at, predicted, forecast_at, expected_at, expected_earliest, expected_latest)"
-            " VALUES (%s, %s, %s, 'firing', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " fired_at, updated_at, predicted, forecast_at, expected_at, expected_earliest, expected_latest,"
+            " annotations)"
+            " VALUES (%s, %s, %s, 'firing', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (rule_id, subject) WHERE status <> 'resolved' DO NOTHING RETURNING *",
             (c.rule_id, c.subject, c.severity, c.summary, Jsonb(labels), c.value, c.threshold, muted is not None,
-             c.at, c.at, *_prediction_columns(c)),
+             c.at, c.at, *_prediction_columns(c), Jsonb(dict(c.annotations))),
         )  # fmt: skip
         alert = cur.fetchone()
         if alert is None:  # already open: the same alert, nothing to announce (deduplication)

@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 from settings import WebhookReceiver
 
 ALERT_FIELDS = ("id", "rule_id", "subject", "severity", "status", "summary", "labels", "value", "threshold",
-                "assignee", "fired_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by",
-                "predicted", "forecast_at", "expected_at", "expected_earliest", "expected_latest")  # fmt: skip
+                "annotations", "assignee", "fired_at", "acknowledged_at", "acknowledged_by", "resolved_at",
+                "resolved_by", "predicted", "forecast_at", "expected_at", "expected_earliest",
+                "expected_latest")  # fmt: skip
 
 
 class ReceiverRefused(ValueError):

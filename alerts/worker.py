@@ -15,11 +15,13 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import psycopg
 import redis
 
+from alerts.baselines import load_baselines
 from alerts.evaluate import Condition, Evaluator, HeardDevice, HeardSite, SubjectLimits
 from alerts.metrics import evaluator_metrics
 from alerts.prefilter import reading_filter
@@ -51,6 +53,13 @@ class EvaluatorConfig:
     limits: SubjectLimits | None = None  # new subjects per minute and the forgetting horizon
     # Each shard's kind → stream name (streams/shards.py); None: one shard, ``streams`` itself.
     shards: tuple[dict[str, str], ...] | None = None
+    timezone: str = "UTC"  # the city's: anomaly baselines are per hour of the city's day
+    baseline_refresh_s: float = 3600.0  # how often anomaly baselines are loaded again from the hourly rollups
+
+    @property
+    def baseline_retry_s(self) -> float:
+        """After a failed load, the next try: soon, but not a tight loop against a database that is away."""
+        return min(60.0, self.baseline_refresh_s)
 
     @property
     def shard_streams(self) -> tuple[dict[str, str], ...]:
@@ -82,6 +91,8 @@ class EvaluatorWorker:
         self.sleep = sleep  # every wait of the worker (lingers, followers' ticks, outages): tests record them
         self.identity = uuid.uuid4().hex  # who holds the lease: this process, not a reusable name
         self.evaluator: Evaluator | None = None
+        self.connect_db = connect_db
+        self._next_baselines = 0.0  # monotonic time of the next load of anomaly baselines
         self.db = Reconnecting(lambda: make_store(connect_db()), _close_store, DB_OUTAGES, config.db_retry_max_s,
                                "alerts: database", lambda seconds: self.sleep(seconds))  # fmt: skip
         readings = reading_filter(self.rules)
@@ -129,6 +140,35 @@ class EvaluatorWorker:
                 self._handle(lost)
             self._apply(self.evaluator.tick(self.clock()))
             self._say_refused()
+            if time.monotonic() >= self._next_baselines:
+                self.refresh_baselines()
+
+    def refresh_baselines(self) -> bool:
+        """Load every anomaly rule's baselines on a connection of its own, once; returns whether all loaded.
+
+        A database away only postpones it (``baseline_retry_s``): the rules keep the baselines they had, and the
+        evaluator goes on judging everything else. It is not retried in a loop as storing conditions is, because
+        a baseline an hour old is still the right one."""
+        rules = self.evaluator.anomaly_rules() if self.evaluator is not None else []
+        if not rules:
+            self._next_baselines = float("inf")
+            return True
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        try:
+            with self.connect_db() as conn:
+                loaded = {rule.id: load_baselines(conn, rule, now, self.config.timezone) for rule in rules}
+        except DB_OUTAGES as exc:
+            self._next_baselines = time.monotonic() + self.config.baseline_retry_s
+            log.warning("alerts: anomaly baselines not loaded (%s); the rules keep the ones they had, next try in "
+                        "%.0f s", str(exc).strip()[:200], self.config.baseline_retry_s)  # fmt: skip
+            self.metrics.baseline_failures.inc()
+            return False
+        for rule_id, baselines in loaded.items():
+            self.evaluator.set_baselines(rule_id, baselines)
+        self._next_baselines = time.monotonic() + self.config.baseline_refresh_s
+        log.info("alerts: anomaly baselines loaded: %s",
+                 ", ".join(f"{rule_id} {len(b)} district-hours" for rule_id, b in loaded.items()))  # fmt: skip
+        return True
 
     def _say_refused(self) -> None:
         """Once a minute at most, say that rules left records of new subjects unjudged (a flood of new ids)."""
@@ -166,6 +206,7 @@ class EvaluatorWorker:
             self.evaluator.seed_heard("iot", HeardDevice(device_id, kind, metric, district), last_ts, now)
         for site, last_ts in memory.heard_sites:
             self.evaluator.seed_heard("datacenter", HeardSite(site), last_ts, now)
+        self.refresh_baselines()
         for entries in self.group.own_pending():
             self._handle(entries)  # what the previous leader read but did not acknowledge
 

@@ -66,7 +66,9 @@ def summary_in(
         return str(alert.get("summary") or "")
     forecast = _stored_forecast(alert, getattr(rule, "confidence", 0.8))
     words = forecast_words(forecast, language, translations) if forecast is not None else {}
-    values = _Blank({**(alert.get("labels") or {}), **rule.labels, "rule": rule.id, "severity":
+    # Annotations are what a judge added to the summary (an anomaly's usual value, spread and hour).
+    values = _Blank({**(alert.get("labels") or {}), **(alert.get("annotations") or {}), **rule.labels,
+                     "rule": rule.id, "severity":
                      terms.severity(rule.severity), "subject": shown_subject, "value": value,
                      "threshold": rule.threshold if threshold is None else threshold, **words})  # fmt: skip
     try:

@@ -44,7 +44,8 @@ TERMS: dict[str, dict[str, str]] = {
     "reduce": {"mean": N_("mean"), "max": N_("max"), "min": N_("min"), "last": N_("last")},
     "function": {"pue": N_("PUE"), "open_past_sla": N_("open past SLA")},
     "rule_type": {"threshold": N_("threshold"), "rate": N_("rate"), "no_data": N_("no data"),
-                  "aggregate": N_("aggregate"), "band": N_("band")},
+                  "aggregate": N_("aggregate"), "band": N_("band"), "anomaly": N_("anomaly"),
+                  "forecast": N_("forecast")},
     "rule_subject": {"device": N_("device"), "district": N_("district"), "site": N_("site"), "stream": N_("stream"),
                      "city": N_("city")},
 }  # fmt: skip

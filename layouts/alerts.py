@@ -170,6 +170,14 @@ def dead_letters_table(dead: Sequence[Mapping], timezone: str) -> html.Table | h
                   ["delivery-dead"] * len(rows), "alerts-dead")  # fmt: skip
 
 
+# An anomaly rule's condition by direction: how many robust spreads from the usual value for the hour of day.
+ANOMALY_SAID = {
+    "above": N_("mean {metric} over {threshold} spreads above usual for the hour ({days}-day median)"),
+    "below": N_("mean {metric} over {threshold} spreads below usual for the hour ({days}-day median)"),
+    "both": N_("mean {metric} over {threshold} spreads from usual for the hour ({days}-day median)"),
+}
+
+
 def describe_rule(rule) -> str:
     """A rule's condition in a line an officer reads at a glance."""
     within = " " + _("over {duration}").format(duration=_duration(rule.window_s))
@@ -197,6 +205,10 @@ def describe_rule(rule) -> str:
         return said.format(metric=metric, threshold=f"{rule.threshold:g}") + within
     if rule.type == "no_data":
         return _("nothing for {duration}").format(duration=_duration(rule.silent_for_s))
+    if rule.type == "anomaly":
+        return _(ANOMALY_SAID[rule.direction]).format(
+            metric=metric, threshold=f"{rule.threshold:g}", days=rule.baseline_days
+        ) + within + hold
     return f"{term('function', rule.function)} {rule.op} {rule.threshold:g}{within}{hold}"
 
 

@@ -52,6 +52,7 @@ GRANTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     ),
     ALERTS: (
         ("SELECT", STATE_TABLES),  # a new leader's memory: heard devices and sites, open complaints
+        ("SELECT", ("sensor_rollup_1h",)),  # anomaly rules' baselines (alerts/baselines.py)
         ("SELECT, INSERT, UPDATE", ("alerts", "alert_outbox")),  # the evaluator's lifecycle; the sender's claims
         ("SELECT, INSERT", ("alert_events",)),
         ("SELECT", ("alert_silences",)),

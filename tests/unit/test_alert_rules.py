@@ -22,7 +22,7 @@ def _problems(text: str) -> list[str]:
 
 def test_the_shipped_rules_file_is_valid_and_has_every_rule_type():
     rules = load_rules(Settings().alert_rules_file)
-    assert {r.type for r in rules} >= {"threshold", "rate", "no_data", "aggregate", "forecast"}
+    assert {r.type for r in rules} == {"threshold", "rate", "no_data", "aggregate", "forecast", "anomaly"}
     assert {r.function for r in rules if r.type == "aggregate"} == {"pue", "open_past_sla"}
     pm25 = next(r for r in rules if r.id == "pm25_district_high")
     assert (pm25.subject, pm25.threshold, pm25.for_s, pm25.keep_firing_for_s) == ("district", 150.0, 300.0, 120.0)

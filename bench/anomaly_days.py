@@ -1,0 +1,170 @@
+"""How often an anomaly rule fires on the simulator's ordinary days: the rules file's anomaly rules, the real
+evaluator, simulated days.
+
+    .venv/bin/python bench/anomaly_days.py [--days 42] [--rate 20] [--rules config/alert_rules.toml] [--jam nanshan]
+
+The seeded city (the default pack, ``IOC_SIM_*`` sizes) is simulated for ``--days`` days at ``--rate`` readings
+a second (coarser than the live 200/s, so each window mean is noisier than live: the count is an upper bound for
+these rules). Hourly means per district and metric are kept as the rollups keep them; every simulated hour the
+anomaly rules get baselines from the hours before it exactly as ``alerts/baselines.py`` loads them, and every
+reading of their metrics goes through ``Evaluator.observe`` (ticks every simulated minute). Printed: each
+alert that fired (rule, district, local time, summary), and per rule the firings per district-day once
+``min_history`` days know every hour, and how close the ordinary days came: per district and day, the most
+extreme score in the rule's direction (judged once a simulated minute). Traffic and noise have no incidents in the
+simulator, so every day is an ordinary one for them (weekends included, which differ from weekdays).
+
+``--jam DISTRICT`` halves the readings of the rules' metrics in that district from 07:30 to 09:30 local time on
+the last simulated weekday, so the run also shows whether the rule sees what it is for (those alerts are listed
+but not counted as false).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import bootstrap  # noqa: E402
+from alerts.anomaly import baselines_from_days, score  # noqa: E402
+from alerts.evaluate import Evaluator, accepts  # noqa: E402
+from alerts.rules import load_rules  # noqa: E402
+from settings import Settings  # noqa: E402
+from simulator.clock import DAY_MS, HOUR_MS  # noqa: E402
+from simulator.engine import CitySimulation, SimConfig  # noqa: E402
+from streams.iot import SensorReading  # noqa: E402
+
+STEP_MS = 60_000  # one simulated window a minute: day shapes are evaluated per window
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=42)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--rules", type=Path, default=REPO / "config" / "alert_rules.toml")
+    parser.add_argument("--jam", default=None, help="a district whose readings halve on the last weekday morning")
+    args = parser.parse_args()
+    settings = Settings()
+    rules = [r for r in load_rules(args.rules) if r.type == "anomaly"]
+    if not rules:
+        sys.exit(f"{args.rules}: no anomaly rule")
+    sim = CitySimulation(bootstrap.city_map(settings), SimConfig(
+        seed=settings.sim_seed, sensors=settings.sim_sensors, readings_per_s=args.rate, complaints_per_hour=1.0,
+        datacenter_sites=1, scheduled_incidents=False, timezone=settings.city_timezone))  # fmt: skip
+    zone = settings.city_timezone
+    watched = {(c.kind, c.metric, c.district) for c in sim.channels}
+    probe = {key: [r.id for r in rules if accepts(r, _Probe(*key))] for key in watched}
+    channels = [(c, probe[(c.kind, c.metric, c.district)]) for c in sim.channels]
+    end_ms = (int(time.time() * 1000) // HOUR_MS) * HOUR_MS
+    start_ms = end_ms - args.days * DAY_MS
+    evaluator = Evaluator(rules, started=start_ms / 1000)
+    hours: dict[tuple[str, str], dict[float, list[float]]] = {}  # (rule, district) → hour start → [n, sum]
+    fired: dict[str, list[tuple[str, float, str]]] = {r.id: [] for r in rules}
+    judged_from = start_ms + max(r.min_history for r in rules) * DAY_MS
+    jam = _jam_hours(sim, end_ms) if args.jam else (0, 0)
+    worst: dict[tuple[str, str, str], float] = {}  # (rule, district, local date) → most extreme score
+    began = time.monotonic()
+    for ms in range(start_ms, end_ms, STEP_MS):
+        if ms % HOUR_MS == 0:
+            _refresh(evaluator, rules, hours, ms, zone)
+        readings = []
+        jammed = jam[0] <= ms < jam[1]
+        for index, ts, value in sim.window_values(ms, ms + STEP_MS)[0]:
+            channel, rule_ids = channels[index]
+            if not rule_ids:
+                continue
+            if jammed and channel.district == args.jam:
+                value *= 0.5
+            hour = (ts // HOUR_MS) * HOUR_MS / 1000
+            for rule_id in rule_ids:
+                acc = hours.setdefault((rule_id, channel.district), {}).setdefault(hour, [0, 0.0])
+                acc[0] += 1
+                acc[1] += value
+            readings.append(SensorReading(datetime.fromtimestamp(ts / 1000, UTC), channel.device_id, channel.kind,
+                                          channel.metric, value, "", 0.0, 0.0, channel.district, None, ""))  # fmt: skip
+        now = (ms + STEP_MS) / 1000
+        for condition in evaluator.observe("iot", readings, now) + evaluator.tick(now):
+            if condition.firing and ms >= judged_from:
+                fired[condition.rule_id].append((condition.subject, now, condition.summary))
+        if ms >= judged_from:
+            # The jammed district's scores are the jam's until its last jammed reading has left the window.
+            _extremes(evaluator, rules, worst, args.jam if jam[0] <= ms < jam[1] + HOUR_MS else None)
+    districts = len({c.district for c in sim.channels})
+    judged_days = (end_ms - judged_from) / DAY_MS
+    print(f"{args.days} simulated days at {args.rate:g} readings/s, {settings.sim_sensors} sensors, "
+          f"{districts} districts, {time.monotonic() - began:.0f} s")
+    for rule in rules:
+        for subject, at, summary in fired[rule.id]:
+            local = datetime.fromtimestamp(at, UTC).astimezone(evaluator.judges[rule.id].baselines.hour_of.zone)
+            print(f"  {rule.id} {subject} {local:%a %Y-%m-%d %H:%M}: {summary}")
+        false = [(subject, at) for subject, at, _ in fired[rule.id]
+                 if not (subject == args.jam and jam[0] / 1000 <= at <= jam[1] / 1000 + 3600)]  # fmt: skip
+        per = len(false) / (districts * judged_days)
+        print(f"{rule.id}: {len(false)} alerts on ordinary days in {judged_days:.0f} judged days × {districts} "
+              f"districts = {per:.3f} per district-day")
+        scores = sorted(v for (rule_id, _, _), v in worst.items() if rule_id == rule.id)
+        if scores:
+            print(f"  most extreme score per district-day ({len(scores)}), spreads toward {rule.direction}: "
+                  f"median {_percentile(scores, 0.5):.2f}, 95th percentile {_percentile(scores, 0.95):.2f}, "
+                  f"highest {scores[-1]:.2f} (fires beyond {rule.threshold:g})")  # fmt: skip
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _jam_hours(sim: CitySimulation, end_ms: int) -> tuple[int, int]:
+    """07:30 to 09:30 local time on the last full weekday before ``end_ms``."""
+    day_ms = end_ms - DAY_MS
+    while sim.clock.is_weekend(day_ms):
+        day_ms -= DAY_MS
+    local_hour = sim.clock.local_hour(day_ms)
+    start = day_ms - int(local_hour * HOUR_MS) + int(7.5 * HOUR_MS)
+    return start, start + 2 * HOUR_MS
+
+
+def _extremes(evaluator: Evaluator, rules: list, worst: dict, skip: str | None) -> None:
+    """Each district's score now (but ``skip``'s), kept if it is the most extreme of its local day in the rule's
+    direction."""
+    for rule in rules:
+        judge = evaluator.judges[rule.id]
+        if judge.baselines is None:
+            continue
+        sign = {"above": 1.0, "below": -1.0}.get(rule.direction)
+        for district, window in judge.windows.items():
+            if district == skip:
+                continue
+            hour, baseline = judge.baseline_for(district, window)
+            if baseline is None or baseline.days < rule.min_history or not len(window):
+                continue
+            signed = score(window.reduce("mean"), baseline, rule.min_mad)
+            toward = signed * sign if sign else abs(signed)
+            day = datetime.fromtimestamp(window.newest, judge.baselines.hour_of.zone).date().isoformat()
+            key = (rule.id, district, day)
+            if toward > worst.get(key, float("-inf")):
+                worst[key] = toward
+
+
+class _Probe:
+    """A reading's routing fields, for ``accepts``."""
+
+    def __init__(self, kind: str, metric: str, district: str) -> None:
+        self.kind, self.metric, self.district = kind, metric, district
+
+
+def _refresh(evaluator: Evaluator, rules: list, hours: dict, ms: int, zone: str) -> None:
+    """Baselines at ``ms`` as the worker loads them: each district's hourly means of the last days before it."""
+    until = ms / 1000
+    for rule in rules:
+        since = until - rule.baseline_days * 86400
+        rows = [(district, hour, acc[1] / acc[0]) for (rule_id, district), by_hour in hours.items()
+                if rule_id == rule.id for hour, acc in by_hour.items() if since <= hour < until]  # fmt: skip
+        evaluator.set_baselines(rule.id, baselines_from_days(rows, zone, rule.baseline_days))
+
+
+if __name__ == "__main__":
+    main()
