@@ -456,18 +456,44 @@ def alert_rules(settings: Settings) -> list:
     return rules
 
 
-def alert_store(settings: Settings, conn: psycopg.Connection):
-    """The alert lifecycle writer on ``conn``; notifications go to every configured receiver."""
+def alert_store(settings: Settings, conn: psycopg.Connection, grouping=None):
+    """The alert lifecycle writer on ``conn``; notifications go to every configured receiver. ``grouping``
+    (``incidents.grouping.GroupingRules``, the evaluator's) lets alerts and complaints open and join incidents;
+    without it, alert changes made by officers still reach the timelines of the incidents the alerts are in."""
     from alerts.store import AlertStore
-    from i18n.districts import district_names
     from i18n.webhook_text import texter
 
     path = settings.alert_rules_file
+    rules = _rules_at(path, path.stat().st_mtime_ns)
     text = texter(settings.default_language, settings.display_zone, lambda: _rules_at(path, path.stat().st_mtime_ns),
-                  district_names(str(settings.districts_geojson)))  # fmt: skip
+                  _district_names(settings))  # fmt: skip
     return AlertStore(conn, [r.name for r in settings.alert_receivers], settings.dashboard_url,
                       max_open_per_rule=settings.alert_max_open_per_rule, text=text,
-                      language=settings.default_language)  # fmt: skip
+                      language=settings.default_language,
+                      incidents=incident_recorder(settings, grouping, {r.id: r.subject for r in rules}))  # fmt: skip
+
+
+def _district_names(settings: Settings):
+    from i18n.districts import district_names
+
+    return district_names(str(settings.districts_geojson))
+
+
+def incident_recorder(settings: Settings, grouping, subjects):
+    """Incidents written in the alert store's transactions (``incidents.store.IncidentRecorder``)."""
+    from i18n.webhook_text import incident_texter
+    from incidents.store import IncidentRecorder
+
+    text = incident_texter(settings.default_language, settings.display_zone, _district_names(settings))
+    return IncidentRecorder(grouping, subjects, [r.name for r in settings.alert_receivers], settings.dashboard_url,
+                            text, settings.default_language)  # fmt: skip
+
+
+def incident_grouping(settings: Settings):
+    """The ``[incidents]`` table of IOC_ALERT_RULES_FILE (``incidents.grouping.GroupingRules``)."""
+    from alerts.rules import load_config
+
+    return load_config(settings.alert_rules_file).incidents
 
 
 def alert_evaluator(settings: Settings):
@@ -480,8 +506,9 @@ def alert_evaluator(settings: Settings):
                              tick_s=settings.alert_tick_s, batch=settings.ingest_batch,
                              db_retry_max_s=settings.db_retry_max_s, linger_ms=settings.alert_linger_ms,
                              limits=limits, shards=tuple(settings.shards.each))  # fmt: skip
+    grouping = incident_grouping(settings)
     return EvaluatorWorker(redis_client(settings, "alerts"), lambda: db_connection(settings, "alerts"),
-                           lambda conn: alert_store(settings, conn), alert_rules(settings), config,
+                           lambda conn: alert_store(settings, conn, grouping), alert_rules(settings), config,
                            parse_context(settings))  # fmt: skip
 
 

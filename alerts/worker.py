@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import psycopg
@@ -127,7 +128,9 @@ class EvaluatorWorker:
             # pending on us, and no read of new entries returns them: judge them now, not at the next leader.
             for lost in self.group.own_pending():
                 self._handle(lost)
-            self._apply(self.evaluator.tick(self.clock()))
+            now = self.clock()
+            self._apply(self.evaluator.tick(now))
+            self.db.run(lambda store: store.sweep_incidents(datetime.fromtimestamp(now, UTC)))
             self._say_refused()
 
     def _say_refused(self) -> None:
@@ -172,7 +175,8 @@ class EvaluatorWorker:
     def _handle(self, entries: ShardEntries) -> None:
         # Bad entries are only acknowledged here: the ingest group dead-letters them with the reason.
         read = parse_entries(entries, self.ctx, redelivered=False, unwanted=self._unwanted)
-        self._apply(self.evaluator.observe_batch(read.batch, self.clock()))
+        # The batch's complaint events join incidents in the transaction of its alert changes (incidents/store.py).
+        self._apply(self.evaluator.observe_batch(read.batch, self.clock()), read.batch.complaints)
         batch = read.batch
         self.metrics.judged(self.config.streams, {"iot": len(batch.readings), "complaints": len(batch.complaints),
                                                   "datacenter": len(batch.samples)})  # fmt: skip
@@ -186,9 +190,10 @@ class EvaluatorWorker:
 
         self._redis(acknowledge)
 
-    def _apply(self, conditions: list[Condition]) -> None:
+    def _apply(self, conditions: list[Condition], complaints: Sequence = ()) -> None:
+        if conditions or complaints:
+            self.db.run(lambda store: store.apply(conditions, complaints))
         if conditions:
-            self.db.run(lambda store: store.apply(conditions))
             self.metrics.raised(conditions)
 
     def _redis(self, action: Callable):
