@@ -44,6 +44,7 @@ class AlertStore:
         self.conn = conn
         # Follows every alert change into its incident in the same transaction (incidents/store.py).
         self.incidents = incidents
+        self._places: Mapping[str, Any] = {}
         # The human line of each webhook message (i18n.webhook_text.texter), in the city's language.
         self.text, self.language = text, language
         # Past this many open alerts a rule opens one summary alert instead of one alert (and webhook) per subject.
@@ -52,9 +53,12 @@ class AlertStore:
         self.dashboard_url = dashboard_url.rstrip("/")
 
     # --- from the evaluator ----------------------------------------------------------------------------
-    def apply(self, conditions: Sequence[Condition], complaints: Sequence[Any] = ()) -> int:
+    def apply(self, conditions: Sequence[Condition], complaints: Sequence[Any] = (),
+              places: Mapping[str, Any] | None = None) -> int:  # fmt: skip
         """Record conditions: new alerts fire, cleared ones resolve, repeats change nothing; then the batch's
-        complaint events join incidents. Returns messages queued."""
+        complaint events join incidents. ``places``: where the evaluator last heard each device
+        (``incidents.grouping.Place``), which says where a device's alert is. Returns messages queued."""
+        self._places = places or {}
         grouping = self.incidents is not None and self.incidents.rules is not None and bool(complaints)
         if not conditions and not grouping:
             return 0
@@ -182,7 +186,10 @@ class AlertStore:
         cur.execute("INSERT INTO alert_events (alert_id, at, actor, action, note, details)"
                     " VALUES (%s, %s, %s, %s, %s, %s)",
                     (alert["id"], at, actor, action.value, note, Jsonb(details)))  # fmt: skip
-        grouped = self.incidents.on_alert(cur, alert, action.value, actor, note, at) if self.incidents else 0
+        grouped = 0
+        if self.incidents is not None:
+            place = self._places.get(alert["subject"]) if action is Action.FIRED else None
+            grouped = self.incidents.on_alert(cur, alert, action.value, actor, note, at, place)
         return grouped + self._queue(cur, alert, action, actor, note, at, silences)
 
     def _queue(self, cur: psycopg.Cursor, alert: dict, action: Action, actor: str, note: str | None, at: datetime,

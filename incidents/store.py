@@ -63,13 +63,14 @@ class IncidentRecorder:
 
     # --- alerts -----------------------------------------------------------------------------------------------
     def on_alert(self, cur: psycopg.Cursor, alert: Mapping[str, Any], action: str, actor: str, note: str | None,
-                 at: datetime) -> int:  # fmt: skip
-        """Follow an alert change into its incident (a fired alert may join or open one). Returns messages queued."""
+                 at: datetime, place: Place | None = None) -> int:  # fmt: skip
+        """Follow an alert change into its incident (a fired alert may join or open one; ``place``: where the
+        evaluator last heard its device, if it knows). Returns messages queued."""
         kind = ALERT_ENTRIES.get(str(action))
         if kind is None:
             return 0
         if kind is Entry.ALERT_FIRED:
-            return self._alert_fired(cur, alert, at)
+            return self._alert_fired(cur, alert, at, place)
         cur.execute("SELECT incident_id FROM incident_members WHERE kind = 'alert' AND member_key = %s",
                     (str(alert["id"]),))  # fmt: skip
         row = cur.fetchone()
@@ -86,10 +87,10 @@ class IncidentRecorder:
                     (still_open, incident["id"]))  # fmt: skip
         return self._move(cur, incident, state, actor, at, "alerts_resolved")
 
-    def _alert_fired(self, cur: psycopg.Cursor, alert: Mapping[str, Any], at: datetime) -> int:
+    def _alert_fired(self, cur: psycopg.Cursor, alert: Mapping[str, Any], at: datetime, heard: Place | None) -> int:
         if self.rules is None or not self.rules.enabled:
             return 0
-        place = self._alert_place(cur, alert)
+        place = self._alert_place(cur, alert, heard)
         if place is None:
             return 0
         severity = str(alert["severity"])
@@ -108,13 +109,16 @@ class IncidentRecorder:
                             {"alert_id": alert["id"], "details": details}, counts_alert=True)  # fmt: skip
         return queued or 0
 
-    def _alert_place(self, cur: psycopg.Cursor, alert: Mapping[str, Any]) -> Place | None:
-        """Where the alert is: a device's last position (``sensor_latest``), or the district it is about."""
+    def _alert_place(self, cur: psycopg.Cursor, alert: Mapping[str, Any], heard: Place | None) -> Place | None:
+        """Where the alert is: the district it is about, or its device's position as the evaluator last heard it,
+        else as the store last heard it (``sensor_latest``, which ingest may not have written yet)."""
         subject_kind = self.subjects.get(str(alert["rule_id"]))
         if subject_kind == "district":
             return Place(str(alert["subject"]))
         if subject_kind != "device":
             return None  # a site, a stream, the city: no place to group by
+        if heard is not None:
+            return heard
         cur.execute("SELECT district, lat, lon FROM sensor_latest WHERE device_id = %s LIMIT 1", (alert["subject"],))
         row = cur.fetchone()
         return Place(row["district"], row["lat"], row["lon"]) if row else None
