@@ -196,6 +196,8 @@ class DashboardServices:
         self._access_commands: AccessCommands | None = None
         self._api_keys: ApiKeyCommands | None = None
         self._alert_commands: AlertCommands | None = None
+        self._incident_commands = None
+        self._incidents = None
         self._status_file = None
         self._dead_letters: DeadLetterCommands | None = None
 
@@ -273,6 +275,29 @@ class DashboardServices:
             self._alert_commands = AlertCommands(self.pool.connection, lambda conn: alert_store(self.settings, conn),
                                                  alert_limits(self.settings))  # fmt: skip
         return self._alert_commands
+
+    @property
+    def incident_commands(self):
+        """Officers' actions on incidents (``incidents.commands``)."""
+        if self._incident_commands is None:
+            from incidents.commands import IncidentCommands
+
+            def recorder():
+                rules = self.alert_rules()
+                return incident_recorder(self.settings, None, {r.id: r.subject for r in rules})
+
+            self._incident_commands = IncidentCommands(self.pool.connection, recorder, self.settings.note_max_chars)
+        return self._incident_commands
+
+    @property
+    def incidents(self):
+        """The incidents' reads (``incidents.service.IncidentConsole``): the page, the map and the wall."""
+        if self._incidents is None:
+            from incidents.service import IncidentConsole
+
+            self._incidents = IncidentConsole(lambda: db_connection(self.settings, "dashboard"),
+                                              lambda: {r.id: r.metric for r in self.alert_rules() if r.metric})
+        return self._incidents
 
     def status_bands(self):
         """The status bands in force (``live.thresholds.StatusBands``), re-read when the rules file changes."""

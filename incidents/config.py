@@ -19,10 +19,11 @@ MAX_OPEN = 10_000
 
 
 def parse_grouping(table: object, rule_ids: Collection[str], problems: list[str]) -> GroupingRules:
-    """Validate the ``[incidents]`` table (absent: the defaults); each mistake is appended to ``problems`` as
-    "[incidents] field 'x': …", naming rules that do not exist too."""
+    """Validate the ``[incidents]`` table; each mistake is appended to ``problems`` as "[incidents] field 'x': …",
+    naming rules that do not exist too. Without the table nothing is grouped: receivers of a rules file written
+    before incidents existed get no new kind of webhook until someone asks for it."""
     if table is None:
-        return GroupingRules()
+        return GroupingRules(enabled=False)
     if not isinstance(table, Mapping):
         problems.append("[incidents] must be a table")
         return GroupingRules()

@@ -147,4 +147,5 @@ def test_the_rules_file_lists_incident_mistakes_with_the_others():
     with pytest.raises(RuleError) as refused:
         parse_config({"incidents": {"window": "soon"}})
     assert "[incidents] field 'window'" in str(refused.value)
-    assert parse_config({}).incidents == GroupingRules()
+    assert parse_config({}).incidents == GroupingRules(enabled=False)  # no table: nothing grouped
+    assert parse_config({"incidents": {}}).incidents == GroupingRules()
