@@ -13,6 +13,7 @@ from callbacks import (
     complaints,
     datacenters,
     history,
+    incident_overlays,
     incidents,
     live,
     pipeline,
@@ -28,5 +29,6 @@ def register_callbacks(app: Dash, services) -> None:
     live.register(app, services, sensors)
     wall.register(app, services)
     city_map.register(app, services, sensors)
+    incident_overlays.register(app, services)
     for page in (complaints, datacenters, history, alerts, incidents, admin, api_keys, audit):
         page.register(app, services)

@@ -22,6 +22,7 @@ from i18n.terms import term
 from layouts import ids
 from layouts.chart_time import date_ticks
 from layouts.figure_theme import FIGURE_THEME
+from layouts.incident_overlays import incident_layer
 from live.thresholds import CRITICAL, NORMAL, STALE, WARNING
 
 STATUSES = (NORMAL, WARNING, CRITICAL, STALE)  # a feature's ``s`` is the index in this tuple
@@ -265,6 +266,7 @@ def _map(sensors: dict | None) -> dl.Map:
             dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_SENSORS, pointToLayer={"variable": JS + "sensorOrCluster"},
                                   hideout={"colours": colours}, data=sensors), name=_("Sensors"), checked=True),
             dl.Overlay(alert_layer(ids.MAP_LAYER_ALERTS), name=_("Open alerts"), checked=True),
+            dl.Overlay(incident_layer(ids.MAP_LAYER_INCIDENTS), name=_("Incidents"), checked=True),
         ], position="topright"),
     ])  # fmt: skip
 

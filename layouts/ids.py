@@ -158,3 +158,6 @@ INCIDENTS_DETAIL = "incidents-detail"
 INCIDENTS_ACTION = "incidents-action"  # pattern id: {"type": INCIDENTS_ACTION, "action": …, "state": …}
 INCIDENTS_NOTE = "incidents-note"
 INCIDENTS_MESSAGE = "incidents-message"
+MAP_LAYER_INCIDENTS = "map-layer-incidents"
+WALL_INCIDENTS = "wall-incidents"
+WALL_INCIDENTS_TICK = "wall-incidents-tick"
