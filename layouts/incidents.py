@@ -106,8 +106,7 @@ def _actions() -> html.Div:
     return html.Div([
         html.Div([html.Button(_(label), id={"type": ids.INCIDENTS_ACTION, "action": action, "state": state},
                               className="btn") for action, state, label in ACTIONS], className="alerts-buttons"),
-        dcc.Input(id=ids.INCIDENTS_NOTE, placeholder=_("note"), className="alerts-note",
-                  **{"aria-label": _("note")}),
+        dcc.Input(id=ids.INCIDENTS_NOTE, placeholder=_("note"), className="alerts-note"),
         html.Button(_("Add note"), id={"type": ids.INCIDENTS_ACTION, "action": "note", "state": ""}, className="btn"),
         html.P(id=ids.INCIDENTS_MESSAGE, className="alerts-message", role="status"),
     ], className="alerts-actions incidents-actions")  # fmt: skip
