@@ -59,7 +59,8 @@ class AlertStore:
         complaint events join incidents. ``places``: where the evaluator last heard each device
         (``incidents.grouping.Place``), which says where a device's alert is. Returns messages queued."""
         self._places = places or {}
-        grouping = self.incidents is not None and self.incidents.rules is not None and bool(complaints)
+        grouping = (self.incidents is not None and self.incidents.rules is not None and self.incidents.rules.enabled
+                    and bool(complaints))  # fmt: skip
         if not conditions and not grouping:
             return 0
         queued = 0
@@ -75,8 +76,8 @@ class AlertStore:
 
     def sweep_incidents(self, now: datetime) -> int:
         """Move quiet incidents on (``IncidentRecorder.sweep``), in a transaction of its own."""
-        if self.incidents is None or self.incidents.rules is None:
-            return 0
+        if self.incidents is None or self.incidents.rules is None or not self.incidents.rules.enabled:
+            return 0  # no [incidents] table: not even a query a tick
         with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
             queued = self.incidents.sweep(cur, now)
             if queued:

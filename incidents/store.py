@@ -147,9 +147,9 @@ class IncidentRecorder:
             if c.request_id in member_of or not self.rules.joins_complaint(c.category):
                 continue
             if incidents is None:
-                incidents = self._open_incidents(cur)
-                if not incidents:
-                    return 0
+                incidents = self._open_incidents(cur)  # once per batch, and only if some complaint may join
+            if not incidents:
+                continue
             candidate = Candidate("complaint", c.category, None, Place(c.district, c.lat, c.lon), c.ts.timestamp())
             decision = decide(candidate, incidents, self.rules)
             if decision.verdict is not Verdict.JOIN:
@@ -165,7 +165,7 @@ class IncidentRecorder:
     def sweep(self, cur: psycopg.Cursor, now: datetime) -> int:
         """Incidents quiet for the quiet period move on (monitoring → closed; open without open alerts →
         monitoring). Returns messages queued."""
-        if self.rules is None:
+        if self.rules is None or not self.rules.enabled:
             return 0
         cur.execute("SELECT * FROM incidents WHERE state <> 'closed' AND greatest(last_member_at, state_changed_at)"
                     " <= %s - make_interval(secs => %s) ORDER BY id FOR UPDATE",
