@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 import bootstrap
+from alerts.evaluate import Condition
+from auth.command import Refused
+from auth.principal import Principal
+from auth.roles import Role
 from incidents import queries
+from incidents.commands import IncidentCommands
+from incidents.grouping import GroupingRules, Place
 from incidents.service import IncidentConsole
+from streams.complaints import ComplaintEvent
 from tests.integration.alerting import SECRET, Receiver, evaluator_on_clock, with_receivers, write_rules
 from tests.integration.conftest import count, wait_until
 from tests.integration.events import FUTIAN, NANSHAN, complaint, reading
@@ -128,3 +136,56 @@ def test_a_gauge_alert_and_flood_complaints_become_one_incident_with_its_timelin
     assert "Incident #" in opened.json["data"]["text"]
     assert count(db, "SELECT count(*) FROM alert_outbox WHERE incident_id = %s", incident_id) == 2
     assert queries.active(db) == []
+
+
+def test_a_batch_read_twice_adds_nothing_and_officers_act_as_their_role_allows(test_settings, tmp_path, db):
+    """What a new leader re-reads (the same alert condition, the same complaint entries) changes nothing; officers'
+    actions are checked against the signed-in role, audited, and a close is announced in the outbox."""
+    settings = with_receivers(test_settings, Receiver(port=9), alert_rules_file=write_rules(tmp_path / "r.toml", RULES))
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    fired = Condition("gauge_high", "wl-1", True, 3.4, 2.8, "critical", "Water level at wl-1 reads 3.4 m", {}, at)
+    filed = [ComplaintEvent(at + timedelta(minutes=n), f"r-{n}", "open", "waterlogging", "futian", 22.5431, 114.0596,
+                            "app", None, None, None, f"1-{n}") for n in (1, 2)]  # fmt: skip
+    places = {"wl-1": Place("futian", 22.5431, 114.0596)}
+    with bootstrap.db_connection(settings) as conn:
+        store = bootstrap.alert_store(settings, conn, GroupingRules(complaint_categories=frozenset({"waterlogging"})))
+        for _ in range(2):  # the second time as a new leader re-reading what the first committed
+            store.apply([fired], filed, places)
+    assert count(db, "SELECT count(*) FROM incidents") == 1
+    assert count(db, "SELECT count(*) FROM incident_members") == 3
+    assert count(db, "SELECT count(*) FROM incident_entries") == 4  # opened, alert fired, two complaints
+    assert count(db, "SELECT count(*) FROM alert_outbox WHERE event_type = 'incident.opened'") == 1
+    incident_id = count(db, "SELECT id FROM incidents")
+
+    def recorder():
+        return bootstrap.incident_recorder(settings, None, {"gauge_high": "device"})
+
+    commands = IncidentCommands(lambda: bootstrap.db_connection(settings), recorder, note_max_chars=50)
+    viewer, operator = Principal("vi.one", Role.VIEWER), Principal("op.one", Role.OPERATOR)
+    with pytest.raises(Refused, match="may not take ownership"):
+        commands.perform(viewer, "take_ownership", {"incident_id": incident_id})
+    with pytest.raises(Refused, match="at most 50"):
+        commands.perform(operator, "note", {"incident_id": incident_id, "note": "x" * 51})
+    assert commands.perform(operator, "take_ownership", {"incident_id": incident_id}).incident["owner"] == "op.one"
+    closed = commands.perform(operator, "set_state", {"incident_id": incident_id, "state": "closed", "note": "dry"})
+    assert closed.incident["state"] == "closed" and closed.incident["closed_at"] is not None
+    with pytest.raises(Refused, match="closed incident cannot be set"):
+        commands.perform(operator, "set_state", {"incident_id": incident_id, "state": "open"})
+    with pytest.raises(Refused, match="no incident"):
+        commands.perform(operator, "note", {"incident_id": incident_id + 1, "note": "hello"})
+    assert commands.perform(operator, "note", {"incident_id": incident_id, "note": "pumps back"}).incident
+    audit = db.execute("SELECT actor, action, outcome FROM audit_log WHERE target = %s ORDER BY id",
+                       (f"incident:{incident_id}",)).fetchall()  # fmt: skip
+    assert audit == [("vi.one", "incident.take_ownership", "denied"), ("op.one", "incident.note", "failed"),
+                     ("op.one", "incident.take_ownership", "ok"), ("op.one", "incident.set_state", "ok"),
+                     ("op.one", "incident.set_state", "failed"), ("op.one", "incident.note", "ok")]  # fmt: skip
+    closes = db.execute("SELECT body FROM alert_outbox WHERE event_type = 'incident.closed'").fetchall()
+    assert len(closes) == 1 and '"actor":"op.one"' in closes[0][0] and '"note":"dry"' in closes[0][0]
+    trail = [r[0] for r in db.execute("SELECT kind FROM incident_entries WHERE incident_id = %s ORDER BY at, id",
+                                      (incident_id,))]  # fmt: skip
+    assert trail[-3:] == ["owner", "state", "note"]
+    # a new alert in the same place after the close opens a new incident
+    with bootstrap.db_connection(settings) as conn:
+        store = bootstrap.alert_store(settings, conn, GroupingRules())
+        store.apply([fired._replace(subject="wl-3", at=datetime.now(UTC))], (), {"wl-3": places["wl-1"]})
+    assert count(db, "SELECT count(*) FROM incidents WHERE state = 'open'") == 1
