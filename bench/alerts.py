@@ -1,6 +1,6 @@
 """Alert latency: from the XADD of a rule-breaking reading to the webhook arriving, idle and under ingest load.
 
-    .venv/bin/python bench/alerts.py [--alerts 200] [--rate 10000 20000 30000] [--spacing 0.1]
+    .venv/bin/python bench/alerts.py [--alerts 200] [--rate 10000 20000 30000] [--spacing 0.1] [--incidents]
 
 Each phase runs on a fresh schema and fresh streams, with real processes: `ioc ingest --workers 2`, `ioc alerts
 run` (evaluator + sender) and a local HTTP receiver in this process. One threshold rule with no hold
@@ -60,6 +60,15 @@ subject = "device"
 reduce = "last"
 op = ">"
 threshold = 1000
+"""
+# With --incidents: the probes (critical, all at one spot) open one incident and join it, so each alert also pays
+# for grouping in its transaction (docs/ALERTS.md, "Incidents"); max_members lets every probe join.
+INCIDENTS = """
+[incidents]
+window = "30m"
+distance_m = 2000
+quiet = "1h"
+max_members = 10000
 """
 PROBE_VALUE = "5000"
 BACKGROUND_SENSORS = 50_000
@@ -144,7 +153,7 @@ def _run(plain: Settings, s: Settings, client: redis.Redis, receiver: Receiver, 
             sent_at[f"probe-{tag}-{n:04d}"] = probe(client, s.stream_iot, tag, n)
             time.sleep(spacing)
         after = (time.monotonic(), sent.value, _lag(client, s), cpu_s(procs[1].pid))
-        wait_for(lambda: len(receiver.deliveries) >= alerts, 180)
+        wait_for(lambda: sum("alert" in d.json["data"] for d in receiver.deliveries) >= alerts, 180)
     finally:
         stop.set()
         if producer is not None:
@@ -168,7 +177,7 @@ def _lag(client: redis.Redis, s: Settings) -> dict[str, int]:
 
 
 def _measure(s: Settings, sent_at: dict[str, float], receiver: Receiver) -> dict:
-    arrived = {d.json["data"]["alert"]["subject"]: d.at for d in receiver.deliveries}
+    arrived = {d.json["data"]["alert"]["subject"]: d.at for d in receiver.deliveries if "alert" in d.json["data"]}
     with psycopg.connect(s.database_url, autocommit=True) as conn:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(s.db_schema)))
         rows = conn.execute("SELECT a.subject, extract(epoch FROM a.fired_at), extract(epoch FROM o.created_at)"
@@ -216,10 +225,11 @@ def main() -> None:
     )
     parser.add_argument("--spacing", type=float, default=0.1, help="seconds between two probes")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--incidents", action="store_true", help="group the alerts into incidents as well")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ioc-bench-alerts-"))  # the rules file and the processes' logs
-    rules = write_rules(tmp / "bench_rules.toml", RULE)
+    rules = write_rules(tmp / "bench_rules.toml", RULE + (INCIDENTS if args.incidents else ""))
     try:
         figures = {"idle": phase(Settings(), rules, args.alerts, args.spacing, 0)}
         for rate in args.rate:

@@ -129,11 +129,9 @@ def incidents_layout(selected: int | None = None, can_act: bool = False) -> html
             html.Div(id=ids.INCIDENTS_DETAIL)]  # fmt: skip
     return html.Div([
         html.Div([html.H1(_("Incidents"))], className="page-head"),
-        html.Div([
-            html.Section([html.H2(_("Incidents, open first")), html.Div(id=ids.INCIDENTS_LIST)],
-                         className="panel alerts-open"),
-            html.Section(side, className="panel alerts-side"),
-        ], className="alerts-row"),
+        # Stacked, not side by side: a timeline's lines need the page's width more than the list does.
+        html.Section([html.H2(_("Incidents, open first")), html.Div(id=ids.INCIDENTS_LIST)], className="panel"),
+        html.Section(side, className="panel incidents-side"),
         dcc.Store(id=ids.INCIDENTS_SELECTED, data=selected),
         dcc.Store(id=ids.INCIDENTS_CHANGED, data=0),
         dcc.Interval(id=ids.INCIDENTS_TICK, interval=REFRESH_MS),

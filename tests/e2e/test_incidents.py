@@ -13,7 +13,7 @@ import bootstrap
 from alerts.evaluate import Condition
 from incidents.grouping import GroupingRules, Place
 from streams.complaints import ComplaintEvent
-from tests.e2e.conftest import _page, settle
+from tests.e2e.conftest import _page, screenshot, settle
 from tests.e2e.test_accessibility import AXE, _violations
 from tests.integration.conftest import wait_until
 from tests.integration.events import FUTIAN, reading
@@ -80,6 +80,7 @@ def test_an_operator_opens_an_incident_timeline_sees_it_in_order_and_takes_owner
         expect(page.locator("#incidents-message")).to_have_text(f"You own incident #{incident['id']}.")
         expect(entries).to_have_text([*EXPECTED, "took ownership"])
         expect(page.locator(".alerts-facts dd").nth(1)).to_have_text(accounts["operator"].username)
+        screenshot(page, "desktop-incidents")
         if AXE.exists():
             assert _violations(page) == []  # axe-core, WCAG 2 A and AA, on the timeline with its actions
         page.get_by_role("button", name="Set monitoring").click()  # it is monitoring already: refused, in words
