@@ -10,6 +10,7 @@ from psycopg.rows import dict_row
 LIST_LIMIT = 500  # the list shows the newest incidents; older ones are in the database, not on one page
 ENTRIES_LIMIT = 2000  # a timeline's entries (members are capped, officers' notes are not: bound the page)
 ACTIVE_LIMIT = 200  # incidents drawn on the map and the wall
+PEAKS_MAX = 20  # member alerts whose peak reading a timeline shows (one indexed query each, on every refresh)
 
 
 def incidents(conn: psycopg.Connection, states: tuple[str, ...] = ("open", "monitoring", "closed"),
@@ -53,11 +54,11 @@ def member_alerts(conn: psycopg.Connection, incident_id: int) -> list[dict]:
 
 def peak_readings(conn: psycopg.Connection, alerts: list[Mapping], metrics: Mapping[str, str],
                   lookback_s: float = 3600.0) -> list[dict]:  # fmt: skip
-    """For each device alert whose rule names a metric: the highest reading of that metric from ``lookback_s``
-    before it fired until it resolved (or now), from the raw readings."""
+    """For each device alert whose rule names a metric (the first ``PEAKS_MAX`` of them): the highest reading of
+    that metric from ``lookback_s`` before it fired until it resolved (or now), from the raw readings."""
     peaks = []
     with conn.cursor(row_factory=dict_row) as cur:
-        for alert in alerts:
+        for alert in alerts[:PEAKS_MAX]:
             metric = metrics.get(alert["rule_id"])
             if metric is None:
                 continue
