@@ -187,11 +187,11 @@ class AlertStore:
         cur.execute("INSERT INTO alert_events (alert_id, at, actor, action, note, details)"
                     " VALUES (%s, %s, %s, %s, %s, %s)",
                     (alert["id"], at, actor, action.value, note, Jsonb(details)))  # fmt: skip
-        grouped = 0
+        queued = self._queue(cur, alert, action, actor, note, at, silences)  # the alert's message, then its incident's
         if self.incidents is not None:
             place = self._places.get(alert["subject"]) if action is Action.FIRED else None
-            grouped = self.incidents.on_alert(cur, alert, action.value, actor, note, at, place)
-        return grouped + self._queue(cur, alert, action, actor, note, at, silences)
+            queued += self.incidents.on_alert(cur, alert, action.value, actor, note, at, place)
+        return queued
 
     def _queue(self, cur: psycopg.Cursor, alert: dict, action: Action, actor: str, note: str | None, at: datetime,
                silences: list[dict]) -> int:  # fmt: skip
