@@ -78,7 +78,7 @@ def timeline_list(items: Sequence[TimelineItem], timezone: str, may_read_complai
     return html.Ol([
         html.Li([html.Time(when(item.at, timezone), dateTime=item.at.isoformat(), className="incident-when"),
                  html.Span(term("incident_entry", item.kind), className=f"incident-kind kind-{item.kind}"),
-                 html.Span(item.actor, className="incident-actor") if item.actor else "",
+                 html.Span(item.actor, className="incident-actor"),  # empty for a reading: the columns stay
                  html.Span(entry_text(item, may_read_complaints), className="incident-text")],
                 className="incident-entry")
         for item in items
