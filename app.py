@@ -75,6 +75,10 @@ def create_app(settings: Settings | None = None) -> Dash:
     def alert_link(alert_id: int):  # the link in every webhook: the console with that alert selected
         return redirect(f"/alerts?alert={alert_id}")
 
+    @app.server.get("/incidents/<int:incident_id>")
+    def incident_link(incident_id: int):  # the link in every incident webhook: that incident's timeline
+        return redirect(f"/incidents?incident={incident_id}")
+
     @app.server.get("/healthz")
     def healthz():  # alive, and both backing services answer; /readyz also judges lag and the snapshot's age
         status = services.health()

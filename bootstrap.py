@@ -196,6 +196,8 @@ class DashboardServices:
         self._access_commands: AccessCommands | None = None
         self._api_keys: ApiKeyCommands | None = None
         self._alert_commands: AlertCommands | None = None
+        self._incident_commands = None
+        self._incidents = None
         self._status_file = None
         self._dead_letters: DeadLetterCommands | None = None
 
@@ -273,6 +275,29 @@ class DashboardServices:
             self._alert_commands = AlertCommands(self.pool.connection, lambda conn: alert_store(self.settings, conn),
                                                  alert_limits(self.settings))  # fmt: skip
         return self._alert_commands
+
+    @property
+    def incident_commands(self):
+        """Officers' actions on incidents (``incidents.commands``)."""
+        if self._incident_commands is None:
+            from incidents.commands import IncidentCommands
+
+            def recorder():
+                rules = self.alert_rules()
+                return incident_recorder(self.settings, None, {r.id: r.subject for r in rules})
+
+            self._incident_commands = IncidentCommands(self.pool.connection, recorder, self.settings.note_max_chars)
+        return self._incident_commands
+
+    @property
+    def incidents(self):
+        """The incidents' reads (``incidents.service.IncidentConsole``): the page, the map and the wall."""
+        if self._incidents is None:
+            from incidents.service import IncidentConsole
+
+            self._incidents = IncidentConsole(lambda: db_connection(self.settings, "dashboard"),
+                                              lambda: {r.id: r.metric for r in self.alert_rules() if r.metric})
+        return self._incidents
 
     def status_bands(self):
         """The status bands in force (``live.thresholds.StatusBands``), re-read when the rules file changes."""
@@ -456,18 +481,44 @@ def alert_rules(settings: Settings) -> list:
     return rules
 
 
-def alert_store(settings: Settings, conn: psycopg.Connection):
-    """The alert lifecycle writer on ``conn``; notifications go to every configured receiver."""
+def alert_store(settings: Settings, conn: psycopg.Connection, grouping=None):
+    """The alert lifecycle writer on ``conn``; notifications go to every configured receiver. ``grouping``
+    (``incidents.grouping.GroupingRules``, the evaluator's) lets alerts and complaints open and join incidents;
+    without it, alert changes made by officers still reach the timelines of the incidents the alerts are in."""
     from alerts.store import AlertStore
-    from i18n.districts import district_names
     from i18n.webhook_text import texter
 
     path = settings.alert_rules_file
+    rules = _rules_at(path, path.stat().st_mtime_ns)
     text = texter(settings.default_language, settings.display_zone, lambda: _rules_at(path, path.stat().st_mtime_ns),
-                  district_names(str(settings.districts_geojson)))  # fmt: skip
+                  _district_names(settings))  # fmt: skip
     return AlertStore(conn, [r.name for r in settings.alert_receivers], settings.dashboard_url,
                       max_open_per_rule=settings.alert_max_open_per_rule, text=text,
-                      language=settings.default_language)  # fmt: skip
+                      language=settings.default_language,
+                      incidents=incident_recorder(settings, grouping, {r.id: r.subject for r in rules}))  # fmt: skip
+
+
+def _district_names(settings: Settings):
+    from i18n.districts import district_names
+
+    return district_names(str(settings.districts_geojson))
+
+
+def incident_recorder(settings: Settings, grouping, subjects):
+    """Incidents written in the alert store's transactions (``incidents.store.IncidentRecorder``)."""
+    from i18n.webhook_text import incident_texter
+    from incidents.store import IncidentRecorder
+
+    text = incident_texter(settings.default_language, settings.display_zone, _district_names(settings))
+    return IncidentRecorder(grouping, subjects, [r.name for r in settings.alert_receivers], settings.dashboard_url,
+                            text, settings.default_language)  # fmt: skip
+
+
+def incident_grouping(settings: Settings):
+    """The ``[incidents]`` table of IOC_ALERT_RULES_FILE (``incidents.grouping.GroupingRules``)."""
+    from alerts.rules import load_config
+
+    return load_config(settings.alert_rules_file).incidents
 
 
 def alert_evaluator(settings: Settings):
@@ -481,8 +532,9 @@ def alert_evaluator(settings: Settings):
                              db_retry_max_s=settings.db_retry_max_s, linger_ms=settings.alert_linger_ms,
                              limits=limits, shards=tuple(settings.shards.each), timezone=settings.city_timezone,
                              baseline_refresh_s=settings.alert_baseline_refresh_s)  # fmt: skip
+    grouping = incident_grouping(settings)
     return EvaluatorWorker(redis_client(settings, "alerts"), lambda: db_connection(settings, "alerts"),
-                           lambda conn: alert_store(settings, conn), alert_rules(settings), config,
+                           lambda conn: alert_store(settings, conn, grouping), alert_rules(settings), config,
                            parse_context(settings))  # fmt: skip
 
 

@@ -82,7 +82,7 @@ def deliveries(conn: psycopg.Connection, alert_id: int) -> list[dict]:
 def dead_letters(conn: psycopg.Connection, limit: int = 200) -> list[dict]:
     """Webhook messages given up on (retries exhausted, or refused for good), newest first."""
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute("SELECT id, message_id, alert_id, receiver, event_type, attempts, created_at,"
+        return cur.execute("SELECT id, message_id, alert_id, incident_id, receiver, event_type, attempts, created_at,"
                            " last_status, last_error FROM alert_outbox WHERE status = 'dead'"
                            " ORDER BY created_at DESC LIMIT %s", (limit,)).fetchall()  # fmt: skip
 

@@ -19,6 +19,8 @@ from alerts.forecast_rule import FIELDS as FORECAST_FIELDS
 from alerts.forecast_rule import forecast_fields
 from alerts.rule_fields import RuleFields as _Fields
 from alerts.rule_fields import duration_s
+from incidents.config import parse_grouping
+from incidents.grouping import GroupingRules
 from live.thresholds import StatusBands
 
 __all__ = ["AlertConfig", "Rule", "RuleError", "duration_s", "load_config", "load_rules", "parse_config",
@@ -116,6 +118,7 @@ class AlertConfig(NamedTuple):
 
     rules: list[Rule]
     bands: StatusBands
+    incidents: GroupingRules = GroupingRules()
 
 
 def load_rules(path: Path) -> list[Rule]:
@@ -142,8 +145,9 @@ def parse_rules(document: Mapping[str, Any], source: str = "rules") -> list[Rule
 def parse_config(document: Mapping[str, Any], source: str = "rules") -> AlertConfig:
     """Validate a parsed TOML document (``[defaults]``, ``[[rule]]``, ``[[band]]``, ``[stale_after]``)."""
     problems: list[str] = []
-    unknown = set(document) - {"defaults", "rule", "band", "stale_after"}
-    problems += [f"unknown top-level table {name!r} (expected [defaults], [[rule]], [[band]] and [stale_after])"
+    unknown = set(document) - {"defaults", "rule", "band", "stale_after", "incidents"}
+    problems += [f"unknown top-level table {name!r} (expected [defaults], [[rule]], [[band]], [stale_after] and "
+                 "[incidents])"
                  for name in sorted(unknown)]  # fmt: skip
     bands = parse_bands(document, problems)
     defaults = document.get("defaults", {})
@@ -173,9 +177,10 @@ def parse_config(document: Mapping[str, Any], source: str = "rules") -> AlertCon
             if index >= len(tables):  # a band's device alert: say which band, for the listings
                 rule = dataclasses.replace(rule, band=f"{table['match']['kind']}/{table['metric']}")
             rules.append(rule)
+    incidents = parse_grouping(document.get("incidents"), seen, problems)
     if problems:
         raise RuleError(source, problems)
-    return AlertConfig(rules, bands)
+    return AlertConfig(rules, bands, incidents)
 
 
 def _rule(table: Mapping[str, Any], problems: list[str], own_keys: set[str]) -> Rule | None:

@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from alerts import webhooks
 from alerts.evaluate import Condition
 from alerts.state import EVENT_TYPES, Action, alert_labels, next_status, notifies, silence_matches
+from incidents.store import IncidentRecorder
 
 EVALUATOR = "evaluator"
 # The subject of a rule's summary alert once it has ``max_open_per_rule`` alerts open (docs/ALERTS.md).
@@ -39,8 +40,11 @@ class AlertStore:
 
     def __init__(self, conn: psycopg.Connection, receivers: Sequence[str], dashboard_url: str,
                  max_open_per_rule: int | None = None, text: Callable[..., str] | None = None,
-                 language: str = "en") -> None:  # fmt: skip
+                 language: str = "en", incidents: IncidentRecorder | None = None) -> None:  # fmt: skip
         self.conn = conn
+        # Follows every alert change into its incident in the same transaction (incidents/store.py).
+        self.incidents = incidents
+        self._places: Mapping[str, Any] = {}
         # The human line of each webhook message (i18n.webhook_text.texter), in the city's language.
         self.text, self.language = text, language
         # Past this many open alerts a rule opens one summary alert instead of one alert (and webhook) per subject.
@@ -49,15 +53,33 @@ class AlertStore:
         self.dashboard_url = dashboard_url.rstrip("/")
 
     # --- from the evaluator ----------------------------------------------------------------------------
-    def apply(self, conditions: Sequence[Condition]) -> int:
-        """Record conditions: new alerts fire, cleared ones resolve, repeats change nothing. Returns messages queued."""
-        if not conditions:
+    def apply(self, conditions: Sequence[Condition], complaints: Sequence[Any] = (),
+              places: Mapping[str, Any] | None = None) -> int:  # fmt: skip
+        """Record conditions: new alerts fire, cleared ones resolve, repeats change nothing; then the batch's
+        complaint events join incidents. ``places``: where the evaluator last heard each device
+        (``incidents.grouping.Place``), which says where a device's alert is. Returns messages queued."""
+        self._places = places or {}
+        grouping = (self.incidents is not None and self.incidents.rules is not None and self.incidents.rules.enabled
+                    and bool(complaints))  # fmt: skip
+        if not conditions and not grouping:
             return 0
         queued = 0
         with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
-            silences = self._active_silences(cur)
+            silences = self._active_silences(cur) if conditions else []
             for c in conditions:
                 queued += self._fire(cur, c, silences) if c.firing else self._clear(cur, c, silences)
+            if grouping:
+                queued += self.incidents.on_complaints(cur, complaints)
+            if queued:
+                cur.execute(NOTIFY)
+        return queued
+
+    def sweep_incidents(self, now: datetime) -> int:
+        """Move quiet incidents on (``IncidentRecorder.sweep``), in a transaction of its own."""
+        if self.incidents is None or self.incidents.rules is None or not self.incidents.rules.enabled:
+            return 0  # no [incidents] table: not even a query a tick
+        with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
+            queued = self.incidents.sweep(cur, now)
             if queued:
                 cur.execute(NOTIFY)
         return queued
@@ -167,6 +189,14 @@ class AlertStore:
         cur.execute("INSERT INTO alert_events (alert_id, at, actor, action, note, details)"
                     " VALUES (%s, %s, %s, %s, %s, %s)",
                     (alert["id"], at, actor, action.value, note, Jsonb(details)))  # fmt: skip
+        queued = self._queue(cur, alert, action, actor, note, at, silences)  # the alert's message, then its incident's
+        if self.incidents is not None:
+            place = self._places.get(alert["subject"]) if action is Action.FIRED else None
+            queued += self.incidents.on_alert(cur, alert, action.value, actor, note, at, place)
+        return queued
+
+    def _queue(self, cur: psycopg.Cursor, alert: dict, action: Action, actor: str, note: str | None, at: datetime,
+               silences: list[dict]) -> int:  # fmt: skip
         if not notifies(action, alert["silenced"], _muted(alert["labels"], silences) is not None):
             return 0
         event_type = EVENT_TYPES[action]

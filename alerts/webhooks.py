@@ -50,6 +50,20 @@ def body(event_type: str, alert: Mapping[str, Any], change: Mapping[str, Any], l
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
 
 
+def incident_body(event_type: str, incident: Mapping[str, Any], change: Mapping[str, Any], link: str, at: datetime,
+                  text: str = "", language: str = "en") -> str:  # fmt: skip
+    """The JSON body of an ``incident.opened`` / ``incident.closed`` message: the incident as it is now, the change,
+    a link and the human line, laid out like an alert's (docs/ALERTS.md, "Webhooks")."""
+    payload = {
+        "type": event_type,
+        "timestamp": at.isoformat(),
+        "data": {"incident": {k: _plain(v) for k, v in incident.items()},
+                 "change": {k: _plain(v) for k, v in change.items()}, "link": link,
+                 **({"text": text, "language": language} if text else {})},
+    }  # fmt: skip
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 

@@ -27,6 +27,7 @@ from alerts.metrics import evaluator_metrics
 from alerts.prefilter import reading_filter
 from alerts.rules import Rule
 from alerts.store import AlertStore
+from incidents.grouping import Place
 from streams.backoff import Reconnecting
 from streams.batching import parse_entries
 from streams.consumer_group import ConsumerGroup, ShardEntries, short_read
@@ -38,6 +39,7 @@ CONSUMER = "evaluator"
 RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
 RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 DB_OUTAGES = (psycopg.OperationalError, psycopg.InterfaceError)
+PLACES_LIMIT = 200_000
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class EvaluatorWorker:
         readings = reading_filter(self.rules)
         self._unwanted = {"iot": readings.unwanted} if readings is not None else {}
         self._next_tick = 0.0
+        self._places: dict[str, Place] = {}
         self._refused_said = 0  # records of new subjects past the cap, as last logged
         self._next_refused_log = 0.0
         self.metrics = evaluator_metrics()
@@ -138,7 +141,9 @@ class EvaluatorWorker:
             # pending on us, and no read of new entries returns them: judge them now, not at the next leader.
             for lost in self.group.own_pending():
                 self._handle(lost)
-            self._apply(self.evaluator.tick(self.clock()))
+            now = self.clock()
+            self._apply(self.evaluator.tick(now))
+            self.db.run(lambda store: store.sweep_incidents(datetime.fromtimestamp(now, UTC)))
             self._say_refused()
             if time.monotonic() >= self._next_baselines:
                 self.refresh_baselines()
@@ -213,7 +218,9 @@ class EvaluatorWorker:
     def _handle(self, entries: ShardEntries) -> None:
         # Bad entries are only acknowledged here: the ingest group dead-letters them with the reason.
         read = parse_entries(entries, self.ctx, redelivered=False, unwanted=self._unwanted)
-        self._apply(self.evaluator.observe_batch(read.batch, self.clock()))
+        self._hear_places(read.batch.readings)
+        # The batch's complaint events join incidents in the transaction of its alert changes (incidents/store.py).
+        self._apply(self.evaluator.observe_batch(read.batch, self.clock()), read.batch.complaints)
         batch = read.batch
         self.metrics.judged(self.config.streams, {"iot": len(batch.readings), "complaints": len(batch.complaints),
                                                   "datacenter": len(batch.samples)})  # fmt: skip
@@ -227,9 +234,19 @@ class EvaluatorWorker:
 
         self._redis(acknowledge)
 
-    def _apply(self, conditions: list[Condition]) -> None:
+    def _hear_places(self, readings: Sequence) -> None:
+        """Where each device was last heard, for the incident its alert may open or join (bounded like the
+        routing cache: a flood of invented ids empties it rather than growing it)."""
+        places = self._places
+        if len(places) > PLACES_LIMIT:
+            places.clear()
+        for r in readings:
+            places[r.device_id] = Place(r.district, r.lat, r.lon)
+
+    def _apply(self, conditions: list[Condition], complaints: Sequence = ()) -> None:
+        if conditions or complaints:
+            self.db.run(lambda store: store.apply(conditions, complaints, self._places))
         if conditions:
-            self.db.run(lambda store: store.apply(conditions))
             self.metrics.raised(conditions)
 
     def _redis(self, action: Callable):

@@ -28,6 +28,7 @@ class Permission(StrEnum):
     READ_COMPLAINT_TEXT = "read_complaint_text"  # citizens' own words, possibly personal data
     ACT_ON_ALERTS = "act_on_alerts"  # acknowledge, resolve, note, assign
     SILENCE_ALERTS = "silence_alerts"  # create and expire silences
+    ACT_ON_INCIDENTS = "act_on_incidents"  # take ownership, set the state, add notes
     MANAGE_USERS = "manage_users"
     MANAGE_DISPLAYS = "manage_displays"
     MANAGE_API_KEYS = "manage_api_keys"  # issue and revoke keys of the open-data API (/api/v1)
@@ -37,7 +38,8 @@ class Permission(StrEnum):
 
 
 _VIEWER = frozenset({Permission.WATCH_WALL, Permission.VIEW_DASHBOARDS})
-_OPERATOR = _VIEWER | {Permission.READ_COMPLAINT_TEXT, Permission.ACT_ON_ALERTS, Permission.SILENCE_ALERTS}
+_OPERATOR = _VIEWER | {Permission.READ_COMPLAINT_TEXT, Permission.ACT_ON_ALERTS, Permission.SILENCE_ALERTS,
+                       Permission.ACT_ON_INCIDENTS}  # fmt: skip
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.DISPLAY: frozenset({Permission.WATCH_WALL}),
     Role.VIEWER: _VIEWER,

@@ -1,6 +1,6 @@
 """Alert latency: from the XADD of a rule-breaking reading to the webhook arriving, idle and under ingest load.
 
-    .venv/bin/python bench/alerts.py [--alerts 200] [--rate 10000 20000 30000] [--spacing 0.1] [--forecast]
+    .venv/bin/python bench/alerts.py [--alerts 200] [--rate 10000 20000] [--spacing 0.1] [--forecast] [--incidents]
 
 Each phase runs on a fresh schema and fresh streams, with real processes: `ioc ingest --workers 2`, `ioc alerts
 run` (evaluator + sender) and a local HTTP receiver in this process. One threshold rule with no hold
@@ -81,6 +81,15 @@ horizon = "30m"
 window = "{window}"
 step = "{step}"
 min_points = 4
+"""
+# With --incidents: the probes (critical, all at one spot) open one incident and join it, so each alert also pays
+# for grouping in its transaction (docs/ALERTS.md, "Incidents"); max_members lets every probe join.
+INCIDENTS = """
+[incidents]
+window = "30m"
+distance_m = 2000
+quiet = "1h"
+max_members = 10000
 """
 PROBE_VALUE = "5000"
 BACKGROUND_SENSORS = 50_000
@@ -183,8 +192,9 @@ def _run(plain: Settings, s: Settings, client: redis.Redis, receiver: Receiver, 
 
 
 def _probes(receiver: Receiver) -> list:
-    """The deliveries of the probes' alerts (a forecast rule's own alerts are not probes)."""
-    return [d for d in receiver.deliveries if d.json["data"]["alert"]["rule_id"] == "bench_pm25_device"]
+    """The deliveries of the probes' alerts (a forecast rule's own alerts and incidents' messages are not probes)."""
+    return [d for d in receiver.deliveries
+            if (d.json["data"].get("alert") or {}).get("rule_id") == "bench_pm25_device"]
 
 
 def _lag(client: redis.Redis, s: Settings) -> dict[str, int]:
@@ -246,13 +256,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--forecast", action="store_true", help="add a forecast rule on the gauges to the rule")
     parser.add_argument("--forecast-step", type=float, default=5.0, help="its step in seconds (the shipped: 60)")
+    parser.add_argument("--incidents", action="store_true", help="group the alerts into incidents as well")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ioc-bench-alerts-"))  # the rules file and the processes' logs
     step = args.forecast_step
     forecast = (FORECAST_RULES.replace("{step}", f"{step:g}s").replace("{window}", f"{10 * step:g}s")
                 if args.forecast else "")  # fmt: skip
-    rules = write_rules(tmp / "bench_rules.toml", RULE + forecast)
+    rules = write_rules(tmp / "bench_rules.toml", RULE + forecast + (INCIDENTS if args.incidents else ""))
     try:
         figures = {"idle": phase(Settings(), rules, args.alerts, args.spacing, 0)}
         for rate in args.rate:

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from dash import Dash
 
-from callbacks import admin, alerts, api_keys, audit, city_map, complaints, datacenters, history, live, pipeline, wall
+from callbacks import (
+    admin,
+    alerts,
+    api_keys,
+    audit,
+    city_map,
+    complaints,
+    datacenters,
+    history,
+    incident_overlays,
+    incidents,
+    live,
+    pipeline,
+    wall,
+)
 from callbacks.map_sensors import MapSensors
 
 
@@ -15,5 +29,6 @@ def register_callbacks(app: Dash, services) -> None:
     live.register(app, services, sensors)
     wall.register(app, services)
     city_map.register(app, services, sensors)
-    for page in (complaints, datacenters, history, alerts, admin, api_keys, audit):
+    incident_overlays.register(app, services)
+    for page in (complaints, datacenters, history, alerts, incidents, admin, api_keys, audit):
         page.register(app, services)

@@ -34,6 +34,19 @@ def run(no_evaluate: bool, no_send: bool) -> None:
         sys.exit(2)
 
 
+def describe_grouping(g) -> str:
+    """The [incidents] table in a line (``incidents.grouping.GroupingRules``)."""
+    if not g.enabled:
+        return "not grouped (no [incidents] table)"
+    def listed(items: frozenset[str]) -> str:
+        return ", ".join(sorted(items)) or "any"
+
+    return (f"same district or within {g.distance_m:g} m, within {g.window_s / 60:g} min of the latest member; "
+            f"opened by {listed(g.open_severities)} alerts of rules {listed(g.open_rules)}; joined by alerts of "
+            f"rules {listed(g.join_rules)} and complaints of categories {listed(g.complaint_categories)}; closed "
+            f"after {g.quiet_s / 60:g} min quiet; at most {g.max_members} members, {g.max_open} open")
+
+
 @alerts.command()
 def rules() -> None:
     """Check the rules file and the receivers; list the rules. Exit status 2 on any mistake."""
@@ -62,6 +75,7 @@ def rules() -> None:
                    f"alert at {band.alert_level} for {band.hold_s:g} s")
     stale = ", ".join(f"{kind} {seconds / 60:g} min" for kind, seconds in sorted(bands.stale_after_s.items()))
     click.echo(f"stale after: {stale or 'no kind listed'}; any other kind {bands.default_stale_after_s / 60:g} min")
+    click.echo(f"incidents: {describe_grouping(bootstrap.incident_grouping(settings))}")
     # Never a secret: only whether this process could sign for each receiver (the sender's environment needs it).
     signing = {r.name for r in settings.alert_receivers if r.secret or r.name in settings.alert_receiver_secrets}
     names = ", ".join(f"{r.name} ({mask_url_password(r.url)}; signing secret "

@@ -163,7 +163,7 @@ def dead_letters_table(dead: Sequence[Mapping], timezone: str) -> html.Table | h
     """Webhook messages given up on, with the last answer or error."""
     if not dead:
         return html.P(_("No dead-lettered webhook deliveries."), className="muted")
-    rows = [[f"#{d['alert_id']}", d["receiver"], d["event_type"], str(d["attempts"]), when(d["created_at"], timezone),
+    rows = [[_about(d), d["receiver"], d["event_type"], str(d["attempts"]), when(d["created_at"], timezone),
              "" if d["last_status"] is None else str(d["last_status"]), d["last_error"] or ""]
             for d in dead]  # fmt: skip
     return _table([_("alert"), _("receiver"), _("event"), _("attempts"), _("queued"), "HTTP", _("last error")], rows,
@@ -176,6 +176,13 @@ ANOMALY_SAID = {
     "below": N_("mean {metric} over {threshold} spreads below usual for the hour ({days}-day median)"),
     "both": N_("mean {metric} over {threshold} spreads from usual for the hour ({days}-day median)"),
 }
+
+
+def _about(message: Mapping) -> str:
+    """What a webhook message is about: an alert (``#42``) or an incident."""
+    if message.get("alert_id") is None and message.get("incident_id") is not None:
+        return _("incident #{id}").format(id=message["incident_id"])
+    return f"#{message['alert_id']}"
 
 
 def describe_rule(rule) -> str:

@@ -25,6 +25,7 @@ from layouts import ids
 from layouts.chart_time import date_ticks
 from layouts.figure_theme import FIGURE_THEME
 from layouts.forecast_chart import add_forecast
+from layouts.incident_overlays import incident_layer
 from layouts.live import prediction_columns
 from live.thresholds import CRITICAL, NORMAL, STALE, WARNING
 
@@ -277,6 +278,7 @@ def _map(sensors: dict | None) -> dl.Map:
             dl.Overlay(dl.GeoJSON(id=ids.MAP_LAYER_SENSORS, pointToLayer={"variable": JS + "sensorOrCluster"},
                                   hideout={"colours": colours}, data=sensors), name=_("Sensors"), checked=True),
             dl.Overlay(alert_layer(ids.MAP_LAYER_ALERTS), name=_("Open alerts"), checked=True),
+            dl.Overlay(incident_layer(ids.MAP_LAYER_INCIDENTS), name=_("Incidents"), checked=True),
         ], position="topright"),
     ])  # fmt: skip
 

@@ -148,3 +148,16 @@ ADMIN_API_KEY_PER_MINUTE = "admin-api-key-per-minute"
 ADMIN_ISSUE_API_KEY = "admin-issue-api-key"
 ADMIN_REVOKE_API_KEY = "admin-revoke-api-key"  # pattern id {"type": ADMIN_REVOKE_API_KEY, "key": name}
 ADMIN_API_KEY_MESSAGE = "admin-api-key-message"
+
+# --- incidents (/incidents): the list, one incident's timeline, officers' actions ---------------------------------
+INCIDENTS_TICK = "incidents-tick"
+INCIDENTS_CHANGED = "incidents-changed"
+INCIDENTS_SELECTED = "incidents-selected"
+INCIDENTS_LIST = "incidents-list"
+INCIDENTS_DETAIL = "incidents-detail"
+INCIDENTS_ACTION = "incidents-action"  # pattern id: {"type": INCIDENTS_ACTION, "action": …, "state": …}
+INCIDENTS_NOTE = "incidents-note"
+INCIDENTS_MESSAGE = "incidents-message"
+MAP_LAYER_INCIDENTS = "map-layer-incidents"
+WALL_INCIDENTS = "wall-incidents"
+WALL_INCIDENTS_TICK = "wall-incidents-tick"

@@ -30,6 +30,7 @@ OVERVIEW_KPIS = (
     "pue_now", "pue_24h", "energy_saved_pct",
 )  # fmt: skip
 MIN_INTERVAL_S = 5
+INCIDENTS_REFRESH_MS = 15_000
 MAX_INTERVAL_S = 3600  # a browser timer fires at once past 2^31 ms; an hour per view is plenty
 
 
@@ -59,11 +60,19 @@ def _view(name: str) -> html.Div:
                                    className="wall-map-side")], className="wall-map")]
     elif name == "alerts":
         body = [kpi_grid(("alerts_open", "devices_online_pct"), view),
-                html.Div(id={"type": ids.LIVE_ALERTS, "view": view}, className="wall-alerts")]
+                html.Div(id={"type": ids.LIVE_ALERTS, "view": view}, className="wall-alerts"),
+                *incidents_panel()]
     else:
         body = [kpi_grid(("pue_now", "pue_24h", "energy_saved_pct"), view),
                 html.Div(id={"type": ids.LIVE_SITES, "view": view}, className="wall-sites")]
     return html.Div(body, id={"type": ids.WALL_VIEW, "view": name}, className="wall-view")
+
+
+def incidents_panel() -> list:
+    """The open incidents beside the alerts (filled by callbacks/incident_overlays.py on a slow tick of its own:
+    unlike the rest of the wall it reads the database, not the live snapshot)."""
+    return [html.Section(id=ids.WALL_INCIDENTS, className="wall-incidents"),
+            dcc.Interval(id=ids.WALL_INCIDENTS_TICK, interval=INCIDENTS_REFRESH_MS)]
 
 
 def wall_layout(query: Mapping[str, str]) -> html.Div:

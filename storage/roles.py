@@ -42,6 +42,8 @@ ROLLUP_TABLES = MINUTE_TABLES + HOUR_TABLES
 # What an officer's action may change on an alert (alerts/store.py `_act`); the evaluator alone writes the rest.
 ALERT_ACTION_COLUMNS = ("status", "updated_at", "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by",
                         "assignee")  # fmt: skip
+# What an officer's action, or an alert change made from the console, may change on an incident (incidents/store.py).
+INCIDENT_ACTION_COLUMNS = ("state", "owner", "state_changed_at", "closed_at", "open_alerts", "updated_at")
 
 # Role → (privileges, tables). ``*`` stands for every table of the schema.
 GRANTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
@@ -56,12 +58,16 @@ GRANTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("SELECT, INSERT, UPDATE", ("alerts", "alert_outbox")),  # the evaluator's lifecycle; the sender's claims
         ("SELECT, INSERT", ("alert_events",)),
         ("SELECT", ("alert_silences",)),
+        ("SELECT, INSERT, UPDATE", ("incidents",)),  # grouping, state after members, the quiet sweep
+        ("SELECT, INSERT", ("incident_members", "incident_entries")),
     ),
     DASHBOARD: (
         ("SELECT", ("*",)),  # the pages, the live snapshot, the console, sign-in, the audit page
         (f"UPDATE ({', '.join(ALERT_ACTION_COLUMNS)})", ("alerts",)),  # acknowledge, resolve, assign
         ("INSERT", ("alert_events", "alert_outbox", "alert_silences")),  # the trail and notifications of an action
         ("UPDATE (ends_at)", ("alert_silences",)),  # ending a silence early
+        (f"UPDATE ({', '.join(INCIDENT_ACTION_COLUMNS)})", ("incidents",)),  # officers' actions; alert changes
+        ("INSERT", ("incident_entries",)),  # the timeline of those
         ("INSERT, UPDATE", ("auth_users", "auth_displays")),  # admin, lockout counters, token use
         ("INSERT, UPDATE", ("api_keys",)),  # issue and revoke API keys; their last use
         ("INSERT, UPDATE, DELETE", ("auth_sessions",)),  # sign-in, sign-out, expiry

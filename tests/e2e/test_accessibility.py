@@ -16,7 +16,8 @@ pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 SIZES = {"desktop": (1440, 900), "wall": (1920, 1080), "phone": (390, 844)}
-PAGES = ("/", "/alerts", "/map", "/complaints", "/datacenters", "/history", "/pipeline", "/wall", "/admin", "/audit")
+PAGES = ("/", "/alerts", "/incidents", "/map", "/complaints", "/datacenters", "/history", "/pipeline", "/wall",
+         "/admin", "/audit")
 RUN_AXE = """async () => {
     const result = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a',
                                                                               'wcag21aa']}});

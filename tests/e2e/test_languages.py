@@ -23,7 +23,8 @@ ALLOWED_WORDS = {"IOC", "PUE", "SLA", "CSV", "HTTP", "URL", "SSO", "IT", "ISO", 
 # a device, rule or stream id, a time, a number with its unit, a label (team=water), a setting name.
 IDENTIFIER = re.compile(r"\S*[\d_:.@=]\S*")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-PAGES = ("/", "/map", "/complaints", "/datacenters", "/history", "/pipeline", "/alerts", "/admin", "/audit", "/wall")
+PAGES = ("/", "/map", "/complaints", "/datacenters", "/history", "/pipeline", "/alerts", "/incidents", "/admin",
+         "/audit", "/wall")
 # Every text node a person can see (SVG too: chart titles, axes and legends), and the placeholders of inputs.
 # Inside <code> and <pre> is machine text (JSON details, a dead letter's raw fields) and is left out.
 VISIBLE_TEXT = """() => {
@@ -66,10 +67,11 @@ def test_the_walk_finds_english_and_passes_names_ids_and_units():
 
 def _data_phrases(settings, accounts) -> set[str]:
     """What the session's data names in its own words: people (user and full names, as other tests made them),
-    data-centre sites, and the stored summaries of open alerts whose rules (the tests' own rules file) have no
-    translation in the catalogue."""
+    data-centre sites, and the stored summaries of open alerts (and incidents' titles, which are such summaries)
+    whose rules (the tests' own rules file) have no translation in the catalogue."""
     with bootstrap.db_connection(settings) as conn:
         summaries = {row[0] for row in conn.execute("SELECT summary FROM alerts WHERE status <> 'resolved'")}
+        summaries |= {row[0] for row in conn.execute("SELECT title FROM incidents")}  # an alert's summary too
         people = {name for row in conn.execute("SELECT username, full_name FROM auth_users") for name in row if name}
     return people | {a.username for a in accounts.values()} | {site for site, _it, _pue in feed.SITES} | summaries
 
