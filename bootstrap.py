@@ -527,12 +527,13 @@ def alert_evaluator(settings: Settings):
     from alerts.worker import EvaluatorConfig, EvaluatorWorker
 
     limits = SubjectLimits(new_identity_caps(settings), settings.device_forget_after_hours * 3600)
+    grouping = incident_grouping(settings)
     config = EvaluatorConfig(streams=settings.streams, group=settings.alert_consumer_group,
                              tick_s=settings.alert_tick_s, batch=settings.ingest_batch,
                              db_retry_max_s=settings.db_retry_max_s, linger_ms=settings.alert_linger_ms,
                              limits=limits, shards=tuple(settings.shards.each), timezone=settings.city_timezone,
-                             baseline_refresh_s=settings.alert_baseline_refresh_s)  # fmt: skip
-    grouping = incident_grouping(settings)
+                             baseline_refresh_s=settings.alert_baseline_refresh_s,
+                             group_incidents=grouping is not None and grouping.enabled)  # fmt: skip
     return EvaluatorWorker(redis_client(settings, "alerts"), lambda: db_connection(settings, "alerts"),
                            lambda conn: alert_store(settings, conn, grouping), alert_rules(settings), config,
                            parse_context(settings))  # fmt: skip
