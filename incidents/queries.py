@@ -10,7 +10,7 @@ from psycopg.rows import dict_row
 LIST_LIMIT = 500  # the list shows the newest incidents; older ones are in the database, not on one page
 ENTRIES_LIMIT = 2000  # a timeline's entries (members are capped, officers' notes are not: bound the page)
 ACTIVE_LIMIT = 200  # incidents drawn on the map and the wall
-PEAKS_MAX = 20  # member alerts whose peak reading a timeline shows (one indexed query each, on every refresh)
+PEAKS_MAX = 20  # member alerts whose peak reading a timeline shows (an indexed probe each, one query)
 
 
 def incidents(conn: psycopg.Connection, states: tuple[str, ...] = ("open", "monitoring", "closed"),
@@ -55,19 +55,22 @@ def member_alerts(conn: psycopg.Connection, incident_id: int) -> list[dict]:
 def peak_readings(conn: psycopg.Connection, alerts: list[Mapping], metrics: Mapping[str, str],
                   lookback_s: float = 3600.0) -> list[dict]:  # fmt: skip
     """For each device alert whose rule names a metric (the first ``PEAKS_MAX`` of them): the highest reading of
-    that metric from ``lookback_s`` before it fired until it resolved (or now), from the raw readings."""
-    peaks = []
+    that metric from ``lookback_s`` before it fired until it resolved (or now), from the raw readings. One query
+    for all of them (an indexed probe each), in the alerts' order: a timeline refreshes every few seconds."""
+    wanted = [(a["id"], a["subject"], metrics[a["rule_id"]], a["fired_at"], a["resolved_at"])
+              for a in alerts[:PEAKS_MAX] if metrics.get(a["rule_id"]) is not None]  # fmt: skip
+    if not wanted:
+        return []
+    ids, devices, names, fired, resolved = (list(column) for column in zip(*wanted, strict=True))
     with conn.cursor(row_factory=dict_row) as cur:
-        for alert in alerts[:PEAKS_MAX]:
-            metric = metrics.get(alert["rule_id"])
-            if metric is None:
-                continue
-            row = cur.execute(
-                "SELECT ts, device_id, metric, value, unit FROM sensor_readings WHERE device_id = %s AND metric = %s"
-                " AND ts >= %s - make_interval(secs => %s) AND ts <= coalesce(%s, now())"
-                " ORDER BY value DESC, ts LIMIT 1",
-                (alert["subject"], metric, alert["fired_at"], lookback_s, alert["resolved_at"]),
-            ).fetchone()  # fmt: skip
-            if row is not None:
-                peaks.append({**row, "alert_id": alert["id"]})
-    return peaks
+        return cur.execute(
+            "SELECT p.ts, p.device_id, p.metric, p.value, p.unit, q.alert_id"
+            " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
+            "      WITH ORDINALITY AS q(alert_id, device_id, metric, fired_at, resolved_at, n)"
+            " CROSS JOIN LATERAL (SELECT ts, device_id, metric, value, unit FROM sensor_readings r"
+            "   WHERE r.device_id = q.device_id AND r.metric = q.metric"
+            "     AND r.ts >= q.fired_at - make_interval(secs => %s) AND r.ts <= coalesce(q.resolved_at, now())"
+            "   ORDER BY r.value DESC, r.ts LIMIT 1) p"
+            " ORDER BY q.n",
+            (ids, devices, names, fired, resolved, lookback_s),
+        ).fetchall()  # fmt: skip
