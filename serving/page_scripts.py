@@ -10,6 +10,16 @@ A component's parts that are not in its entry script (dcc's dropdown, dash-leafl
 webpack chunks, fetched only when the page's layout first renders one, after Dash's start-up and the page's
 routing callback, one after another. The pages that render them at once announce them in their HTML as preloads, so
 the chunks arrive while Dash is still starting: on the map that took the chunks off its first clusters' path.
+
+Two of the scripts Dash puts on every page do nothing for ours, and are left out of every page:
+
+* ``@babel/polyfill`` (core-js 2 and regenerator): 99 kB of script, run before anything else, that fills in what a
+  browser of 2017 lacked. Every browser that can draw these pages (CSS grid, ``conic-gradient`` in the map's
+  clusters, ES2017 in our assets) has all of it natively; what the bundles still use from it is the global
+  ``regeneratorRuntime`` of Dash's lazy-component loader, which ``assets/regenerator_runtime.js`` (the
+  ``regenerator-runtime`` npm package's own file, 7 kB compressed) defines.
+* ``dash_table``'s loader: ``import dash`` registers DataTable on every app; no page of ours renders one
+  (tests/unit/test_page_scripts.py fails if one starts to), so its script only cost parsing.
 """
 
 from __future__ import annotations
@@ -28,6 +38,10 @@ PAGE_CHUNKS: dict[str, tuple[str, ...]] = {
     "/wall": ("dash_leaflet/async-GeoJSON.js",),
 }
 _SUITES = re.compile(r'<script src="(?P<base>[^"]*/_dash-component-suites/)')
+# Script tags that no page needs (see above); matched on the file name, under any prefix.
+_UNUSED_SCRIPTS = re.compile(
+    r'<script src="[^"]*/_dash-component-suites/dash/(?:deps/polyfill@|dash_table/bundle\.)[^"]*"></script>\s*'
+)
 _GRID_SCRIPT = re.compile(r'<script src="(?P<src>[^"]*/dash_ag_grid/dash_ag_grid[^"]*\.js[^"]*)"></script>')
 
 
@@ -37,10 +51,11 @@ def needs_grid(path: str) -> bool:
 
 
 def scripts_for(path: str, scripts_html: str) -> str:
-    """The page's script tags: preloads of the chunks it renders at once; dash-ag-grid's deferred unless ``path``
-    needs it: a prefetch the loader finds by its id, carrying the grid pages, so this module stays their one list.
-    No inline script: the Content-Security-Policy allows only Dash's own (auth/headers.py)."""
-    scripts_html = _chunk_preloads(path, scripts_html) + scripts_html
+    """The page's script tags: preloads of the chunks it renders at once; no polyfill nor DataTable loader;
+    dash-ag-grid's deferred unless ``path`` needs it: a prefetch the loader finds by its id, carrying the grid
+    pages, so this module stays their one list. No inline script: the Content-Security-Policy allows only Dash's
+    own (auth/headers.py)."""
+    scripts_html = _chunk_preloads(path, scripts_html) + _UNUSED_SCRIPTS.sub("", scripts_html)
     if needs_grid(path):
         return scripts_html
     return _GRID_SCRIPT.sub(

@@ -1,6 +1,10 @@
 """Pages without a grid leave dash-ag-grid's script for later (serving/page_scripts.py)."""
 
+from pathlib import Path
+
 from serving.page_scripts import GRID_SCRIPT_ID, scripts_for
+
+REPO = Path(__file__).resolve().parents[2]
 
 SCRIPTS = (
     '<script src="/_dash-component-suites/dash/dcc/dash_core_components.v4_4_1m1.js"></script>\n'
@@ -33,3 +37,32 @@ def test_a_page_announces_the_chunks_it_renders_at_once_under_dashs_own_prefix()
     assert '<link rel="preload" as="script" href="/city/_dash-component-suites/dash_leaflet/async-GeoJSON.js">' in html
     assert '<link rel="preload" as="script" href="/city/_dash-component-suites/dash/dcc/async-dropdown.js">' in html
     assert "rel=\"preload\"" not in scripts_for("/pipeline", SCRIPTS)
+
+
+DASH_DEFAULTS = (
+    '<script src="/_dash-component-suites/dash/deps/polyfill@7.v4_4_1m1.12.1.min.js"></script>\n'
+    '<script src="/_dash-component-suites/dash/deps/react@18.v4_4_1m1.3.1.min.js"></script>\n'
+    '<script src="/_dash-component-suites/dash/dash_table/bundle.v7_4_1m1.js"></script>\n'
+    '<script src="/_dash-component-suites/dash/html/dash_html_components.v4_4_1m1.min.js"></script>'
+)
+
+
+def test_no_page_loads_the_polyfill_or_the_datatable_loader():
+    for path in ("/map", "/alerts", "/", "/city/map"):
+        html = scripts_for(path, DASH_DEFAULTS.replace('src="/_dash', 'src="/city/_dash'))
+        assert "polyfill@" not in html and "dash_table" not in html
+        assert "react@18" in html and "dash_html_components" in html
+
+
+def test_what_the_polyfill_left_behind_is_served_as_an_asset():
+    # Dash's lazy-component loader calls the global regeneratorRuntime the polyfill used to define.
+    runtime = (REPO / "assets" / "regenerator_runtime.js").read_text()
+    assert "regeneratorRuntime = runtime" in runtime
+
+
+def test_no_page_renders_a_datatable_whose_loader_is_left_out():
+    folders = ("pages", "layouts", "callbacks")
+    sources = [REPO / "app.py", *(path for folder in folders for path in (REPO / folder).rglob("*.py"))]
+    for source in sources:
+        text = source.read_text()
+        assert "dash_table" not in text and "DataTable" not in text, source
