@@ -31,7 +31,7 @@ from open311 import routes as open311_routes
 from ops import dashboard as ops_routes
 from serving import compression
 from serving.first_page import opened_page, page_container
-from serving.page_scripts import scripts_for
+from serving.page_scripts import data_preloads, scripts_for
 from settings import Settings, load_settings
 
 HERE = Path(__file__).resolve().parent
@@ -106,11 +106,14 @@ def _guarded(layout: Callable[..., object], name: str, permission: Permission) -
 
 
 def _page_scripts(app: Dash) -> None:
-    """Each page's HTML with only the component scripts it needs up front (serving/page_scripts.py)."""
+    """Each page's HTML with only the component scripts it needs up front, and the layout and callbacks asked for
+    while they load (serving/page_scripts.py)."""
     interpolate = app.interpolate_index
+    preloads = data_preloads(app.get_relative_path)
 
     def interpolate_index(**parts: str) -> str:
-        return interpolate(**{**parts, "scripts": scripts_for(request.path, parts["scripts"])})
+        return interpolate(**{**parts, "css": preloads + parts["css"],
+                              "scripts": scripts_for(request.path, parts["scripts"])})  # fmt: skip
 
     app.interpolate_index = interpolate_index
 

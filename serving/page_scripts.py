@@ -7,9 +7,17 @@ idle, so that moving to a grid page inside the app finds it; until then such a m
 HTML brings it.
 
 A component's parts that are not in its entry script (dcc's dropdown, dash-leaflet's GeoJSON layer) arrive as
-webpack chunks, fetched only when the page's layout first renders one, after Dash's start-up and the page's
-routing callback, one after another. The pages that render them at once announce them in their HTML as preloads, so
-the chunks arrive while Dash is still starting: on the map that took the chunks off its first clusters' path.
+webpack chunks, fetched only when the page's layout first renders one, after Dash's start-up, one after another.
+The pages that render them at once load them with their other scripts: a webpack chunk installs itself into its
+library's chunk list whichever runs first, so when the layout renders the component its code is already there,
+with no script to fetch and run between two render passes (as a preload hint it was fetched early but still run
+only then).
+
+Dash's renderer asks for the page's layout (``/_dash-layout``, which brings the first page inside it:
+``serving/first_page.py``) and its callbacks (``/_dash-dependencies``) only once all the scripts have run. The HTML
+announces both as preloads, so the server builds the layout while the browser is still parsing scripts, and the
+renderer's own requests find the answers there (same URL, same credentials mode: the browser hands over the
+preloaded answer instead of asking again).
 
 Two of the scripts Dash puts on every page do nothing for ours, and are left out of every page:
 
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 # The pages that render an AgGrid (layouts/alerts.py, layouts/complaints.py): they load its script up front.
 GRID_PAGES = ("/alerts", "/complaints")
@@ -51,11 +60,11 @@ def needs_grid(path: str) -> bool:
 
 
 def scripts_for(path: str, scripts_html: str) -> str:
-    """The page's script tags: preloads of the chunks it renders at once; no polyfill nor DataTable loader;
+    """The page's script tags: the chunks it renders at once; no polyfill nor DataTable loader;
     dash-ag-grid's deferred unless ``path`` needs it: a prefetch the loader finds by its id, carrying the grid
     pages, so this module stays their one list. No inline script: the Content-Security-Policy allows only Dash's
     own (auth/headers.py)."""
-    scripts_html = _chunk_preloads(path, scripts_html) + _UNUSED_SCRIPTS.sub("", scripts_html)
+    scripts_html = _UNUSED_SCRIPTS.sub("", scripts_html) + _chunk_scripts(path, scripts_html)
     if needs_grid(path):
         return scripts_html
     return _GRID_SCRIPT.sub(
@@ -65,12 +74,19 @@ def scripts_for(path: str, scripts_html: str) -> str:
     )  # fmt: skip
 
 
-def _chunk_preloads(path: str, scripts_html: str) -> str:
-    """``<link rel="preload">`` for the chunks of ``path``, under the same prefix as Dash's own scripts."""
+def _chunk_scripts(path: str, scripts_html: str) -> str:
+    """Script tags for the chunks of ``path``, under the same prefix as Dash's own scripts."""
     suites = _SUITES.search(scripts_html)
     if suites is None:
         return ""
     return "".join(
-        f'<link rel="preload" as="script" href="{html.escape(suites["base"] + chunk)}">\n'
-        for chunk in PAGE_CHUNKS.get(path, ())
+        f'\n<script src="{html.escape(suites["base"] + chunk)}"></script>' for chunk in PAGE_CHUNKS.get(path, ())
     )
+
+
+def data_preloads(dash_path: Callable[[str], str]) -> str:
+    """Preload hints for the layout and the callbacks Dash's renderer fetches at start; ``dash_path`` puts a path
+    under the app's prefix (``Dash.get_relative_path``). ``crossorigin`` makes the hint's request a CORS-mode one
+    with same-origin credentials, as the renderer's ``fetch`` is: otherwise the browser would not hand it over."""
+    return "".join(f'<link rel="preload" as="fetch" crossorigin href="{html.escape(dash_path(path))}">\n'
+                   for path in ("/_dash-layout", "/_dash-dependencies"))  # fmt: skip

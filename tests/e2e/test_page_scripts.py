@@ -1,5 +1,6 @@
 """dash-ag-grid's script is left out of pages without a grid and fetched once they are idle; moving from such a
-page to a grid page works whether it has arrived or not (serving/page_scripts.py, assets/ioc_grids.js)."""
+page to a grid page works whether it has arrived or not; the map's chunks, layout and callbacks are each fetched
+once (serving/page_scripts.py, assets/ioc_grids.js)."""
 
 import re
 
@@ -33,11 +34,14 @@ def test_a_move_to_a_grid_page_before_the_script_has_arrived_is_a_full_page_load
     assert [e for e in desktop.console.errors if "net::ERR_FAILED" not in e] == []  # the aborted fetches say so
 
 
-def test_the_maps_chunks_arrive_once_from_the_preload_in_its_html(desktop, served):
+def test_the_maps_chunks_layout_and_callbacks_arrive_once_from_its_html(desktop, served):
     desktop.goto(served.url + "/map")
     desktop.wait_for_selector(".status-cluster")
     fetched = desktop.evaluate("""() => performance.getEntriesByType('resource')
-        .filter(e => e.name.includes('/async-')).map(e => [e.name.split('/').pop(), e.initiatorType])""")
-    # "link": the page's preload fetched it, and webpack's own request later found it there
-    assert sorted(fetched) == [["async-GeoJSON.js", "link"], ["async-dropdown.js", "link"]]
+        .filter(e => /async-|_dash-layout|_dash-dependencies/.test(e.name))
+        .map(e => [e.name.split('/').pop(), e.initiatorType])""")
+    # the chunks as the page's own scripts (webpack found them installed); the layout and the callbacks fetched
+    # once, by the HTML's preload hints ("link"), whose answers the renderer's own requests were handed
+    assert sorted(fetched) == [["_dash-dependencies", "link"], ["_dash-layout", "link"],
+                               ["async-GeoJSON.js", "script"], ["async-dropdown.js", "script"]]  # fmt: skip
     assert desktop.console.errors == []

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from serving.page_scripts import GRID_SCRIPT_ID, scripts_for
+from serving.page_scripts import GRID_SCRIPT_ID, data_preloads, scripts_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,12 +31,19 @@ def test_a_page_that_only_starts_like_a_grid_page_is_not_one():
     assert GRID_SCRIPT_ID in scripts_for("/alertsx", SCRIPTS)
 
 
-def test_a_page_announces_the_chunks_it_renders_at_once_under_dashs_own_prefix():
+def test_a_page_loads_the_chunks_it_renders_at_once_under_dashs_own_prefix():
     prefixed = SCRIPTS.replace('src="/_dash', 'src="/city/_dash')
     html = scripts_for("/map", prefixed)
-    assert '<link rel="preload" as="script" href="/city/_dash-component-suites/dash_leaflet/async-GeoJSON.js">' in html
-    assert '<link rel="preload" as="script" href="/city/_dash-component-suites/dash/dcc/async-dropdown.js">' in html
-    assert "rel=\"preload\"" not in scripts_for("/pipeline", SCRIPTS)
+    assert html.index("async-GeoJSON") > html.index("dash_leaflet.v1_1_3m1.js")  # after the libraries' own scripts
+    assert '<script src="/city/_dash-component-suites/dash_leaflet/async-GeoJSON.js"></script>' in html
+    assert '<script src="/city/_dash-component-suites/dash/dcc/async-dropdown.js"></script>' in html
+    assert "async-" not in scripts_for("/pipeline", SCRIPTS)
+
+
+def test_the_layout_and_the_callbacks_are_preloaded_under_the_apps_prefix():
+    html = data_preloads(lambda path: "/city" + path)
+    assert '<link rel="preload" as="fetch" crossorigin href="/city/_dash-layout">' in html
+    assert '<link rel="preload" as="fetch" crossorigin href="/city/_dash-dependencies">' in html
 
 
 DASH_DEFAULTS = (
