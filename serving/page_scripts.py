@@ -1,10 +1,11 @@
 """Which component scripts a page's HTML loads (pure).
 
-Dash puts every registered component library's entry script on every page. dash-ag-grid's is 1.3 MB (half of all
-the JavaScript of a page) and only the alert console and the complaints page show a grid. On the others its tag
-becomes a prefetch hint (fetched at low priority, not run) and ``assets/ioc_grids.js`` runs it once the page is
-idle, so that moving to a grid page inside the app finds it; until then such a move is a full page load, whose
-HTML brings it.
+Dash puts every registered component library's entry script on every page. Two are big and used by a few pages:
+dash-ag-grid's (1.3 MB, half of all the JavaScript of a page) by the alert console and the complaints page,
+dash-leaflet's (0.3 MB, 0.17 s of an empty page's cold start here, bench/dash_floor.py) by the overview, the map
+and the wall. On the other pages each tag becomes a prefetch hint (fetched at low priority, not run) and
+``assets/ioc_deferred.js`` runs the script once the page is idle, so that moving to a page that needs it inside the
+app finds it; until then such a move is a full page load, whose HTML brings it.
 
 A component's parts that are not in its entry script (dcc's dropdown, dash-leaflet's GeoJSON layer) arrive as
 webpack chunks, fetched only when the page's layout first renders one, after Dash's start-up, one after another.
@@ -35,10 +36,25 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from typing import NamedTuple
 
-# The pages that render an AgGrid (layouts/alerts.py, layouts/complaints.py): they load its script up front.
-GRID_PAGES = ("/alerts", "/complaints")
-GRID_SCRIPT_ID = "ioc-grid-script"
+
+class Deferred(NamedTuple):
+    """A component library whose script only ``pages`` (a path, or its subpaths) load up front."""
+
+    library: str  # its folder under /_dash-component-suites/, its script's name and its global in the browser
+    pages: tuple[str, ...]
+
+    def needed_at(self, path: str) -> bool:
+        """Whether the page at ``path`` renders the library from its first layout ("/" is only itself)."""
+        return any(path == page or (page != "/" and path.startswith(page + "/")) for page in self.pages)
+
+
+DEFERRED = (
+    Deferred("dash_ag_grid", ("/alerts", "/complaints")),  # layouts/alerts.py, layouts/complaints.py
+    Deferred("dash_leaflet", ("/", "/map", "/wall")),  # layouts/overview.py, layouts/city_map.py, layouts/wall.py
+)
+DEFERRED_CLASS = "ioc-deferred-script"  # what assets/ioc_deferred.js looks for
 # The webpack chunks each page renders from its first layout, relative to /_dash-component-suites/ (what the
 # browser fetched in tests/e2e/test_page_scripts.py).
 PAGE_CHUNKS: dict[str, tuple[str, ...]] = {
@@ -51,27 +67,25 @@ _SUITES = re.compile(r'<script src="(?P<base>[^"]*/_dash-component-suites/)')
 _UNUSED_SCRIPTS = re.compile(
     r'<script src="[^"]*/_dash-component-suites/dash/(?:deps/polyfill@|dash_table/bundle\.)[^"]*"></script>\s*'
 )
-_GRID_SCRIPT = re.compile(r'<script src="(?P<src>[^"]*/dash_ag_grid/dash_ag_grid[^"]*\.js[^"]*)"></script>')
-
-
-def needs_grid(path: str) -> bool:
-    """Whether the page at ``path`` shows a grid from its first render."""
-    return any(path == page or path.startswith(page + "/") for page in GRID_PAGES)
+_LIBRARY_SCRIPT = '<script src="(?P<src>[^"]*/_dash-component-suites/{0}/{0}[^"/]*\\.js[^"]*)"></script>'
 
 
 def scripts_for(path: str, scripts_html: str) -> str:
-    """The page's script tags: the chunks it renders at once; no polyfill nor DataTable loader;
-    dash-ag-grid's deferred unless ``path`` needs it: a prefetch the loader finds by its id, carrying the grid
-    pages, so this module stays their one list. No inline script: the Content-Security-Policy allows only Dash's
-    own (auth/headers.py)."""
+    """The page's script tags: the chunks it renders at once; no polyfill nor DataTable loader; each deferred
+    library's script unless ``path`` needs it, in its place a prefetch hint the loader finds by its class, carrying
+    the library's name and its pages, so this module stays their one list. No inline script: the
+    Content-Security-Policy allows only Dash's own (auth/headers.py)."""
     scripts_html = _UNUSED_SCRIPTS.sub("", scripts_html) + _chunk_scripts(path, scripts_html)
-    if needs_grid(path):
-        return scripts_html
-    return _GRID_SCRIPT.sub(
-        lambda found: f'<link rel="prefetch" as="script" id="{GRID_SCRIPT_ID}" href="{html.escape(found["src"])}"'
-        f' data-grid-pages="{" ".join(GRID_PAGES)}">',
-        scripts_html, count=1,
-    )  # fmt: skip
+    for deferred in DEFERRED:
+        if not deferred.needed_at(path):
+            scripts_html = re.sub(_LIBRARY_SCRIPT.format(re.escape(deferred.library)),
+                                  lambda found, d=deferred: _hint(d, found["src"]), scripts_html, count=1)  # fmt: skip
+    return scripts_html
+
+
+def _hint(deferred: Deferred, src: str) -> str:
+    return (f'<link rel="prefetch" as="script" class="{DEFERRED_CLASS}" href="{html.escape(src)}"'
+            f' data-library="{deferred.library}" data-pages="{" ".join(deferred.pages)}">')  # fmt: skip
 
 
 def _chunk_scripts(path: str, scripts_html: str) -> str:

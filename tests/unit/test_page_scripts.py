@@ -1,8 +1,8 @@
-"""Pages without a grid leave dash-ag-grid's script for later (serving/page_scripts.py)."""
+"""Pages leave out the scripts they do not run (serving/page_scripts.py)."""
 
 from pathlib import Path
 
-from serving.page_scripts import GRID_SCRIPT_ID, data_preloads, scripts_for
+from serving.page_scripts import DEFERRED_CLASS, data_preloads, scripts_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -11,24 +11,38 @@ SCRIPTS = (
     '<script src="/_dash-component-suites/dash_ag_grid/dash_ag_grid.v35_3_0m1.min.js"></script>\n'
     '<script src="/_dash-component-suites/dash_leaflet/dash_leaflet.v1_1_3m1.js"></script>'
 )
+GRID_HINT = (f'<link rel="prefetch" as="script" class="{DEFERRED_CLASS}" '
+             'href="/_dash-component-suites/dash_ag_grid/dash_ag_grid.v35_3_0m1.min.js" '
+             'data-library="dash_ag_grid" data-pages="/alerts /complaints">')  # fmt: skip
+LEAFLET_HINT = (f'<link rel="prefetch" as="script" class="{DEFERRED_CLASS}" '
+                'href="/_dash-component-suites/dash_leaflet/dash_leaflet.v1_1_3m1.js" '
+                'data-library="dash_leaflet" data-pages="/ /map /wall">')  # fmt: skip
 
 
-def test_a_page_without_a_grid_gets_a_prefetch_hint_instead_of_the_script():
+def test_a_map_page_gets_a_prefetch_hint_instead_of_the_grid_script():
     html = scripts_for("/map", SCRIPTS)
-    assert "dash_ag_grid.v35_3_0m1.min.js\"></script>" not in html
-    assert (f'<link rel="prefetch" as="script" id="{GRID_SCRIPT_ID}" '
-            'href="/_dash-component-suites/dash_ag_grid/dash_ag_grid.v35_3_0m1.min.js" '
-            'data-grid-pages="/alerts /complaints">') in html  # fmt: skip
-    assert "dash_core_components" in html and "dash_leaflet" in html  # the others untouched
+    assert 'dash_ag_grid.v35_3_0m1.min.js"></script>' not in html and GRID_HINT in html
+    assert '<script src="/_dash-component-suites/dash_leaflet/dash_leaflet.v1_1_3m1.js"></script>' in html
+    assert "dash_core_components" in html  # the others untouched
 
 
-def test_the_grid_pages_load_it_up_front():
+def test_a_grid_page_gets_a_prefetch_hint_instead_of_the_map_script():
     for path in ("/alerts", "/complaints", "/alerts/42"):
-        assert scripts_for(path, SCRIPTS) == SCRIPTS
+        html = scripts_for(path, SCRIPTS)
+        assert '<script src="/_dash-component-suites/dash_ag_grid/dash_ag_grid.v35_3_0m1.min.js"></script>' in html
+        assert LEAFLET_HINT in html and 'dash_leaflet.v1_1_3m1.js"></script>' not in html
 
 
-def test_a_page_that_only_starts_like_a_grid_page_is_not_one():
-    assert GRID_SCRIPT_ID in scripts_for("/alertsx", SCRIPTS)
+def test_a_page_with_neither_defers_both():
+    html = scripts_for("/history", SCRIPTS)
+    assert GRID_HINT in html and LEAFLET_HINT in html and "dash_core_components" in html
+
+
+def test_the_overview_is_only_itself_and_a_page_that_only_starts_like_another_is_not_it():
+    assert LEAFLET_HINT not in scripts_for("/", SCRIPTS)
+    assert LEAFLET_HINT in scripts_for("/pipeline", SCRIPTS)  # not a subpath of "/"
+    assert GRID_HINT in scripts_for("/alertsx", SCRIPTS)
+    assert LEAFLET_HINT not in scripts_for("/wall/lobby", SCRIPTS)
 
 
 def test_a_page_loads_the_chunks_it_renders_at_once_under_dashs_own_prefix():
