@@ -14,7 +14,8 @@ def test_map_shows_clusters_and_outlines_and_opens_a_sensor_history(desktop, ser
     desktop.goto(served.url + "/map")
     desktop.wait_for_selector(".status-cluster")
     assert desktop.locator(".status-cluster").count() > 0
-    assert desktop.locator(".leaflet-overlay-pane path").count() >= 9  # district outlines (and density fill)
+    # district outlines (and density fill): a callback's answer, which may come after the clusters the page brings
+    desktop.wait_for_function("() => document.querySelectorAll('.leaflet-overlay-pane path').length >= 9")
     desktop.wait_for_selector("#map-sensor-count >> text=/sensors/")
     assert desktop.locator(".leaflet-tile").count() == 0  # no basemap unless IOC_MAP_TILE_URL is set
     sensor = desktop.locator('path.leaflet-interactive[fill-opacity="0.9"]')  # a sensor's circle

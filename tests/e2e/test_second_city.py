@@ -162,7 +162,9 @@ def test_the_map_shows_new_yorks_districts_and_sensors(nyc_page, nyc_settings, f
         nyc_page.goto(nyc_page.server_url + "/map")
     nyc_page.wait_for_selector(".status-cluster")
     expect(nyc_page.locator("#map-sensor-count")).to_contain_text(f"{SENSORS} sensors")
-    assert nyc_page.locator(".leaflet-overlay-pane path").count() >= 59  # the community districts' outlines
+    # the community districts' outlines: a callback's answer, which may come after the first clusters (they come
+    # with the page)
+    nyc_page.wait_for_function("() => document.querySelectorAll('.leaflet-overlay-pane path').length >= 59")
     nyc_page.locator("#map-filter-district").click()
     expect(nyc_page.locator(".Select-option, [role=option]").filter(has_text="Manhattan CD 1").first).to_be_visible()
     nyc_page.keyboard.press("Escape")
