@@ -213,9 +213,13 @@ def describe_rule(rule) -> str:
     if rule.type == "no_data":
         return _("nothing for {duration}").format(duration=_duration(rule.silent_for_s))
     if rule.type == "anomaly":
-        return _(ANOMALY_SAID[rule.direction]).format(
-            metric=metric, threshold=f"{rule.threshold:g}", days=rule.baseline_days
-        ) + within + hold
+        return (
+            _(ANOMALY_SAID[rule.direction]).format(
+                metric=metric, threshold=f"{rule.threshold:g}", days=rule.baseline_days
+            )
+            + within
+            + hold
+        )
     return f"{term('function', rule.function)} {rule.op} {rule.threshold:g}{within}{hold}"
 
 
