@@ -36,9 +36,12 @@ class SubjectLimits(NamedTuple):
 def forget_horizon_problems(rules: Iterable[Rule], forget_after_s: float) -> list[str]:
     """Rules whose `silent_for` reaches the forgetting horizon: their silent devices would be forgotten
     before (or as) they are missed."""
-    return [f"rule {r.id!r}: silent_for {r.silent_for_s:g} s is not below IOC_DEVICE_FORGET_AFTER_HOURS "
-            f"({forget_after_s:g} s): a silent device would be forgotten before it is missed"
-            for r in rules if r.type == "no_data" and r.subject != "stream" and r.silent_for_s >= forget_after_s]
+    return [
+        f"rule {r.id!r}: silent_for {r.silent_for_s:g} s is not below IOC_DEVICE_FORGET_AFTER_HOURS "
+        f"({forget_after_s:g} s): a silent device would be forgotten before it is missed"
+        for r in rules
+        if r.type == "no_data" and r.subject != "stream" and r.silent_for_s >= forget_after_s
+    ]
 
 
 class Condition(NamedTuple):

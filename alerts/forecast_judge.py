@@ -149,8 +149,9 @@ class ForecastJudge(RuleJudge):
         rule = self.rule
         if beyond(rule.op, series.means[-1], rule.threshold) or beyond(rule.op, series.current, rule.threshold):
             return False  # reached: no longer a prediction
-        return len(series.means) >= rule.min_points and series.heading(rule.threshold, rule.op,
-                                                                        GATE_REACH * rule.horizon_s, self.z)
+        return len(series.means) >= rule.min_points and series.heading(
+            rule.threshold, rule.op, GATE_REACH * rule.horizon_s, self.z
+        )
 
     def tick(self, now: float) -> list[Change]:
         """Refit up to ``FITS_PER_TICK`` queued subjects, then let holds time out as every judge does."""

@@ -116,8 +116,10 @@ class AlertStore:
 
     def _hold_back(self, cur: psycopg.Cursor, c: Condition, silences: list[dict]) -> int:
         """One summary alert per rule counts the subjects held back (its value); it fires (and notifies) once."""
-        summary = (f"{c.rule_id}: {self.max_open_per_rule} alerts already open; more subjects breach this rule and are "
-                   f"counted here instead of each opening an alert (latest: {c.subject[:80]})")
+        summary = (
+            f"{c.rule_id}: {self.max_open_per_rule} alerts already open; more subjects breach this rule and are "
+            f"counted here instead of each opening an alert (latest: {c.subject[:80]})"
+        )
         labels = alert_labels(c.rule_id, c.severity, HELD_BACK, c.labels) | {"capped": "true"}
         muted = _muted(labels, silences)
         cur.execute(

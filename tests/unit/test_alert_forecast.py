@@ -65,7 +65,12 @@ def test_the_shipped_forecast_rules_are_valid():
     water = rules["water_level_forecast"]
     assert (water.type, water.subject, water.op, water.threshold) == ("forecast", "device", ">=", 2.8)
     assert (water.horizon_s, water.window_s, water.step_s, water.min_points, water.confidence) == (
-        1800.0, 600.0, 60.0, 4, 0.8)
+        1800.0,
+        600.0,
+        60.0,
+        4,
+        0.8,
+    )
     assert rules["pm25_district_forecast"].subject == "district"
 
 
