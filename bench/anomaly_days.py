@@ -95,8 +95,10 @@ def main() -> None:
             _extremes(evaluator, rules, worst, args.jam if jam[0] <= ms < jam[1] + HOUR_MS else None)
     districts = len({c.district for c in sim.channels})
     judged_days = (end_ms - judged_from) / DAY_MS
-    print(f"{args.days} simulated days at {args.rate:g} readings/s, {settings.sim_sensors} sensors, "
-          f"{districts} districts, {time.monotonic() - began:.0f} s")
+    print(
+        f"{args.days} simulated days at {args.rate:g} readings/s, {settings.sim_sensors} sensors, "
+        f"{districts} districts, {time.monotonic() - began:.0f} s"
+    )
     for rule in rules:
         for subject, at, summary in fired[rule.id]:
             local = datetime.fromtimestamp(at, UTC).astimezone(evaluator.judges[rule.id].baselines.hour_of.zone)
@@ -104,8 +106,10 @@ def main() -> None:
         false = [(subject, at) for subject, at, _ in fired[rule.id]
                  if not (subject == args.jam and jam[0] / 1000 <= at <= jam[1] / 1000 + 3600)]  # fmt: skip
         per = len(false) / (districts * judged_days)
-        print(f"{rule.id}: {len(false)} alerts on ordinary days in {judged_days:.0f} judged days × {districts} "
-              f"districts = {per:.3f} per district-day")
+        print(
+            f"{rule.id}: {len(false)} alerts on ordinary days in {judged_days:.0f} judged days × {districts} "
+            f"districts = {per:.3f} per district-day"
+        )
         scores = sorted(v for (rule_id, _, _), v in worst.items() if rule_id == rule.id)
         if scores:
             print(f"  most extreme score per district-day ({len(scores)}), spreads toward {rule.direction}: "
