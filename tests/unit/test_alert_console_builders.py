@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from dash import dcc
 
 from alerts.commands import ActionLimits, check_matchers
 from auth.command import Refused
@@ -51,7 +52,7 @@ def test_grid_rows_carry_what_an_officer_scans_in_city_time():
     assert row == {"id": 42, "severity": "critical", "severity_code": "critical", "rule": "pm25_district_high",
                    "subject": "futian", "summary": "PM2.5 in futian averages 171", "value": "171.2",
                    "fired": "Nov 24, 2026, 16:30:05",
-                   "status": "firing (silenced)", "assignee": "li.wei"}  # fmt: skip
+                   "status": "firing (silenced)", "assignee": "li.wei", "incident": ""}  # fmt: skip
 
 
 def test_severity_counts_show_every_severity_even_at_zero():
@@ -80,6 +81,27 @@ def test_detail_shows_who_acted_when_and_every_delivery_dead_ones_marked():
     history = view.history_table(events, TZ)
     assert [text(tr) for tr in history.children[1].children][0] == "Nov 24, 2026, 16:30:05 evaluator fired "
     assert view.deliveries_table(deliveries, TZ).children[1].children[0].className == "delivery-dead"
+
+
+HOSTILE = "<img src=x onerror=alert(1)> gauge"
+
+
+def test_an_alert_of_an_incident_names_it_in_the_grid_and_links_to_its_timeline_from_the_detail():
+    member = alert(incident_id=7, incident_title=HOSTILE, incident_state="monitoring")
+    (row,) = view.alert_rows([member], TZ)
+    assert row["incident"] == f"#7 {HOSTILE}"  # a string: the grid writes it as text
+    facts = view.detail_panel(member, [], [], TZ)[1].children
+    at = [text(f) for f in facts].index("incident")
+    link, state = facts[at + 1].children
+    assert isinstance(link, dcc.Link) and link.href == "/incidents?incident=7"
+    assert link.children == f"#7 {HOSTILE}" and state == " (monitoring)"
+
+
+def test_an_alert_of_no_incident_says_so_with_a_dash():
+    assert view.alert_rows([alert(incident_id=None, incident_title=None)], TZ)[0]["incident"] == ""
+    facts = view.detail_panel(alert(), [], [], TZ)[1].children
+    at = [text(f) for f in facts].index("incident")
+    assert facts[at + 1].children == "–"
 
 
 def test_nothing_selected_and_nothing_dead_say_so():
