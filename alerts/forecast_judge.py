@@ -168,6 +168,10 @@ class ForecastJudge(RuleJudge):
         self.due.pop(subject, None)
         if subject not in self.holds:
             return None  # plainly ok, as it was: nothing to judge
+        if len(series.means) < self.rule.min_points:
+            # An alert restored by a new leader (``assume_firing``) whose history is still too short to fit: no
+            # verdict yet, so the alert is not resolved for want of data (and fired again minutes later).
+            return None
         return self.judge(subject, False, series.means[-1], now)
 
     def _worth_fitting(self, series: StepSeries) -> bool:

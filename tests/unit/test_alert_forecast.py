@@ -291,12 +291,9 @@ def test_forgotten_subjects_leave_no_forecast_behind():
 
 
 def test_a_new_leader_writes_its_first_forecast_of_an_alert_it_restored():
-    # Restored mid-ramp; a keep_firing_for longer than the new leader's first min_points steps, so the alert is
-    # still open when this leader has enough history to fit.
-    rule = RULE.replace('horizon = "30m"', 'horizon = "1h"').replace(
-        'keep_firing_for = "2m"', 'keep_firing_for = "10m"'
-    )
-    ev = evaluator(rule)
+    # Restored mid-ramp, with the shipped keep_firing_for (2m), shorter than the min_points steps (4m) this
+    # leader needs before its first fit: the alert stays open until then, neither resolved nor fired again.
+    ev = evaluator(RULE.replace('horizon = "30m"', 'horizon = "1h"'))
     ev.assume_firing("wl_forecast", "wl-0042", T0 + 900)
     raised, revised = revisions_of(ev, changed_ramp, 600, start=900)
     assert raised == []  # the alert is open already: nothing fires again
