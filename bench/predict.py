@@ -4,9 +4,9 @@
 
 Seeded simulated days run through the evaluator's judges in this process (pure, no Redis, no database): the
 simulator's engine makes the readings at its normal cadence (``--sensors`` devices, 0.1 readings/s each, as the
-default ``IOC_SIM_SENSORS`` and ``IOC_SIM_READINGS_PER_S``), each reading goes to the rules of
-config/alert_rules.toml that accept it, and the clock ticks every second of simulated time. The rules never see
-the incident schedule; only this report does, to score them:
+default ``IOC_SIM_SENSORS`` and ``IOC_SIM_READINGS_PER_S``), each reading goes to the rules of the rules file (the
+city pack's, ``IOC_CITY``; ``--rules``) that accept it, and the clock ticks every second of simulated time. The
+rules never see the incident schedule; only this report does, to score them:
 
 * per incident (river floods and air-quality episodes of the seeded schedule, on days in their season): when it
   started, when the level was first crossed (the plain rule's twin without `for`, i.e. the breach), when the
@@ -158,6 +158,8 @@ def quiet(settings: Settings, city, seed: int, sensors: int, dates: list[date], 
             complaints_per_hour=1.0,
             datacenter_sites=1,
             scheduled_incidents=False,
+            pack=settings.city_pack,
+            timezone=settings.city_timezone,
         ),
     )
     counts: dict[str, int] = defaultdict(int)
@@ -330,16 +332,18 @@ def main() -> None:
     parser.add_argument("--sensors", type=int, default=1000)
     parser.add_argument("--incident-days", type=int, default=12, help="days with incidents (half floods, half air)")
     parser.add_argument("--quiet-days", type=int, default=4, help="days without incidents, half summer, half winter")
-    parser.add_argument("--rules", type=Path, default=REPO / "config" / "alert_rules.toml")
+    parser.add_argument("--rules", type=Path, default=None, help="default: the city pack's (IOC_CITY)")
     parser.add_argument("--cost", type=int, default=30, help="simulated minutes for the cost per reading (0: skip)")
     parser.add_argument("--accuracy", type=int, default=300, help="forecasts per method and regime (0: skip)")
     args = parser.parse_args()
     settings = Settings()
+    args.rules = args.rules or settings.alert_rules_file
     city = bootstrap.city_map(settings)
     rules = rules_for_bench(args.rules)
     started = time.perf_counter()
     sim = CitySimulation(city, SimConfig(seed=args.seed, sensors=args.sensors, readings_per_s=args.sensors * 0.1,
-                                         complaints_per_hour=1.0, datacenter_sites=1))  # fmt: skip
+                                         complaints_per_hour=1.0, datacenter_sites=1, pack=settings.city_pack,
+                                         timezone=settings.city_timezone))  # fmt: skip
     days = (incident_days(sim, args.seed, args.incident_days - args.incident_days // 2, date(2026, 7, 1))
             + incident_days(sim, args.seed, args.incident_days // 2, date(2026, 12, 1)))  # fmt: skip
     rows = score_incidents(sim, rules, days)
