@@ -43,15 +43,21 @@ def silences(conn: psycopg.Connection, *, active_only: bool = True) -> list[dict
         return cur.execute(f"SELECT * FROM alert_silences {where} ORDER BY starts_at DESC LIMIT 500").fetchall()
 
 
+# The incident an alert belongs to (incident_id, incident_title, incident_state; NULL: none), by the members' key.
+WITH_INCIDENT = ("SELECT a.*, i.id AS incident_id, i.title AS incident_title, i.state AS incident_state FROM {alerts} a"
+                 " LEFT JOIN incident_members m ON m.kind = 'alert' AND m.member_key = a.id::text"
+                 " LEFT JOIN incidents i ON i.id = m.incident_id")  # fmt: skip
+OPEN_ORDER = "array_position(ARRAY['critical','warning','info'], a.severity), a.fired_at DESC, a.id DESC"
+
+
 def open_alerts(conn: psycopg.Connection, limit: int = 100, offset: int = 0) -> list[dict]:
     """One page of the firing and acknowledged alerts, critical first, then newest (id breaks ties, so pages
-    neither repeat nor skip an alert)."""
+    neither repeat nor skip an alert), each with its incident if it belongs to one. The page is cut first and
+    only its rows are joined: an index probe each, however many alerts are open."""
+    page = ("(SELECT * FROM alerts a WHERE a.status <> 'resolved' ORDER BY " + OPEN_ORDER
+            + " LIMIT %s OFFSET %s)")  # fmt: skip
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "SELECT * FROM alerts WHERE status <> 'resolved' ORDER BY"
-            " array_position(ARRAY['critical','warning','info'], severity), fired_at DESC, id DESC"
-            " LIMIT %s OFFSET %s", (limit, offset)
-        ).fetchall()
+        return cur.execute(WITH_INCIDENT.format(alerts=page) + " ORDER BY " + OPEN_ORDER, (limit, offset)).fetchall()
 
 
 def open_alert_counts(conn: psycopg.Connection) -> dict[str, int]:
@@ -60,9 +66,9 @@ def open_alert_counts(conn: psycopg.Connection) -> dict[str, int]:
 
 
 def alert(conn: psycopg.Connection, alert_id: int) -> dict | None:
-    """One alert by id."""
+    """One alert by id, with its incident if it belongs to one."""
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute("SELECT * FROM alerts WHERE id = %s", (alert_id,)).fetchone()
+        return cur.execute(WITH_INCIDENT.format(alerts="alerts") + " WHERE a.id = %s", (alert_id,)).fetchone()
 
 
 def alert_events(conn: psycopg.Connection, alert_id: int) -> list[dict]:

@@ -36,9 +36,12 @@ class SubjectLimits(NamedTuple):
 def forget_horizon_problems(rules: Iterable[Rule], forget_after_s: float) -> list[str]:
     """Rules whose `silent_for` reaches the forgetting horizon: their silent devices would be forgotten
     before (or as) they are missed."""
-    return [f"rule {r.id!r}: silent_for {r.silent_for_s:g} s is not below IOC_DEVICE_FORGET_AFTER_HOURS "
-            f"({forget_after_s:g} s): a silent device would be forgotten before it is missed"
-            for r in rules if r.type == "no_data" and r.subject != "stream" and r.silent_for_s >= forget_after_s]
+    return [
+        f"rule {r.id!r}: silent_for {r.silent_for_s:g} s is not below IOC_DEVICE_FORGET_AFTER_HOURS "
+        f"({forget_after_s:g} s): a silent device would be forgotten before it is missed"
+        for r in rules
+        if r.type == "no_data" and r.subject != "stream" and r.silent_for_s >= forget_after_s
+    ]
 
 
 class Condition(NamedTuple):
@@ -113,6 +116,7 @@ class Evaluator:
         for judge in self.judges.values():
             self._by_source.setdefault(judge.rule.source, []).append(judge)
         self._routes: dict[tuple, list[RuleJudge]] = {}
+        self._forecasts = [judge for judge in self.judges.values() if isinstance(judge, ForecastJudge)]
 
     def _route(self, kind: str, record: Any) -> list[RuleJudge]:
         key = (kind, *(getattr(record, f) for f in ROUTE_KEY[kind]))
@@ -151,6 +155,12 @@ class Evaluator:
             self._next_forget = now + FORGET_EVERY_S
             self.forget(now - self.limits.forget_after_s)
         return [condition(change) for judge in self.judges.values() for change in judge.tick(now)]
+
+    def take_revisions(self) -> list[Condition]:
+        """Open predicted alerts whose forecast moved since it was last written (``forecast_judge.moved``), as
+        firing conditions carrying the new forecast: the worker hands them to ``AlertStore.revise`` after a tick.
+        Each is taken once."""
+        return [condition(change) for judge in self._forecasts for change in judge.take_revisions()]
 
     def forget(self, before: float) -> int:
         """Every rule stops tracking subjects last heard before ``before``; returns how many were dropped.

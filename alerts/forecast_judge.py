@@ -16,6 +16,10 @@ The verdict of a closed step is "breaching" when the level is expected within `h
 the interval at `confidence` still heads towards it (the rise is real, not noise). The prediction comes true when
 the step under way already averages beyond the level: the verdict turns clear, and after `keep_firing_for` the
 predicted alert resolves, handing over to the rule that watches the level itself.
+
+While the alert is open every refit is compared with the forecast its row holds; one that moved by more than
+``moved``'s tolerance is handed out by ``take_revisions`` (a tick's worth at a time, never on a reading's path),
+and the store writes them onto the open alerts in one statement, without an event or a webhook.
 """
 
 from __future__ import annotations
@@ -31,6 +35,13 @@ from forecast import crossing_of, fit_trend
 
 GATE_REACH = 2.0  # the cheap slope must reach the level within this many horizons before Theil–Sen is fitted
 FITS_PER_TICK = 5  # a few ms of fitting a second at most (bench/predict.py measures a fit at 0.6-0.8 ms)
+# A refit is written onto the open alert when its expected time (or an end of its interval) moved by more than
+# the larger of these. A minute: screens count the lead in whole minutes and a forecast is refitted once a step
+# (a minute in the shipped rules), so a smaller move changes no figure an officer reads by more than one.
+# A tenth of the lead: "in about 100 minutes" against 108 changes no decision, and such wobble is well inside the
+# forecast's own interval, while at 10 minutes or less every minute is written.
+MOVE_MIN_S = 60.0
+MOVE_SHARE_OF_LEAD = 0.1
 
 
 class Prediction(NamedTuple):
@@ -42,6 +53,19 @@ class Prediction(NamedTuple):
     earliest: float
     latest: float | None
     confidence: float
+
+
+def moved(held: Prediction | None, fresh: Prediction) -> bool:
+    """Whether ``fresh`` differs enough from ``held`` (the forecast the open alert's row holds; None: unknown, as
+    after a restart) to be written: its expected time or an end of its interval moved by more than a minute and
+    more than a tenth of the fresh lead (counted from when it was made)."""
+    if held is None or (held.latest is None) != (fresh.latest is None):
+        return True
+    tolerance = max(MOVE_MIN_S, MOVE_SHARE_OF_LEAD * max(0.0, fresh.expected - fresh.made_at))
+    shifts = [fresh.expected - held.expected, fresh.earliest - held.earliest]
+    if fresh.latest is not None:
+        shifts.append(fresh.latest - held.latest)
+    return max(abs(shift) for shift in shifts) > tolerance
 
 
 class StepSeries:
@@ -116,6 +140,8 @@ class ForecastJudge(RuleJudge):
         super().__init__(rule)
         self.series: dict[str, StepSeries] = {}
         self.predictions: dict[str, Prediction] = {}  # the latest forecast of each subject that has a hold
+        self.written: dict[str, Prediction] = {}  # the forecast each open alert's row holds, as far as we know
+        self.revisions: dict[str, Change] = {}  # forecasts of open alerts that moved, not yet taken by the worker
         self.fits = 0  # Theil–Sen fits so far (the benchmark reports them)
         self.due: dict[str, None] = {}  # subjects waiting for a refit, oldest first (at most one entry each)
         self.z = NormalDist().inv_cdf(0.5 + rule.confidence / 2)
@@ -142,6 +168,10 @@ class ForecastJudge(RuleJudge):
         self.due.pop(subject, None)
         if subject not in self.holds:
             return None  # plainly ok, as it was: nothing to judge
+        if len(series.means) < self.rule.min_points:
+            # An alert restored by a new leader (``assume_firing``) whose history is still too short to fit: no
+            # verdict yet, so the alert is not resolved for want of data (and fired again minutes later).
+            return None
         return self.judge(subject, False, series.means[-1], now)
 
     def _worth_fitting(self, series: StepSeries) -> bool:
@@ -149,8 +179,9 @@ class ForecastJudge(RuleJudge):
         rule = self.rule
         if beyond(rule.op, series.means[-1], rule.threshold) or beyond(rule.op, series.current, rule.threshold):
             return False  # reached: no longer a prediction
-        return len(series.means) >= rule.min_points and series.heading(rule.threshold, rule.op,
-                                                                        GATE_REACH * rule.horizon_s, self.z)
+        return len(series.means) >= rule.min_points and series.heading(
+            rule.threshold, rule.op, GATE_REACH * rule.horizon_s, self.z
+        )
 
     def tick(self, now: float) -> list[Change]:
         """Refit up to ``FITS_PER_TICK`` queued subjects, then let holds time out as every judge does."""
@@ -160,32 +191,54 @@ class ForecastJudge(RuleJudge):
             series = self.series.get(subject)
             if series is None:
                 continue
-            change = self.judge(subject, self._verdict(subject, series), series.means[-1], now)
+            fresh = self._fit(subject, series)
+            change = self.judge(subject, fresh is not None, series.means[-1], now)
             if change is not None:
                 changes.append(change)
+            elif fresh is not None:
+                self._revise(subject, fresh, series.means[-1], now)
         return changes + super().tick(now)
 
-    def _verdict(self, subject: str, series: StepSeries) -> bool:
+    def _revise(self, subject: str, fresh: Prediction, value: float, now: float) -> None:
+        """A refit of a subject whose alert is open: kept for the store if it moved from what the row holds."""
+        hold = self.holds.get(subject)
+        if hold is not None and hold.active and moved(self.written.get(subject), fresh):
+            self.written[subject] = fresh
+            self.revisions[subject] = Change(self.rule, subject, True, value, now, fresh)
+
+    def take_revisions(self) -> list[Change]:
+        """The moved forecasts of open alerts since the last call (at most one per subject: the newest)."""
+        taken, self.revisions = list(self.revisions.values()), {}
+        return taken
+
+    def _fit(self, subject: str, series: StepSeries) -> Prediction | None:
+        """The verdict of a refit: the prediction when the level is expected (breaching), else None."""
         rule = self.rule
         self.fits += 1
         trend = fit_trend(series.times, series.means, rule.confidence)
         found = None if trend is None else crossing_of(trend, rule.threshold, rule.op, rule.horizon_s)
         if found is None or found.latest is None or found.reached:
-            return False
+            return None
         at = series.times[-1]
-        self.predictions[subject] = Prediction(at, found.expected, found.earliest, found.latest, rule.confidence)
-        return True
+        prediction = Prediction(at, found.expected, found.earliest, found.latest, rule.confidence)
+        self.predictions[subject] = prediction
+        return prediction
 
     def judge(self, subject: str, breaching: bool, value: float, now: float) -> Change | None:
         change = super().judge(subject, breaching, value, now)
         prediction = self.predictions.get(subject)
         if subject not in self.holds:
             self.predictions.pop(subject, None)
+        if change is not None and not change.firing:
+            self.written.pop(subject, None)  # resolved: a revision still waiting would find no open alert
+            self.revisions.pop(subject, None)
         if change is not None and change.firing:
+            if prediction is not None:
+                self.written[subject] = prediction
             return change._replace(prediction=prediction)
         return change
 
     def forget(self, before: float) -> int:
         """Subjects whose newest reading (by its own time) is older than ``before``."""
         gone = [s for s, series in self.series.items() if series.newest + self.rule.step_s < before]
-        return self._drop(gone, self.series, self.predictions, self.due)
+        return self._drop(gone, self.series, self.predictions, self.due, self.written, self.revisions)

@@ -29,6 +29,9 @@ class EvaluatorMetrics:
         self.fired = Counter("ioc_alerts_fired_total", "Alerts the evaluator found starting to fire, by rule.",
                              ["rule"])  # fmt: skip
         self.resolved = Counter("ioc_alerts_resolved_total", "Alerts the evaluator found cleared, by rule.", ["rule"])
+        self.forecasts_revised = Counter("ioc_alerts_forecasts_revised_total", "Open predicted alerts whose "
+                                         "expected time the evaluator rewrote from a newer forecast, by rule.",
+                                         ["rule"])  # fmt: skip
         self.leader = Gauge("ioc_alerts_evaluator_leader", "1 while this process holds the evaluator's lease and "
                             "evaluates, else 0.")  # fmt: skip
         self.baseline_failures = Counter("ioc_alerts_baseline_load_failures_total", "Loads of the anomaly rules' "
@@ -45,6 +48,11 @@ class EvaluatorMetrics:
         """Conditions the evaluator raised (only changes: an alert starting or stopping)."""
         for condition in conditions:
             (self.fired if condition.firing else self.resolved).labels(condition.rule_id).inc()
+
+    def revised(self, revisions: Sequence[Condition]) -> None:
+        """Forecasts of open predicted alerts written again (``AlertStore.revise``)."""
+        for revision in revisions:
+            self.forecasts_revised.labels(revision.rule_id).inc()
 
 
 class SenderMetrics:

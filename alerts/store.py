@@ -74,6 +74,29 @@ class AlertStore:
                 cur.execute(NOTIFY)
         return queued
 
+    def revise(self, revisions: Sequence[Condition]) -> int:
+        """Write newer forecasts onto open predicted alerts (``Evaluator.take_revisions``): expected time, interval,
+        when the forecast was made, the value and summary that go with them, in one statement. Nothing else: no
+        ``alert_events`` row (the "fired" one keeps the forecast the alert opened with), no webhook (receivers
+        hear of a predicted alert when it fires and when it resolves), no incident entry. Returns rows updated;
+        a revision for an alert resolved or never opened (held back by the cap) changes nothing."""
+        rows = [(c.rule_id, c.subject, *_prediction_columns(c)[1:], c.summary, c.value, c.at)
+                for c in revisions if c.prediction is not None]  # fmt: skip
+        if not rows:
+            return 0
+        with self.conn.transaction():
+            cur = self.conn.execute(
+                "UPDATE alerts a SET forecast_at = r.forecast_at, expected_at = r.expected_at,"
+                " expected_earliest = r.earliest, expected_latest = r.latest, summary = r.summary, value = r.value,"
+                " updated_at = r.at"
+                " FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[],"
+                "             %s::timestamptz[], %s::text[], %s::float8[], %s::timestamptz[])"
+                "      AS r(rule_id, subject, forecast_at, expected_at, earliest, latest, summary, value, at)"
+                " WHERE a.rule_id = r.rule_id AND a.subject = r.subject AND a.predicted AND a.status <> 'resolved'",
+                [list(column) for column in zip(*rows, strict=True)],
+            )  # fmt: skip
+        return cur.rowcount
+
     def sweep_incidents(self, now: datetime) -> int:
         """Move quiet incidents on (``IncidentRecorder.sweep``), in a transaction of its own."""
         if self.incidents is None or self.incidents.rules is None or not self.incidents.rules.enabled:
@@ -103,7 +126,8 @@ class AlertStore:
             cur.execute("UPDATE alerts SET value = %s, updated_at = %s WHERE rule_id = %s AND subject = %s"
                         " AND status <> 'resolved'", (c.value, c.at, c.rule_id, c.subject))  # fmt: skip
             return 0
-        details = {"value": c.value, "summary": c.summary, **({"silence_id": muted} if muted else {})}
+        details = {"value": c.value, "summary": c.summary, **({"silence_id": muted} if muted else {}),
+                   **_forecast_details(alert)}  # fmt: skip
         return self._record(cur, alert, Action.FIRED, EVALUATOR, None, details, c.at, silences)
 
     def _over_cap(self, cur: psycopg.Cursor, c: Condition) -> bool:
@@ -116,8 +140,10 @@ class AlertStore:
 
     def _hold_back(self, cur: psycopg.Cursor, c: Condition, silences: list[dict]) -> int:
         """One summary alert per rule counts the subjects held back (its value); it fires (and notifies) once."""
-        summary = (f"{c.rule_id}: {self.max_open_per_rule} alerts already open; more subjects breach this rule and are "
-                   f"counted here instead of each opening an alert (latest: {c.subject[:80]})")
+        summary = (
+            f"{c.rule_id}: {self.max_open_per_rule} alerts already open; more subjects breach this rule and are "
+            f"counted here instead of each opening an alert (latest: {c.subject[:80]})"
+        )
         labels = alert_labels(c.rule_id, c.severity, HELD_BACK, c.labels) | {"capped": "true"}
         muted = _muted(labels, silences)
         cur.execute(
@@ -223,6 +249,15 @@ def _prediction_columns(c: Condition) -> tuple:
         return False, None, None, None, None
     at = [None if t is None else datetime.fromtimestamp(t, UTC) for t in (p.made_at, p.expected, p.earliest, p.latest)]
     return True, *at
+
+
+def _forecast_details(alert: Mapping) -> dict[str, str]:
+    """A predicted alert's forecast as it fired, for its "fired" event: the row's own columns follow later
+    forecasts (``revise``), the audit trail keeps the first."""
+    if not alert.get("predicted"):
+        return {}
+    keys = ("forecast_at", "expected_at", "expected_earliest", "expected_latest")
+    return {k: alert[k].isoformat() for k in keys if alert.get(k) is not None}
 
 
 def _muted(labels: Mapping[str, str], silences: list[dict]) -> int | None:

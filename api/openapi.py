@@ -64,7 +64,16 @@ SCHEMAS = {
     "Alerts": _list(_object({
         "id": {"type": "integer"}, "severity": {"enum": ["critical", "warning", "info"]}, "rule": TEXT,
         "subject": TEXT, "summary": TEXT, "status": {"enum": ["firing", "acknowledged"]}, "value": NUMBER,
-        "fired_at": MAYBE_TIME, "lat": NUMBER, "lon": NUMBER}),
+        "fired_at": MAYBE_TIME, "lat": NUMBER, "lon": NUMBER,
+        "predicted": {"type": "boolean", "description": "A forecast rule's alert: raised before its level is "
+                      "reached, with when it is expected."},
+        "forecast_at": {**MAYBE_TIME, "description": "When the forecast was made (null unless predicted)."},
+        "expected_at": {**MAYBE_TIME, "description": "When the level is expected (null unless predicted); kept "
+                        "current while the alert is open."},
+        "expected_earliest": {**MAYBE_TIME, "description": "The interval's earliest time at the rule's "
+                              "confidence (null unless predicted)."},
+        "expected_latest": {**MAYBE_TIME, "description": "The interval's latest time (null unless predicted, or "
+                            "when the slowest trend never reaches the level)."}}),
         available={"type": "boolean", "description": "False until alerting has run: no alerts is then unknown."}),
 }  # fmt: skip
 ERRORS = {

@@ -122,8 +122,22 @@ def alerts(doc: Mapping, decimals: int, severity: str | None) -> tuple[bool, lis
         item = {f: a.get(f) for f in ALERT_FIELDS}
         item |= {"fired_at": iso_ms(a.get("at_ms")), "lat": coarse(a.get("lat"), decimals),
                  "lon": coarse(a.get("lon"), decimals)}  # fmt: skip
-        items.append(item)
+        items.append(item | predicted(a))
     return bool(block.get("available")), items
+
+
+# A predicted alert's forecast (live/snapshot.py: predicted_fields) by the API's names; null for any other alert.
+FORECAST_FIELDS = {"forecast_at": "forecast_ms", "expected_at": "expected_ms", "expected_earliest": "earliest_ms",
+                   "expected_latest": "latest_ms"}  # fmt: skip
+
+
+def predicted(item: Mapping) -> dict:
+    """``predicted`` and, for a forecast rule's alert, when the forecast was made, when the level is expected and
+    the interval (``expected_latest`` null: no latest), as the evaluator last wrote them."""
+    is_predicted = bool(item.get("predicted"))
+    return {"predicted": is_predicted} | {
+        name: iso_ms(item.get(key)) if is_predicted else None for name, key in FORECAST_FIELDS.items()
+    }
 
 
 def district_features(geojson: Mapping) -> list[dict]:

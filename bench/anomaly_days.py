@@ -1,17 +1,18 @@
 """How often an anomaly rule fires on the simulator's ordinary days: the rules file's anomaly rules, the real
 evaluator, simulated days.
 
-    .venv/bin/python bench/anomaly_days.py [--days 42] [--rate 20] [--rules config/alert_rules.toml] [--jam nanshan]
+    [IOC_CITY=new-york] .venv/bin/python bench/anomaly_days.py [--days 42] [--rate 20] [--rules FILE] [--jam nanshan]
 
-The seeded city (the default pack, ``IOC_SIM_*`` sizes) is simulated for ``--days`` days at ``--rate`` readings
-a second (coarser than the live 200/s, so each window mean is noisier than live: the count is an upper bound for
-these rules). Hourly means per district and metric are kept as the rollups keep them; every simulated hour the
-anomaly rules get baselines from the hours before it exactly as ``alerts/baselines.py`` loads them, and every
-reading of their metrics goes through ``Evaluator.observe`` (ticks every simulated minute). Printed: each
-alert that fired (rule, district, local time, summary), and per rule the firings per district-day once
-``min_history`` days know every hour, and how close the ordinary days came: per district and day, the most
-extreme score in the rule's direction (judged once a simulated minute). Traffic and noise have no incidents in the
-simulator, so every day is an ordinary one for them (weekends included, which differ from weekdays).
+The seeded city (the city pack, ``IOC_CITY``: its devices, districts, time zone and rules file; ``IOC_SIM_*`` sizes)
+is simulated for ``--days`` days at ``--rate`` readings a second (coarser than the live 200/s, so each window mean
+is noisier than live: the count is an upper bound for these rules). Hourly means per district and metric are kept as
+the rollups keep them; every simulated hour the anomaly rules get baselines from the hours before it exactly as
+``alerts/baselines.py`` loads them, and every reading of their metrics goes through ``Evaluator.observe`` (ticks
+every simulated minute). Printed: each alert that fired (rule, district, local time, summary), and per rule the
+firings per district-day once ``min_history`` days know every hour, and how close the ordinary days came: per
+district and day, the most extreme score in the rule's direction (judged once a simulated minute). Traffic and noise
+have no incidents in the simulator, so every day is an ordinary one for them (weekends included, which differ from
+weekdays).
 
 ``--jam DISTRICT`` halves the readings of the rules' metrics in that district from 07:30 to 09:30 local time on
 the last simulated weekday, so the run also shows whether the rule sees what it is for (those alerts are listed
@@ -45,16 +46,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=42)
     parser.add_argument("--rate", type=float, default=20.0)
-    parser.add_argument("--rules", type=Path, default=REPO / "config" / "alert_rules.toml")
+    parser.add_argument("--rules", type=Path, default=None, help="default: the city pack's (IOC_CITY)")
     parser.add_argument("--jam", default=None, help="a district whose readings halve on the last weekday morning")
     args = parser.parse_args()
     settings = Settings()
+    args.rules = args.rules or settings.alert_rules_file
     rules = [r for r in load_rules(args.rules) if r.type == "anomaly"]
     if not rules:
         sys.exit(f"{args.rules}: no anomaly rule")
     sim = CitySimulation(bootstrap.city_map(settings), SimConfig(
         seed=settings.sim_seed, sensors=settings.sim_sensors, readings_per_s=args.rate, complaints_per_hour=1.0,
-        datacenter_sites=1, scheduled_incidents=False, timezone=settings.city_timezone))  # fmt: skip
+        datacenter_sites=1, scheduled_incidents=False, pack=settings.city_pack,
+        timezone=settings.city_timezone))  # fmt: skip
     zone = settings.city_timezone
     watched = {(c.kind, c.metric, c.district) for c in sim.channels}
     probe = {key: [r.id for r in rules if accepts(r, _Probe(*key))] for key in watched}
@@ -95,8 +98,10 @@ def main() -> None:
             _extremes(evaluator, rules, worst, args.jam if jam[0] <= ms < jam[1] + HOUR_MS else None)
     districts = len({c.district for c in sim.channels})
     judged_days = (end_ms - judged_from) / DAY_MS
-    print(f"{args.days} simulated days at {args.rate:g} readings/s, {settings.sim_sensors} sensors, "
-          f"{districts} districts, {time.monotonic() - began:.0f} s")
+    print(
+        f"{args.days} simulated days at {args.rate:g} readings/s, {settings.sim_sensors} sensors, "
+        f"{districts} districts, {time.monotonic() - began:.0f} s"
+    )
     for rule in rules:
         for subject, at, summary in fired[rule.id]:
             local = datetime.fromtimestamp(at, UTC).astimezone(evaluator.judges[rule.id].baselines.hour_of.zone)
@@ -104,8 +109,10 @@ def main() -> None:
         false = [(subject, at) for subject, at, _ in fired[rule.id]
                  if not (subject == args.jam and jam[0] / 1000 <= at <= jam[1] / 1000 + 3600)]  # fmt: skip
         per = len(false) / (districts * judged_days)
-        print(f"{rule.id}: {len(false)} alerts on ordinary days in {judged_days:.0f} judged days × {districts} "
-              f"districts = {per:.3f} per district-day")
+        print(
+            f"{rule.id}: {len(false)} alerts on ordinary days in {judged_days:.0f} judged days × {districts} "
+            f"districts = {per:.3f} per district-day"
+        )
         scores = sorted(v for (rule_id, _, _), v in worst.items() if rule_id == rule.id)
         if scores:
             print(f"  most extreme score per district-day ({len(scores)}), spreads toward {rule.direction}: "

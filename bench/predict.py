@@ -4,9 +4,9 @@
 
 Seeded simulated days run through the evaluator's judges in this process (pure, no Redis, no database): the
 simulator's engine makes the readings at its normal cadence (``--sensors`` devices, 0.1 readings/s each, as the
-default ``IOC_SIM_SENSORS`` and ``IOC_SIM_READINGS_PER_S``), each reading goes to the rules of
-config/alert_rules.toml that accept it, and the clock ticks every second of simulated time. The rules never see
-the incident schedule; only this report does, to score them:
+default ``IOC_SIM_SENSORS`` and ``IOC_SIM_READINGS_PER_S``), each reading goes to the rules of the rules file (the
+city pack's, ``IOC_CITY``; ``--rules``) that accept it, and the clock ticks every second of simulated time. The
+rules never see the incident schedule; only this report does, to score them:
 
 * per incident (river floods and air-quality episodes of the seeded schedule, on days in their season): when it
   started, when the level was first crossed (the plain rule's twin without `for`, i.e. the breach), when the
@@ -149,8 +149,19 @@ def score_incidents(sim: CitySimulation, rules: list, days: list) -> list[dict]:
 
 
 def quiet(settings: Settings, city, seed: int, sensors: int, dates: list[date], rules: list) -> dict:
-    sim = CitySimulation(city, SimConfig(seed=seed, sensors=sensors, readings_per_s=sensors * 0.1,
-                                         complaints_per_hour=1.0, datacenter_sites=1, scheduled_incidents=False))
+    sim = CitySimulation(
+        city,
+        SimConfig(
+            seed=seed,
+            sensors=sensors,
+            readings_per_s=sensors * 0.1,
+            complaints_per_hour=1.0,
+            datacenter_sites=1,
+            scheduled_incidents=False,
+            pack=settings.city_pack,
+            timezone=settings.city_timezone,
+        ),
+    )
     counts: dict[str, int] = defaultdict(int)
     fits = 0
     days = len(dates)
@@ -213,15 +224,18 @@ def theil(x: np.ndarray, y: np.ndarray, ahead_s: float) -> tuple[float, float, f
 def accuracy(series: dict[str, list], ramps: dict[str, tuple[float, float]], window: int, ahead: int,
              limit: int) -> dict:  # fmt: skip
     """Per method and regime (quiet, ramp): MAE, 80 % coverage, µs per fit, over at most ``limit`` forecasts each."""
-    methods = {"theil_sen": lambda x, y: theil(x, y, ahead * 60.0),
-               "least_squares": lambda x, y: ols(x, y, ahead * 60.0), "holt_damped": lambda x, y: holt(x, y, ahead)}
+    methods = {
+        "theil_sen": lambda x, y: theil(x, y, ahead * 60.0),
+        "least_squares": lambda x, y: ols(x, y, ahead * 60.0),
+        "holt_damped": lambda x, y: holt(x, y, ahead),
+    }
     cases: dict[str, list] = {"quiet": [], "ramp": []}
     for target, points in series.items():
         span = ramps.get(target)
         for k in range(window, len(points) - ahead):
             t_now = points[k - 1][0]
             regime = "ramp" if span and span[0] <= t_now <= span[1] else "quiet"
-            cases[regime].append((points[k - window:k], points[k - 1 + ahead][1]))
+            cases[regime].append((points[k - window : k], points[k - 1 + ahead][1]))
     out = {}
     for regime, found in cases.items():
         chosen = found if len(found) <= limit else [found[i * len(found) // limit] for i in range(limit)]
@@ -266,7 +280,7 @@ def evaluator_cost(sim: CitySimulation, path: Path, flood: inc.Incident | None, 
             evaluator = Evaluator(rules, started=start_ms / 1000)
             began = time.process_time()
             for k in range(0, len(records), 1000):
-                batch = records[k:k + 1000]
+                batch = records[k : k + 1000]
                 now = batch[-1].ts.timestamp()
                 evaluator.observe("iot", batch, now)
                 evaluator.tick(now)
@@ -298,13 +312,17 @@ def report_incidents(rows: list[dict]) -> dict:
                "median_lead_min": {k: statistics.median(v) / 60 for k, v in leads.items()},
                "warnings_on_other_subjects": sum(r["others"] for r in rows),
                "warnings_in_the_hour_before": sum(r["before_start"] for r in rows)}  # fmt: skip
-    print(f"\nwarned at least half-way from start to breach: {summary['halfway_share']:.0%} of "
-          f"{summary['incidents']} incidents (target >= 80 %)")
+    print(
+        f"\nwarned at least half-way from start to breach: {summary['halfway_share']:.0%} of "
+        f"{summary['incidents']} incidents (target >= 80 %)"
+    )
     for kind, lead in summary["median_lead_min"].items():
         print(f"median lead before the plain rule, {kind}: {lead:.1f} min" + (" (target >= 10)" if kind == inc.FLOOD
                                                                               else ""))  # fmt: skip
-    print(f"forecast warnings on other subjects during those runs: {summary['warnings_on_other_subjects']}; "
-          f"on the incident's subject in the hour before it: {summary['warnings_in_the_hour_before']}")
+    print(
+        f"forecast warnings on other subjects during those runs: {summary['warnings_on_other_subjects']}; "
+        f"on the incident's subject in the hour before it: {summary['warnings_in_the_hour_before']}"
+    )
     return summary
 
 
@@ -314,16 +332,18 @@ def main() -> None:
     parser.add_argument("--sensors", type=int, default=1000)
     parser.add_argument("--incident-days", type=int, default=12, help="days with incidents (half floods, half air)")
     parser.add_argument("--quiet-days", type=int, default=4, help="days without incidents, half summer, half winter")
-    parser.add_argument("--rules", type=Path, default=REPO / "config" / "alert_rules.toml")
+    parser.add_argument("--rules", type=Path, default=None, help="default: the city pack's (IOC_CITY)")
     parser.add_argument("--cost", type=int, default=30, help="simulated minutes for the cost per reading (0: skip)")
     parser.add_argument("--accuracy", type=int, default=300, help="forecasts per method and regime (0: skip)")
     args = parser.parse_args()
     settings = Settings()
+    args.rules = args.rules or settings.alert_rules_file
     city = bootstrap.city_map(settings)
     rules = rules_for_bench(args.rules)
     started = time.perf_counter()
     sim = CitySimulation(city, SimConfig(seed=args.seed, sensors=args.sensors, readings_per_s=args.sensors * 0.1,
-                                         complaints_per_hour=1.0, datacenter_sites=1))  # fmt: skip
+                                         complaints_per_hour=1.0, datacenter_sites=1, pack=settings.city_pack,
+                                         timezone=settings.city_timezone))  # fmt: skip
     days = (incident_days(sim, args.seed, args.incident_days - args.incident_days // 2, date(2026, 7, 1))
             + incident_days(sim, args.seed, args.incident_days // 2, date(2026, 12, 1)))  # fmt: skip
     rows = score_incidents(sim, rules, days)
@@ -334,16 +354,20 @@ def main() -> None:
         dates = [date(2026, 8, 3) + timedelta(days=n) for n in range(args.quiet_days - args.quiet_days // 2)]
         dates += [date(2027, 1, 11) + timedelta(days=n) for n in range(args.quiet_days // 2)]
         q = quiet(settings, city, args.seed, args.sensors, dates, rules)
-        print(f"\nquiet days ({', '.join(d.isoformat() for d in dates)}; no incidents): alerts per day per 1,000 "
-              "sensors (target for the forecast rules: <= 1)")
+        print(
+            f"\nquiet days ({', '.join(d.isoformat() for d in dates)}; no incidents): alerts per day per 1,000 "
+            "sensors (target for the forecast rules: <= 1)"
+        )
         for rule in rules:
             print(f"  {rule.id:<34}{q['per_day_per_1000'].get(rule.id, 0.0):>8.2f}")
         print(f"  Theil–Sen fits per day (all forecast subjects): {q['fits_per_day']:,.0f}")
     if args.cost:
         flood = next((i for _, todays in days for i in todays if i.kind == inc.FLOOD), None)
         cost = evaluator_cost(sim, args.rules, flood, args.cost, 3)
-        print(f"\nthe evaluator's CPU per reading over {args.cost} simulated minutes ending at a flood's breach "
-              f"({cost['readings']:,} readings, best of 3):")
+        print(
+            f"\nthe evaluator's CPU per reading over {args.cost} simulated minutes ending at a flood's breach "
+            f"({cost['readings']:,} readings, best of 3):"
+        )
         for name, us in cost["us_per_reading"].items():
             print(f"  {name:<26}{us:>8.2f} µs")
     if args.accuracy:
@@ -367,8 +391,10 @@ def accuracy_report(sim: CitySimulation, rows: list[dict], limit: int) -> None:
         for target, points in step_means(sim, targets, start_ms - 3_600_000, start_ms + int(ramp * 1000)).items():
             series[r["kind"]][f"{target}@{r['day']}"] = points
         ramps[f"{r['target']}@{r['day']}"] = (r["start"], r["start"] + ramp)
-    print("\nforecast 10 minutes ahead from the last 10 one-minute means; floods: a gauge in m (the flooded one and "
-          "another), air: a district's PM2.5 in µg/m³")
+    print(
+        "\nforecast 10 minutes ahead from the last 10 one-minute means; floods: a gauge in m (the flooded one and "
+        "another), air: a district's PM2.5 in µg/m³"
+    )
     print(f"{'kind':<7}{'method':<16}{'regime':<8}{'MAE':>9}{'80% coverage':>14}{'µs per fit':>12}{'n':>6}")
     for kind, found_series in series.items():
         found = accuracy(found_series, ramps, window=10, ahead=10, limit=limit)

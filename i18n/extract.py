@@ -1,5 +1,6 @@
-"""A Babel extractor for the alert rules' summary templates (config/alert_rules.toml), so translators find them
-in the catalogue with every other string (``i18n/babel.cfg``)."""
+"""A Babel extractor for the alert rules' summary templates (config/alert_rules.toml and the city packs'
+cities/*/alert_rules.toml), so translators find them in the catalogue with every other string
+(``i18n/babel.cfg``)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PYBABEL=${PYBABEL:-.venv/bin/pybabel}
 PYTHONPATH=. "$PYBABEL" extract -F i18n/babel.cfg -k N_ -k _ -k ngettext:1,2 --add-comments=alert --no-location --sort-output \
     --project "City IOC" --msgid-bugs-address "https://github.com/city-ioc/ioc/issues" \
-    -o i18n/locale/ioc.pot alerts api auth callbacks config i18n incidents layouts pages streams app.py
+    -o i18n/locale/ioc.pot alerts api auth callbacks cities config i18n incidents layouts pages streams app.py
 for dir in zh_CN th; do
     po="i18n/locale/$dir/LC_MESSAGES/ioc.po"
     if [[ -f "$po" ]]; then

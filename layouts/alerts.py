@@ -35,6 +35,8 @@ COLUMNS = [
     {"field": "fired", "headerName": N_("fired at"), "width": 170},
     {"field": "status", "headerName": N_("status"), "width": 130},
     {"field": "assignee", "headerName": N_("assignee"), "width": 120},
+    # the incident's number and title as text; the alert's details link to its timeline
+    {"field": "incident", "headerName": N_("incident"), "width": 160, "tooltipField": "incident"},
 ]  # fmt: skip
 
 
@@ -59,8 +61,26 @@ def alert_rows(alerts: Sequence[Mapping], timezone: str) -> list[dict]:
     return [{"id": a["id"], "severity": term("severity", a["severity"]), "severity_code": a["severity"],
              "rule": a["rule_id"], "subject": current.district(a["subject"]), "summary": current.alert_summary(a),
              "value": value_text(a["value"]), "fired": when(a["fired_at"], timezone), "status": status_text(a),
-             "assignee": a["assignee"] or ""}
+             "assignee": a["assignee"] or "", "incident": incident_text(a)}
             for a in alerts]  # fmt: skip
+
+
+def incident_text(alert: Mapping) -> str:
+    """``#12 Water level at wl-0042 …``: the incident the alert belongs to (its title is an alert's summary, text);
+    empty when it belongs to none."""
+    incident_id = alert.get("incident_id")
+    return "" if incident_id is None else f"#{incident_id} {alert.get('incident_title') or ''}".rstrip()
+
+
+def incident_link(alert: Mapping) -> list | str:
+    """The alert's incident as a link to its timeline, with the incident's state; "" when it belongs to none.
+    The incidents page asks for the console's own permission (view_dashboards), so whoever reads the alert may
+    follow it; acting on the incident there still needs act_on_incidents."""
+    if alert.get("incident_id") is None:
+        return ""
+    link = dcc.Link(incident_text(alert), href=f"/incidents?incident={alert['incident_id']}",
+                    className="alerts-incident-link")  # fmt: skip
+    return [link, f" ({term('incident_state', alert.get('incident_state'))})"]
 
 
 def severity_counts(counts: Mapping[str, int]) -> list:
@@ -131,7 +151,7 @@ def detail_panel(alert: Mapping | None, events: Sequence[Mapping], deliveries: S
              (_("fired"), when(alert["fired_at"], timezone)),
              (_("acknowledged"), _by(alert["acknowledged_by"], alert["acknowledged_at"], timezone)),
              (_("resolved"), _by(alert["resolved_by"], alert["resolved_at"], timezone)),
-             (_("assignee"), alert["assignee"] or _("nobody")),
+             (_("assignee"), alert["assignee"] or _("nobody")), (_("incident"), incident_link(alert)),
              (_("labels"), ", ".join(f"{k}={v}" for k, v in sorted((alert["labels"] or {}).items())))]  # fmt: skip
     return [
         html.H3([html.Span(term("severity", alert["severity"]), className=f"sev sev-{alert['severity']}"),
@@ -213,9 +233,13 @@ def describe_rule(rule) -> str:
     if rule.type == "no_data":
         return _("nothing for {duration}").format(duration=_duration(rule.silent_for_s))
     if rule.type == "anomaly":
-        return _(ANOMALY_SAID[rule.direction]).format(
-            metric=metric, threshold=f"{rule.threshold:g}", days=rule.baseline_days
-        ) + within + hold
+        return (
+            _(ANOMALY_SAID[rule.direction]).format(
+                metric=metric, threshold=f"{rule.threshold:g}", days=rule.baseline_days
+            )
+            + within
+            + hold
+        )
     return f"{term('function', rule.function)} {rule.op} {rule.threshold:g}{within}{hold}"
 
 

@@ -231,3 +231,40 @@ def test_a_rising_gauge_raises_a_predicted_alert_that_resolves_when_the_level_is
     fill(rds, settings.stream_iot, [gauge(k) for k in range(6 * 22, 6 * 45)])  # on past 2.8 m: it came true
     wait_until(lambda: sent(receiver)[1:] == [("alert.resolved", "wl_forecast", "wl-1")], what="resolved")
     assert count(db, "SELECT count(*) FROM alerts WHERE predicted AND status = 'resolved'") == 1
+
+
+def test_an_open_predicted_alerts_expected_time_follows_a_changed_ramp_without_a_webhook(alerting, receiver, rds,
+                                                                                         db):  # fmt: skip
+    settings = alerting('id = "wl_forecast"\ntype = "forecast"\nmatch = { kind = "water_level" }\n'
+                        'metric = "level_m"\nsubject = "device"\nop = ">="\nthreshold = 2.8\nhorizon = "1h"\n'
+                        'window = "10m"\nstep = "1m"\nmin_points = 4\n')  # fmt: skip
+    start_ms = (now_ms() // 60_000 - 60) * 60_000  # readings with their own times, from an hour ago, every 10 s
+    rise_ms = start_ms + 10 * 60_000  # flat at 1 m for 10 minutes, then 2 m higher 30 minutes later ...
+    turn_ms = rise_ms + 12 * 60_000  # ... until 1.8 m; from there half as steep: 2.8 m 30 minutes on, not 15
+
+    def gauge(k: int) -> dict[str, str]:
+        ts = start_ms + k * 10_000
+        level = 1.0 + max(0, ts - rise_ms) * 2.0 / 1_800_000 if ts < turn_ms else 1.8 + (ts - turn_ms) / 1_800_000
+        return reading("wl-1", round(level, 3), ts=ts, kind="water_level", metric="level_m", unit="m")
+
+    def stored(near: datetime) -> tuple | None:
+        row = db.execute("SELECT id, expected_at, forecast_at FROM alerts WHERE rule_id = 'wl_forecast'"
+                         " AND status <> 'resolved'").fetchone()  # fmt: skip
+        return row if row is not None and abs(row[1] - near) < timedelta(minutes=2) else None
+
+    fill(rds, settings.stream_iot, [gauge(k) for k in range(6 * 22)])  # up to the turn: the first ramp only
+    wait_until(lambda: sent(receiver) == [("alert.firing", "wl_forecast", "wl-1")], what="a predicted alert")
+    first_breach = datetime.fromtimestamp((rise_ms + 27 * 60_000) / 1000, UTC)  # 1 + 2 * 27/30 = 2.8 m
+    alert_id, expected, made = wait_until(lambda: stored(first_breach), what="the first ramp's forecast")
+    fill(rds, settings.stream_iot, [gauge(k) for k in range(6 * 22, 6 * 37)])  # 15 minutes of the gentler ramp
+    second_breach = datetime.fromtimestamp((turn_ms + 30 * 60_000) / 1000, UTC)  # 1.8 + 30/30 = 2.8 m
+    same_id, revised, revised_made = wait_until(lambda: stored(second_breach), what="the stored forecast following")
+    assert same_id == alert_id and revised - expected > timedelta(minutes=10) and revised_made > made
+    # Written in place: the one alert, its one "fired" event (which keeps the forecast it fired with), and the one
+    # webhook message queued when it fired; none for the revisions.
+    assert count(db, "SELECT count(*) FROM alerts WHERE rule_id = 'wl_forecast'") == 1
+    events = db.execute("SELECT action, details FROM alert_events WHERE alert_id = %s", (alert_id,)).fetchall()
+    assert [action for action, _ in events] == ["fired"]
+    fired_with = receiver.deliveries[0].json["data"]["alert"]["expected_at"]
+    assert datetime.fromisoformat(events[0][1]["expected_at"]) == datetime.fromisoformat(fired_with)
+    assert count(db, "SELECT count(*) FROM alert_outbox WHERE alert_id = %s", alert_id) == 1

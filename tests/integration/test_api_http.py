@@ -23,6 +23,7 @@ from schemathesis import checks
 
 import bootstrap
 from alerts.evaluate import Condition
+from alerts.forecast_judge import Prediction
 from api.keys import ApiKeyCommands
 from api.openapi import OPENAPI_PATH, document
 from auth.principal import cli_principal
@@ -44,6 +45,8 @@ NOTE_TEXT = "PRIVATE-OFFICER-NOTE called the resident back"
 OFFICER = ACCOUNTS["operator"].username
 DEFAULT_PER_MINUTE = 3
 NOW = datetime.now(UTC).replace(microsecond=0)
+# A forecast rule's alert: made a minute ago, 2.8 m expected in 25 minutes (18 at the earliest, no latest).
+PREDICTION = Prediction(NOW.timestamp() - 60, NOW.timestamp() + 1440, NOW.timestamp() + 1020, None, 0.8)
 
 
 class Api:
@@ -91,6 +94,8 @@ def seed(settings: Settings) -> None:
         alert_id = conn.execute("SELECT id FROM alerts").fetchone()[0]
         alerts.acknowledge(alert_id, OFFICER, NOTE_TEXT)
         alerts.assign(alert_id, OFFICER, OFFICER)
+        alerts.apply([Condition("wl_forecast", "wl-1", True, 2.1, 2.8, "warning", "Gauge wl-1 rising", {},
+                                NOW - timedelta(minutes=1), PREDICTION)])  # fmt: skip
 
 
 def own_accounts(settings: Settings) -> tuple[dict[str, str], list[str]]:
@@ -283,6 +288,19 @@ def test_no_answer_holds_complaint_text_or_officer_names(api: Api):
             assert private not in body
     for body in bodies[:10]:  # the data, not the document (whose schema objects have descriptions)
         assert not re.search(r'"(assignee|description|note|acknowledged_by|full_name)"', body)
+
+
+def test_a_predicted_alert_says_when_its_level_is_expected_and_other_alerts_say_null(api: Api):
+    by_rule = {a["rule"]: a for a in api.get("/api/v1/alerts").json()["data"]}
+    forecast = by_rule["wl_forecast"]
+    assert forecast["predicted"] is True
+    assert forecast["forecast_at"] == iso(NOW - timedelta(minutes=1))
+    assert forecast["expected_at"] == iso(NOW + timedelta(minutes=24))
+    assert forecast["expected_earliest"] == iso(NOW + timedelta(minutes=17))
+    assert forecast["expected_latest"] is None  # the slowest trend never gets there: no latest
+    plain = by_rule["pm25_high"]
+    assert plain["predicted"] is False
+    assert [plain[k] for k in ("forecast_at", "expected_at", "expected_earliest", "expected_latest")] == [None] * 4
 
 
 def test_use_is_recorded_once_an_hour_in_the_audit_trail(api: Api):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from alerts.evaluate import Evaluator
-from alerts.forecast_judge import FITS_PER_TICK, ForecastJudge, StepSeries
+from alerts.forecast_judge import FITS_PER_TICK, ForecastJudge, Prediction, StepSeries, moved
 from alerts.rules import RuleError, load_rules, parse_rules
 from i18n.alert_text import summary_in
 from settings import Settings
@@ -65,7 +65,12 @@ def test_the_shipped_forecast_rules_are_valid():
     water = rules["water_level_forecast"]
     assert (water.type, water.subject, water.op, water.threshold) == ("forecast", "device", ">=", 2.8)
     assert (water.horizon_s, water.window_s, water.step_s, water.min_points, water.confidence) == (
-        1800.0, 600.0, 60.0, 4, 0.8)
+        1800.0,
+        600.0,
+        60.0,
+        4,
+        0.8,
+    )
     assert rules["pm25_district_forecast"].subject == "district"
 
 
@@ -201,3 +206,95 @@ def test_each_subject_steps_on_its_own_offset():
     assert series.newest == 15.0
     assert series.push(74.0, 2.0) is False and series.push(75.0, 3.0) is True
     assert list(series.times) == [45.0]
+
+
+# --- forecasts of open alerts, revised ------------------------------------------------------------------------
+def held(expected: float, earliest: float | None = None, latest: float | None = None, made: float = 0.0):
+    return Prediction(made, expected, expected - 300 if earliest is None else earliest,
+                      expected + 600 if latest is None else latest, 0.8)  # fmt: skip
+
+
+@pytest.mark.parametrize(("before", "after", "written"), [
+    (held(1800), held(2010), True),  # a lead of 2010 s (made at 0): 201 s of tolerance, and it moved 210 s
+    (held(1800), held(1990), False),  # 190 s, under its 199 s
+    (held(1800), held(1640), False),  # earlier alike: 160 s under 164 s
+    (held(1800), held(1620), True),  # 180 s over 162 s
+    (held(600), held(540), False),  # a 9-minute lead: the minute is the tolerance, and it moved exactly that
+    (held(600), held(530), True),
+    (held(1800), held(1800, earliest=1300), True),  # the interval's near end moved though the expected time did not
+    (held(1800), held(1800, latest=2600), True),
+    (held(1800), held(1800)._replace(latest=None), True),  # bounded → open
+])  # fmt: skip
+def test_a_forecast_is_written_again_when_it_moved_over_a_minute_and_a_tenth_of_the_lead(before, after, written):
+    assert moved(before, after) is written
+
+
+def test_an_unknown_forecast_is_always_written():
+    assert moved(None, held(1800)) is True  # after a restart the row's forecast is not known: write the first fit
+
+
+def changed_ramp(s: float) -> float:
+    """The flood ramp (2 m in 30 minutes from 600 s) until 1320 s (1.8 m), then half as steep: 2.8 m is reached at
+    1320 + 1800 = 3120 s instead of 2220 s."""
+    return flood(s) if s < 1320 else flood(1320) + (s - 1320) * 1.0 / 1800
+
+
+def revisions_of(ev: Evaluator, level_at, seconds: int, start: int = 0) -> tuple[list, list]:
+    """Run like ``run``, also taking the revisions after every tick: (conditions, revisions) with their seconds."""
+    raised, revised = [], []
+    for s in range(start, start + seconds, 10):
+        raised += [(s, c) for c in ev.observe("iot", [reading(s, level_at(s))], T0 + s)]
+        raised += [(s, c) for c in ev.tick(T0 + s)]
+        revised += [(s, c) for c in ev.take_revisions()]
+    return raised, revised
+
+
+def test_an_open_alerts_forecast_follows_a_changed_ramp_and_nothing_else_is_raised():
+    ev = evaluator(RULE.replace('horizon = "30m"', 'horizon = "1h"'))
+    raised, revised = revisions_of(ev, changed_ramp, 2700)
+    assert [c.firing for _, c in raised] == [True]  # one alert: revisions are not conditions
+    # While the readings follow the first ramp the forecast settles on its 2.8 m at 2220 s ...
+    first_ramp = [c.prediction.expected for s, c in revised if s < 1320]
+    assert first_ramp and first_ramp[-1] == pytest.approx(T0 + 2220, abs=120)
+    last = revised[-1][1]  # ... and then the second ramp's
+    assert last.firing and last.rule_id == "wl_forecast" and last.subject == "wl-0042"
+    assert last.prediction.expected == pytest.approx(T0 + 3120, abs=120)  # the second ramp's
+    assert last.summary.startswith("wl-0042 will reach 2.8 m in about ")
+    assert all(s > raised[0][0] for s, _ in revised)  # only while the alert is open
+    for (_, before), (_, after) in zip(revised, revised[1:], strict=False):
+        assert moved(before.prediction, after.prediction)  # each one moved past the tolerance from the last
+
+
+def test_a_forecast_that_holds_still_is_not_written_again():
+    ev = evaluator(RULE.replace('horizon = "30m"', 'horizon = "1h"'))
+    _raised, revised = revisions_of(ev, flood, 2000)
+    settled = 600 + 600 + 60  # from here the 10-minute window holds the ramp only: every fit says the same
+    assert [s for s, _ in revised if s > settled] == []
+
+
+def test_a_resolved_alert_has_no_revision_waiting():
+    ev = evaluator(RULE.replace('horizon = "30m"', 'horizon = "1h"'))
+    raised = run(ev, changed_ramp, 1100)  # revisions not taken: they wait
+    judge = ev.judges["wl_forecast"]
+    assert [c.firing for _, c in raised] == [True] and judge.revisions and "wl-0042" in judge.written
+    judge.judge("wl-0042", False, 1.0, T0 + 1110)
+    assert judge.judge("wl-0042", False, 1.0, T0 + 1110 + 120).firing is False  # keep_firing_for 2m: resolved
+    assert ev.take_revisions() == [] and "wl-0042" not in judge.written
+
+
+def test_forgotten_subjects_leave_no_forecast_behind():
+    ev = evaluator(RULE.replace('horizon = "30m"', 'horizon = "1h"'))
+    run(ev, changed_ramp, 1100)
+    judge = ev.judges["wl_forecast"]
+    assert ev.forget(T0 + 1200) == 1
+    assert not judge.written and not judge.revisions and not judge.predictions
+
+
+def test_a_new_leader_writes_its_first_forecast_of_an_alert_it_restored():
+    # Restored mid-ramp, with the shipped keep_firing_for (2m), shorter than the min_points steps (4m) this
+    # leader needs before its first fit: the alert stays open until then, neither resolved nor fired again.
+    ev = evaluator(RULE.replace('horizon = "30m"', 'horizon = "1h"'))
+    ev.assume_firing("wl_forecast", "wl-0042", T0 + 900)
+    raised, revised = revisions_of(ev, changed_ramp, 600, start=900)
+    assert raised == []  # the alert is open already: nothing fires again
+    assert revised and revised[0][1].prediction is not None  # the row gets the forecast of this leader's first fit

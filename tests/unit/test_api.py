@@ -103,8 +103,25 @@ def test_alerts_keep_only_public_fields_and_coarse_positions():
     available, items = shapes.alerts(doc, 3, None)
     assert available and items == [{"id": 7, "severity": "warning", "rule": "pm25_high", "subject": "aq-1",
                                     "summary": "PM2.5 high", "status": "acknowledged", "value": 400.0,
-                                    "fired_at": "2026-05-01T08:00:00Z", "lat": 22.543, "lon": 114.06}]  # fmt: skip
+                                    "fired_at": "2026-05-01T08:00:00Z", "lat": 22.543, "lon": 114.06,
+                                    "predicted": False, "forecast_at": None, "expected_at": None,
+                                    "expected_earliest": None, "expected_latest": None}]  # fmt: skip
     assert shapes.alerts(doc, 3, "critical")[1] == []
+
+
+def test_a_predicted_alert_says_when_its_level_is_expected():
+    at = 1_777_622_400_000
+    doc = {"alerts": {"available": True, "items": [
+        {"id": 8, "severity": "warning", "rule": "water_level_forecast", "subject": "wl-1", "summary": "soon",
+         "status": "firing", "at_ms": at, "value": 2.1, "lat": None, "lon": None, "predicted": True,
+         "forecast_ms": at, "expected_ms": at + 1_500_000, "earliest_ms": at + 1_080_000, "latest_ms": None,
+         "lead_min": 25, "counted_from_ms": at}]}}  # fmt: skip
+    (item,) = shapes.alerts(doc, 3, None)[1]
+    forecast = ("predicted", "forecast_at", "expected_at", "expected_earliest", "expected_latest")
+    assert {k: item[k] for k in forecast} == {
+        "predicted": True, "forecast_at": "2026-05-01T08:00:00Z", "expected_at": "2026-05-01T08:25:00Z",
+        "expected_earliest": "2026-05-01T08:18:00Z", "expected_latest": None}  # fmt: skip
+    assert "lead_min" not in item and "counted_from_ms" not in item  # the snapshot's own, not the API's
 
 
 def test_keys_are_taken_from_headers_only_and_must_look_like_ours():

@@ -44,8 +44,8 @@ def test_the_template_holds_every_string_the_code_marks(tmp_path):
     pybabel = shutil.which("pybabel", path=str(Path(sys.executable).parent))
     assert pybabel, "Babel's pybabel comes with the project's dependencies"
     fresh = tmp_path / "fresh.pot"
-    sources = ["alerts", "api", "auth", "callbacks", "config", "i18n", "incidents", "layouts", "pages", "streams",
-               "app.py"]
+    sources = ["alerts", "api", "auth", "callbacks", "cities", "config", "i18n", "incidents", "layouts", "pages",
+               "streams", "app.py"]  # fmt: skip
     subprocess.run([pybabel, "-q", "extract", "-F", "i18n/babel.cfg", "-k", "N_", "-k", "_", "-k", "ngettext:1,2",
                     "-o", str(fresh), *sources], cwd=ROOT, check=True,
                    env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})  # fmt: skip

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import shapely
 from shapely.geometry import shape
 
 import bootstrap
+from alerts.evaluate import Evaluator
+from alerts.rules import load_rules
 from cities import load_city
 from geo.city import CityMap
 from live.thresholds import CRITICAL, WARNING
@@ -20,7 +22,7 @@ from simulator.engine import CitySimulation, SimConfig
 from streams.complaints import parse_complaint
 from streams.datacenter import parse_power_sample
 from streams.fields import InvalidEvent, ParseContext
-from streams.iot import parse_reading
+from streams.iot import SensorReading, parse_reading
 from tests.unit.test_simulator_history import status_shares
 
 PACK = load_city("new-york")
@@ -145,3 +147,54 @@ def test_an_ordinary_new_york_day_is_green_by_its_own_bands(nyc, first_day):
     devices = sum(total.values())
     assert total[WARNING] / devices <= 0.02 and worst_warning <= 0.05
     assert total[CRITICAL] == 0 and worst_critical == 0
+
+
+# --- the pack's forecast and anomaly rules -------------------------------------------------------------------------
+def _rules() -> dict:
+    return {r.id: r for r in load_rules(Settings(city="new-york").alert_rules_file)}
+
+
+def test_the_pack_warns_before_the_levels_it_alerts_on_and_watches_traffic_against_its_usual():
+    rules = _rules()
+    water, pm25 = rules["water_level_forecast"], rules["pm25_district_forecast"]
+    assert (water.type, water.subject, water.op) == ("forecast", "device", ">=")
+    assert water.threshold == rules["band_water_level_level_m"].threshold  # the band's critical level, 2.8 m
+    assert (pm25.type, pm25.subject, pm25.op) == ("forecast", "district", ">")
+    assert pm25.threshold == rules["pm25_district_high"].threshold == 55.5  # EPA "unhealthy", not Shenzhen's 150
+    slow = rules["traffic_district_slow"]
+    assert (slow.type, slow.subject, slow.direction, slow.metric) == ("anomaly", "district", "below", "speed_kmh")
+
+
+def _judge(sim: CitySimulation, start_ms: int, minutes: int, rule_ids: set[str]) -> tuple[list, dict[str, float]]:
+    """The simulated city's readings from ``start_ms`` through an evaluator of the pack's ``rule_ids``, ticking every
+    10 s: the conditions raised, with their time (epoch s), and when each gauge first read 2.8 m or more."""
+    ev = Evaluator([r for r in _rules().values() if r.id in rule_ids], started=start_ms / 1000)
+    raised, reached = [], {}
+    for ms in range(start_ms, start_ms + minutes * 60_000, 10_000):
+        values, _ = sim.window_values(ms, ms + 10_000)
+        readings = [_reading(sim.channels[i], ts, v) for i, ts, v in values
+                    if sim.channels[i].kind in ("water_level", "air_quality")]  # fmt: skip
+        for r in readings:
+            if r.metric == "level_m" and r.value >= 2.8:
+                reached.setdefault(r.device_id, r.ts.timestamp())
+        now = (ms + 10_000) / 1000
+        raised += [(now, c) for c in ev.observe("iot", readings, now) + ev.tick(now)]
+    return raised, reached
+
+
+def _reading(channel, ts_ms: int, value: float) -> SensorReading:
+    return SensorReading(datetime.fromtimestamp(ts_ms / 1000, UTC), channel.device_id, channel.kind, channel.metric,
+                         value, "", 0.0, 0.0, channel.district, None, "0-0")  # fmt: skip
+
+
+def test_a_new_york_flood_is_forecast_well_before_its_gauge_reaches_the_danger_level_and_tides_never_are(nyc):
+    sim = _sim(nyc, readings_per_s=60.0)  # 0.1 readings a second per device, the live cadence
+    start = sim.clock.day_start_ms(date(2026, 8, 20)) + 14 * 3_600_000
+    flood = sim.trigger("flood", start + 3_600_000)  # an hour of ordinary tides first: the windows fill
+    raised, reached = _judge(sim, start, 60 + 40, {"water_level_forecast", "pm25_district_forecast"})
+    firing = [(t, c) for t, c in raised if c.firing]
+    assert {c.subject for _, c in firing} == {flood.target}  # no other gauge, no district's air
+    assert set(reached) == {flood.target}  # and only the flooded gauge got to 2.8 m
+    warned, alert = firing[0]
+    assert reached[flood.target] - warned >= 10 * 60  # the issue's target: ten minutes' lead on a river flood
+    assert alert.prediction is not None and alert.prediction.expected > warned
