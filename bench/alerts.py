@@ -27,10 +27,10 @@ unparsed): the like-for-like baseline for ``--forecast``. ``--incidents`` groups
 with eight days of history at the hours it is judged by, seeded into ``device_rollup_1h`` before the processes start
 (its usual value is the mean of the values it sends): the evaluator counts each noise reading into its device's hour
 and scores its 15-minute mean. A phase lasts seconds, so a window holds a few of a sensor's eight values (±50 %
-of its typical level): the threshold, 25 spreads, is beyond any of them, so every reading is scored and none
-fires. ``--noise-rule`` adds a never-firing threshold rule on the same sensors with the same window, the
-like-for-like baseline (noise readings parsed and windowed, as with the shipped rules, whose noise band watches
-them).
+of its typical level, up to ~30 spreads from their mean): the threshold, 50 spreads, is beyond any of them, so
+every reading is scored and none fires. ``--noise-rule`` adds a never-firing threshold rule on the same sensors
+with the same window, the like-for-like baseline (noise readings parsed and windowed, as with the shipped rules,
+whose noise band watches them).
 
 The machine is shared and noisy, so the figure to compare is the ratio of load to idle. Each probe is also cut
 into stages from the rows it left: ``alerts.fired_at`` (evaluator clock when it judged the batch),
@@ -140,7 +140,7 @@ metric = "laeq_db"
 subject = "device"
 direction = "above"
 window = "15m"
-threshold = 25
+threshold = 50
 min_mad = 1
 """
 PROBE_VALUE = "5000"
