@@ -5,11 +5,13 @@ baselines, and back-fill the table once from the raw readings (parameterised SQL
 - **Writing**: one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`` per flush, adding sums and counts to
   whatever the hour already holds (a late reading, a leader's partial hour).
 - **Loading**: one query per rule, about once an hour, for only the buckets the rule can judge by until the next
-  refresh (``hours_wanted``: about 4 local hours of the day × ``baseline_days``), read through the primary key
+  refresh (``hours_wanted``: 3 or 4 local hours of the day × ``baseline_days``), read through the primary key
   (metric, bucket, device). The median and the MAD are computed by the database, so what comes back is one row
   per device and local hour, and what the evaluator keeps is one ``Baseline`` each: a 10,000-device rule over 14
-  days reads ~560,000 hourly means in the database and returns ~40,000 rows. More than ``MAX_DEVICE_HOURS``
-  refuses the load (``TooManyDeviceHours``: the rule keeps the baselines it had), it never grows memory.
+  days reads 420,000–560,000 hourly means in the database and returns 30,000–40,000 rows (1.4–1.7 s here,
+  docs/BENCHMARKS.md), where returning the hourly means themselves would be 14 times the rows to Python. More
+  than ``MAX_DEVICE_HOURS`` refuses the load (``TooManyDeviceHours``: the rule keeps the baselines it had), it
+  never grows memory.
 - **Back-fill**: when the table holds nothing for a rule in its ``baseline_days`` (a first deployment), the hourly
   means are computed once from ``sensor_readings`` (kept ``IOC_RETENTION_RAW_DAYS``, 30 by default), for the
   rule's metric, kinds and districts only, up to the hour the evaluator started counting, bounded by a statement
