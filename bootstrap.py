@@ -102,6 +102,7 @@ def retention(settings: Settings) -> Retention:
         raw=timedelta(days=settings.retention_raw_days),
         minute=timedelta(days=settings.retention_minute_days),
         hour=timedelta(days=settings.retention_hour_days),
+        device_hour=timedelta(days=settings.retention_device_hour_days),
     )
 
 

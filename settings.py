@@ -219,6 +219,11 @@ class Settings(BaseSettings):
     retention_raw_days: int = Field(30, ge=1, description="Raw events kept, in days.")
     retention_minute_days: int = Field(90, ge=1, description="Per-minute rollups kept, in days.")
     retention_hour_days: int = Field(1825, ge=1, description="Per-hour rollups kept, in days.")
+    retention_device_hour_days: int = Field(
+        90, ge=1,
+        description="Per-device hourly means of the per-device anomaly rules (`device_rollup_1h`) kept, in days: "
+        "a rule's `baseline_days` is at most 90.",
+    )
 
     # --- simulator -----------------------------------------------------------------------------------
     sim_seed: int = Field(20261124, description="Seed of the simulated city: same seed, same city.")
@@ -424,7 +429,8 @@ class Settings(BaseSettings):
     alert_baseline_refresh_s: float = Field(
         3600.0, ge=60, le=86400,
         description="How often the evaluator loads anomaly rules' baselines again from the hourly rollups (a load "
-        "that fails is tried again within a minute; the rules keep the baselines they had meanwhile).",
+        "that fails is tried again within a minute; the rules keep the baselines they had meanwhile). A per-device "
+        "rule loads the hours of the day it can judge by until the next load.",
     )
     dashboard_url: str = Field(
         "http://127.0.0.1:8050", description="Public address of the dashboard; webhooks link to `<this>/alerts/<id>`."

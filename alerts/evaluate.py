@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from alerts.anomaly import AnomalyJudge, Baselines
 from alerts.clock_judges import NoDataJudge, OpenPastSlaJudge
+from alerts.device_hours import CLOSE_AFTER_S, DeviceHours
 from alerts.forecast_judge import ForecastJudge, Prediction
 from alerts.judges import Change, PueJudge, RateJudge, RuleJudge, ThresholdJudge, subject_of
 from alerts.rules import Rule
@@ -23,6 +24,11 @@ from i18n.alert_text import forecast_words
 ROUTE_KEY = {"iot": ("kind", "metric", "district"), "datacenter": ("site",), "complaints": ("district", "category")}
 ROUTE_CACHE_LIMIT = 200_000
 FORGET_EVERY_S = 60.0  # forgetting walks every subject of every rule: once a minute is plenty for days-long horizons
+
+
+def counts_device_hours(rule: Rule) -> bool:
+    """A per-device anomaly rule: its devices' hourly means are counted here (``alerts/device_hours.py``)."""
+    return rule.type == "anomaly" and rule.subject == "device"
 
 
 class SubjectLimits(NamedTuple):
@@ -115,16 +121,22 @@ class Evaluator:
         self._by_source: dict[str, list[RuleJudge]] = {}
         for judge in self.judges.values():
             self._by_source.setdefault(judge.rule.source, []).append(judge)
-        self._routes: dict[tuple, list[RuleJudge]] = {}
+        self._routes: dict[tuple, list[RuleJudge | DeviceHours]] = {}
         self._forecasts = [judge for judge in self.judges.values() if isinstance(judge, ForecastJudge)]
+        # Hourly means of the devices per-device anomaly rules watch: routed like a judge, once per reading however
+        # many of those rules accept it, so two rules on one metric never count a reading twice.
+        self.device_hours = DeviceHours() if any(counts_device_hours(r) for r in rules) else None
+        self._next_close = started + FORGET_EVERY_S
 
-    def _route(self, kind: str, record: Any) -> list[RuleJudge]:
+    def _route(self, kind: str, record: Any) -> list[RuleJudge | DeviceHours]:
         key = (kind, *(getattr(record, f) for f in ROUTE_KEY[kind]))
         judges = self._routes.get(key)
         if judges is None:
             if len(self._routes) > ROUTE_CACHE_LIMIT:
                 self._routes.clear()
             judges = [j for j in self._by_source.get(kind, ()) if accepts(j.rule, record)]
+            if self.device_hours is not None and any(counts_device_hours(j.rule) for j in judges):
+                judges = [self.device_hours, *judges]
             self._routes[key] = judges
         return judges
 
@@ -150,10 +162,13 @@ class Evaluator:
 
     def tick(self, now: float) -> list[Condition]:
         """Let time pass: holds complete, silences lengthen, complaints age past their SLA, and (once a minute)
-        subjects silent past the forgetting horizon are dropped."""
+        subjects silent past the forgetting horizon are dropped and the hours of quiet devices closed."""
         if self.limits is not None and now >= self._next_forget:
             self._next_forget = now + FORGET_EVERY_S
             self.forget(now - self.limits.forget_after_s)
+        if self.device_hours is not None and now >= self._next_close:
+            self._next_close = now + FORGET_EVERY_S
+            self.device_hours.close_before(now - CLOSE_AFTER_S)  # devices gone quiet: their hour is over
         return [condition(change) for judge in self.judges.values() for change in judge.tick(now)]
 
     def take_revisions(self) -> list[Condition]:

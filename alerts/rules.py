@@ -37,7 +37,9 @@ SUBJECTS = {
     "no_data": {"iot": ("device", "stream"), "datacenter": ("site", "stream"), "complaints": ("stream",)},
     "aggregate": {"datacenter": ("site",), "complaints": ("city", "district")},
     "forecast": {"iot": ("device", "district")},
-    "anomaly": {"iot": ("district",)},  # baselines come from sensor_rollup_1h, per district (alerts/baselines.py)
+    # a district's baseline comes from sensor_rollup_1h (alerts/baselines.py), a device's from device_rollup_1h,
+    # which the evaluator writes for the devices such rules watch (alerts/device_hours.py)
+    "anomaly": {"iot": ("district", "device")},
 }
 SAMPLE_METRICS = ("facility_kw", "it_kw", "inlet_temp_c", "humidity_pct")
 FUNCTIONS = {"pue": "datacenter", "open_past_sla": "complaints"}
@@ -201,13 +203,7 @@ def _rule(table: Mapping[str, Any], problems: list[str], own_keys: set[str]) -> 
     if subjects is None:
         problems.append(f"field 'source': a {rule_type} rule cannot watch the {source!r} stream")
         return None
-    if rule_type == "anomaly" and table.get("subject") not in (None, *subjects):
-        f.read.add("subject")
-        problems.append("field 'subject': an anomaly rule watches a district (its baseline comes from the hourly "
-                        "rollups, which are per district; docs/ALERTS.md says why not per device)")  # fmt: skip
-        subject = None
-    else:
-        subject = f.choice("subject", subjects, default=subjects[0])
+    subject = f.choice("subject", subjects, default=subjects[0])
     values: dict[str, Any] = {}
     if rule_type in ("threshold", "rate", "forecast"):
         values["metric"] = f.text("metric", pattern=_ID, hint="the measurement, e.g. pm25")

@@ -22,6 +22,8 @@ import psycopg
 import redis
 
 from alerts.baselines import load_baselines
+from alerts.device_baselines import TooManyDeviceHours, load_device_baselines
+from alerts.device_history import DeviceHistory
 from alerts.evaluate import Condition, Evaluator, HeardDevice, HeardSite, SubjectLimits
 from alerts.metrics import evaluator_metrics
 from alerts.prefilter import reading_filter
@@ -60,6 +62,9 @@ class EvaluatorConfig:
     # An [incidents] table is in force: remember where each device was last heard, which says where its alert is
     # (half a microsecond a reading, not paid by a city that groups nothing).
     group_incidents: bool = False
+    # Closed device-hours of per-device anomaly rules are written at most this often: they close within the first
+    # minute of an hour, so this is about one statement an hour.
+    hours_write_s: float = 60.0
 
     @property
     def baseline_retry_s(self) -> float:
@@ -106,6 +111,7 @@ class EvaluatorWorker:
         self._places: dict[str, Place] = {}
         self._refused_said = 0  # records of new subjects past the cap, as last logged
         self._next_refused_log = 0.0
+        self.device_history = DeviceHistory(self.db, connect_db, config.hours_write_s)
         self.metrics = evaluator_metrics()
 
     def run(self, should_stop: Callable[[], bool]) -> None:
@@ -114,6 +120,7 @@ class EvaluatorWorker:
         try:
             while not should_stop():
                 if not self._redis(self._lead):
+                    self._hand_over_hours()
                     self.evaluator = None
                     self.metrics.leader.set(0)
                     self.sleep(self.config.tick_s)
@@ -124,6 +131,7 @@ class EvaluatorWorker:
                 self.step()
         finally:
             self.metrics.leader.set(0)
+            self._hand_over_hours()
             self._redis(lambda: self.client.eval(RELEASE, 1, self.config.lease_key, self.identity))
             self.db.close()
 
@@ -149,6 +157,11 @@ class EvaluatorWorker:
             self._revise(self.evaluator.take_revisions())
             self.db.run(lambda store: store.sweep_incidents(datetime.fromtimestamp(now, UTC)))
             self._say_refused()
+            if self.evaluator.device_hours is not None:
+                self.device_history.write(self.evaluator.device_hours)
+            if self.device_history.added.is_set():
+                self.device_history.added.clear()
+                self._next_baselines = 0.0
             if time.monotonic() >= self._next_baselines:
                 self.refresh_baselines()
 
@@ -165,7 +178,8 @@ class EvaluatorWorker:
         now = datetime.fromtimestamp(self.clock(), UTC)
         try:
             with self.connect_db() as conn:
-                loaded = {rule.id: load_baselines(conn, rule, now, self.config.timezone) for rule in rules}
+                loaded = {rule.id: baselines for rule in rules
+                          if (baselines := self._load_baselines(conn, rule, now)) is not None}  # fmt: skip
         except DB_OUTAGES as exc:
             self._next_baselines = time.monotonic() + self.config.baseline_retry_s
             log.warning("alerts: anomaly baselines not loaded (%s); the rules keep the ones they had, next try in "
@@ -175,9 +189,27 @@ class EvaluatorWorker:
         for rule_id, baselines in loaded.items():
             self.evaluator.set_baselines(rule_id, baselines)
         self._next_baselines = time.monotonic() + self.config.baseline_refresh_s
-        log.info("alerts: anomaly baselines loaded: %s",
-                 ", ".join(f"{rule_id} {len(b)} district-hours" for rule_id, b in loaded.items()))  # fmt: skip
-        return True
+        log.info("alerts: anomaly baselines loaded: %s", ", ".join(f"{rule_id} {len(b)} subject-hours"
+                                                                   for rule_id, b in loaded.items()))  # fmt: skip
+        return len(loaded) == len(rules)
+
+    def _load_baselines(self, conn: psycopg.Connection, rule: Rule, now: datetime):
+        """One rule's baselines; None when a per-device rule's would pass the cap (it keeps the ones it had)."""
+        if rule.subject != "device":
+            return load_baselines(conn, rule, now, self.config.timezone)
+        try:
+            return load_device_baselines(conn, rule, now, self.config.timezone, self.config.baseline_refresh_s)
+        except TooManyDeviceHours as refused:
+            log.error("alerts: anomaly baselines not loaded: %s", refused)
+            self.metrics.baseline_failures.inc()
+            return None
+
+    def _hand_over_hours(self) -> None:
+        """Leading ends: the hours still open are written as they are (partial: the next leader adds the rest)."""
+        hours = self.evaluator.device_hours if self.evaluator is not None else None
+        if hours is not None:
+            hours.close_all()
+            self.device_history.write(hours, force=True)
 
     def _say_refused(self) -> None:
         """Once a minute at most, say that rules left records of new subjects unjudged (a flood of new ids)."""
@@ -216,6 +248,7 @@ class EvaluatorWorker:
         for site, last_ts in memory.heard_sites:
             self.evaluator.seed_heard("datacenter", HeardSite(site), last_ts, now)
         self.refresh_baselines()
+        self.device_history.start_backfill([r for r in self.evaluator.anomaly_rules() if r.subject == "device"], now)
         for entries in self.group.own_pending():
             self._handle(entries)  # what the previous leader read but did not acknowledge
 

@@ -1,7 +1,7 @@
 """Alert latency: from the XADD of a rule-breaking reading to the webhook arriving, idle and under ingest load.
 
     .venv/bin/python bench/alerts.py [--alerts 200] [--rate 10000 20000] [--spacing 0.1] [--gauge-rule] [--forecast]
-                                     [--incidents]
+                                     [--incidents] [--noise-rule] [--device-anomaly]
 
 Each phase runs on a fresh schema and fresh streams, with real processes: `ioc ingest --workers 2`, `ioc alerts
 run` (evaluator + sender) and a local HTTP receiver in this process. One threshold rule with no hold
@@ -22,6 +22,15 @@ not only the per-reading bookkeeping of a minute-long step. Its own alerts, if a
 ``--gauge-rule`` adds a plain threshold rule on the same gauges that never fires, so the evaluator parses and judges
 their readings as it does with the shipped rules file (without it, the probes' PM2.5 rule lets it acknowledge them
 unparsed): the like-for-like baseline for ``--forecast``. ``--incidents`` groups the probes' alerts into incidents.
+
+``--device-anomaly`` adds a per-device anomaly rule (docs/ALERTS.md) on the background's 10,000 noise sensors, each
+with eight days of history at the hours it is judged by, seeded into ``device_rollup_1h`` before the processes start
+(its usual value is the mean of the values it sends): the evaluator counts each noise reading into its device's hour
+and scores its 15-minute mean. A phase lasts seconds, so a window holds a few of a sensor's eight values (±50 %
+of its typical level, up to ~30 spreads from their mean): the threshold, 50 spreads, is beyond any of them, so
+every reading is scored and none fires. ``--noise-rule`` adds a never-firing threshold rule on the same sensors
+with the same window, the like-for-like baseline (noise readings parsed and windowed, as with the shipped rules,
+whose noise band watches them).
 
 The machine is shared and noisy, so the figure to compare is the ratio of load to idle. Each probe is also cut
 into stages from the rows it left: ``alerts.fired_at`` (evaluator clock when it judged the batch),
@@ -108,6 +117,32 @@ metric = "level_m"
 subject = "device"
 threshold = 100
 """
+NOISE_RULE = """
+[[rule]]
+id = "bench_noise_high"
+type = "threshold"
+severity = "warning"
+summary = "{subject} reads {value} dB"
+match = { kind = "noise" }
+metric = "laeq_db"
+subject = "device"
+window = "15m"
+threshold = 1000
+"""
+DEVICE_ANOMALY_RULE = """
+[[rule]]
+id = "bench_noise_unusual"
+type = "anomaly"
+severity = "warning"
+summary = "{subject} reads {value:.0f} dB, usual {usual:.0f}"
+match = { kind = "noise" }
+metric = "laeq_db"
+subject = "device"
+direction = "above"
+window = "15m"
+threshold = 50
+min_mad = 1
+"""
 PROBE_VALUE = "5000"
 BACKGROUND_SENSORS = 50_000
 WALL = time.time() - time.monotonic()  # database timestamps are wall clock; the probes' are monotonic
@@ -122,9 +157,8 @@ def fresh_settings(base: Settings, rules: Path) -> Settings:
     })  # fmt: skip
 
 
-def produce(redis_url: str, stream: str, rate: float, stop: multiprocessing.Event, sent: multiprocessing.Value) -> None:
-    """XADD ordinary readings at ``rate``/s until ``stop``; devices cycle so a chunk never repeats one."""
-    client = redis.Redis.from_url(redis_url)
+def background() -> list[tuple[dict[str, str], list[str]]]:
+    """The background's devices: each one's fields and the eight values it sends in turn (the same every run)."""
     rng = random.Random(7)
     devices = []
     for n in range(BACKGROUND_SENSORS):
@@ -132,6 +166,35 @@ def produce(redis_url: str, stream: str, rate: float, stop: multiprocessing.Even
         lat, lon = SPOTS[rng.randrange(len(SPOTS))]
         devices.append(({"device_id": f"{kind}-{n:06d}", "kind": kind, "metric": metric, "unit": unit, "lat": lat,
                          "lon": lon}, [f"{typical * rng.uniform(0.5, 1.5):.2f}" for _ in range(8)]))  # fmt: skip
+    return devices
+
+
+def seed_device_history(s: Settings) -> int:
+    """Eight days of hourly means of every background noise sensor at the hours a refresh now loads (its usual
+    value is the mean of its eight values): what a city with history gives the per-device anomaly rule."""
+    from datetime import UTC, datetime
+
+    from alerts.anomaly import LocalHours
+    from alerts.device_baselines import write_hours
+    from alerts.device_hours import HourMean, buckets_wanted, hours_wanted
+
+    hour_of = LocalHours(s.city_timezone)
+    now = time.time()
+    buckets = buckets_wanted((now // 3600) * 3600, 8, hours_wanted(now, 900.0, s.alert_baseline_refresh_s, hour_of),
+                             hour_of)  # fmt: skip
+    noise = [(f["device_id"], sum(map(float, v)) / 8) for f, v in background() if f["kind"] == "noise"]
+    rows = [HourMean("laeq_db", d, b, "noise", "futian", 100, 100 * mean) for b in buckets for d, mean in noise]
+    with bootstrap.db_connection(s) as conn:
+        for k in range(0, len(rows), 50_000):
+            write_hours(conn, rows[k : k + 50_000])
+    print(f"  seeded {len(rows):,} device-hours ({datetime.now(UTC):%H:%M:%S})", file=sys.stderr)
+    return len(rows)
+
+
+def produce(redis_url: str, stream: str, rate: float, stop: multiprocessing.Event, sent: multiprocessing.Value) -> None:
+    """XADD ordinary readings at ``rate``/s until ``stop``; devices cycle so a chunk never repeats one."""
+    client = redis.Redis.from_url(redis_url)
+    devices = background()
     started, count, last_ms = time.monotonic(), 0, 0
     while not stop.is_set():
         due = int((time.monotonic() - started) * rate) - count
@@ -159,21 +222,24 @@ def probe(client: redis.Redis, stream: str, tag: str, n: int) -> float:
     return at
 
 
-def phase(base: Settings, rules: Path, alerts: int, spacing: float, rate: float) -> dict:
-    """One measurement on fresh schema and streams; ``rate`` 0 is the idle baseline."""
+def phase(base: Settings, rules: Path, alerts: int, spacing: float, rate: float, history: bool = False) -> dict:
+    """One measurement on fresh schema and streams; ``rate`` 0 is the idle baseline. ``history``: seed the
+    per-device anomaly rule's (``--device-anomaly``)."""
     receiver = Receiver().start()
     plain = fresh_settings(base, rules)
     s = with_receivers(plain, receiver)
     client = bootstrap.redis_client(s)
     try:
-        return _run(plain, s, client, receiver, alerts, spacing, rate, rules.parent)
+        return _run(plain, s, client, receiver, alerts, spacing, rate, rules.parent, history)
     finally:
         _drop(s, client)
 
 
 def _run(plain: Settings, s: Settings, client: redis.Redis, receiver: Receiver, alerts: int, spacing: float,
-         rate: float, logs: Path) -> dict:  # fmt: skip
+         rate: float, logs: Path, history: bool) -> dict:  # fmt: skip
     migrate(s.database_url, s.db_schema, bootstrap.retention(s))
+    if history:
+        seed_device_history(s)
     # ingest gets the settings without receivers: their secrets only travel through alerts_env
     procs = [start_ingest(plain, "--workers", "2", log=logs / f"{s.db_schema}-ingest.log"),
              start_alerts(s, log=logs / f"{s.db_schema}-alerts.log")]  # fmt: skip
@@ -275,6 +341,8 @@ def main() -> None:
     parser.add_argument("--forecast-step", type=float, default=5.0, help="its step in seconds (the shipped: 60)")
     parser.add_argument("--incidents", action="store_true", help="group the alerts into incidents as well")
     parser.add_argument("--gauge-rule", action="store_true", help="a never-firing threshold rule on the gauges too")
+    parser.add_argument("--noise-rule", action="store_true", help="a never-firing threshold rule on noise sensors")
+    parser.add_argument("--device-anomaly", action="store_true", help="a per-device anomaly rule on noise sensors")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ioc-bench-alerts-"))  # the rules file and the processes' logs
@@ -282,11 +350,13 @@ def main() -> None:
     forecast = (FORECAST_RULES.replace("{step}", f"{step:g}s").replace("{window}", f"{10 * step:g}s")
                 if args.forecast else "")  # fmt: skip
     rules = write_rules(tmp / "bench_rules.toml", RULE + (GAUGE_RULE if args.gauge_rule else "") + forecast
-                        + (INCIDENTS if args.incidents else ""))
+                        + (NOISE_RULE if args.noise_rule else "") + (DEVICE_ANOMALY_RULE if args.device_anomaly else "")
+                        + (INCIDENTS if args.incidents else ""))  # fmt: skip
+    history = args.device_anomaly
     try:
-        figures = {"idle": phase(Settings(), rules, args.alerts, args.spacing, 0)}
+        figures = {"idle": phase(Settings(), rules, args.alerts, args.spacing, 0, history)}
         for rate in args.rate:
-            figures[f"{rate / 1000:g}k/s"] = phase(Settings(), rules, args.alerts, args.spacing, rate)
+            figures[f"{rate / 1000:g}k/s"] = phase(Settings(), rules, args.alerts, args.spacing, rate, history)
     except BaseException:
         print(f"failed; the processes' logs are in {tmp}", file=sys.stderr)
         raise

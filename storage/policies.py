@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 RAW_TABLES = ("sensor_readings", "complaint_events", "datacenter_samples")
 MINUTE_TABLES = ("sensor_rollup_1m", "complaint_rollup_1m", "datacenter_rollup_1m")
 HOUR_TABLES = ("sensor_rollup_1h", "complaint_rollup_1h", "datacenter_rollup_1h")
+# Written by the alert evaluator for per-device anomaly rules (migration 0016), read back at most 90 days
+DEVICE_HOUR_TABLES = ("device_rollup_1h",)
 COMPRESS_SEGMENT_BY = {"sensor_readings": "device_id", "complaint_events": "request_id", "datacenter_samples": "site"}
 
 
@@ -31,12 +33,14 @@ class Retention:
     raw: timedelta
     minute: timedelta
     hour: timedelta
+    device_hour: timedelta = timedelta(days=90)
 
     def by_table(self) -> dict[str, timedelta]:
         """Every hypertable with the age past which its chunks go."""
         ages = {t: self.raw for t in RAW_TABLES}
         ages.update({t: self.minute for t in MINUTE_TABLES})
         ages.update({t: self.hour for t in HOUR_TABLES})
+        ages.update({t: self.device_hour for t in DEVICE_HOUR_TABLES})
         return ages
 
 

@@ -55,6 +55,10 @@ GRANTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     ALERTS: (
         ("SELECT", STATE_TABLES),  # a new leader's memory: heard devices and sites, open complaints
         ("SELECT", ("sensor_rollup_1h",)),  # anomaly rules' baselines (alerts/baselines.py)
+        # per-device anomaly rules: the hourly means the evaluator writes and reads, and their one-off back-fill
+        # from the raw readings (alerts/device_baselines.py)
+        ("SELECT, INSERT, UPDATE", ("device_rollup_1h",)),
+        ("SELECT", ("sensor_readings",)),
         ("SELECT, INSERT, UPDATE", ("alerts", "alert_outbox")),  # the evaluator's lifecycle; the sender's claims
         ("SELECT, INSERT", ("alert_events",)),
         ("SELECT", ("alert_silences",)),

@@ -66,6 +66,17 @@ class Reconnecting(Generic[S]):
                     while_waiting()
                 self.sleep(pause)
 
+    def once(self, action: Callable[[S], T]) -> T:
+        """``action(store)`` once, for work that can wait for a later try: an outage closes the store (the next call
+        opens another) and is raised to the caller."""
+        try:
+            if self.store is None:
+                self.store = self._open()
+            return action(self.store)
+        except self.errors:
+            self.close()
+            raise
+
     def close(self) -> None:
         """Close the store, if one is open; the next ``run`` opens another."""
         store, self.store = self.store, None

@@ -353,8 +353,16 @@ def test_ingest_and_alerts_roles_keep_out_of_each_other_and_of_the_accounts(acco
         for statement in ("SELECT password_hash FROM auth_users", "SELECT * FROM audit_log",
                           "DELETE FROM sensor_latest", "INSERT INTO alert_silences (matchers, starts_at, ends_at,"
                           " created_by) VALUES ('{\"a\": \"b\"}', now(), now() + interval '1 hour', 'x')",
-                          "SELECT drop_expired_chunks('sensor_readings', interval '30 days')"):  # fmt: skip
+                          "SELECT drop_expired_chunks('sensor_readings', interval '30 days')",
+                          "DELETE FROM device_rollup_1h", "INSERT INTO sensor_readings DEFAULT VALUES"):  # fmt: skip
             assert refused(conn, statement), statement
+        # per-device anomaly rules: the evaluator writes the hourly means and back-fills them from the raw readings
+        conn.execute("INSERT INTO device_rollup_1h (metric, bucket, device_id, kind, district, readings, value_sum)"
+                     " VALUES ('laeq_db', now(), 'ns-1', 'noise', 'futian', 1, 60) ON CONFLICT (metric, bucket,"
+                     " device_id) DO UPDATE SET readings = device_rollup_1h.readings + 1")  # fmt: skip
+        assert conn.execute("SELECT count(*) FROM sensor_readings").fetchone() == (0,)
+    with connect_as(settings, roles.INGEST) as conn:
+        assert refused(conn, "INSERT INTO device_rollup_1h DEFAULT VALUES")  # ingest never writes it
 
 
 def test_migrations_run_as_the_owner_and_no_process_role_owns_a_table(accounts, db):

@@ -12,7 +12,8 @@ from streams.iot import SensorReading
 from tests.integration.conftest import count
 
 RAW_AND_ROLLUPS = {"sensor_readings", "complaint_events", "datacenter_samples", "sensor_rollup_1m", "sensor_rollup_1h",
-                   "complaint_rollup_1m", "complaint_rollup_1h", "datacenter_rollup_1m", "datacenter_rollup_1h"}
+                   "complaint_rollup_1m", "complaint_rollup_1h", "datacenter_rollup_1m", "datacenter_rollup_1h",
+                   "device_rollup_1h"}
 
 
 def test_event_and_rollup_tables_are_hypertables(db, test_settings):

@@ -195,11 +195,12 @@ def test_every_mistake_of_an_anomaly_rule_is_named():
         assert expected in problems, problems
 
 
-def test_a_device_is_not_an_anomaly_rule_s_subject_and_the_error_says_why():
-    with pytest.raises(RuleError, match="'subject': an anomaly rule watches a district .* per district"):
-        rules('subject = "device"\nbaseline_days = 1\n', base=RULE.replace('subject = "district"\n', ""))
+def test_an_anomaly_rule_watches_a_district_or_a_device_and_nothing_else():
+    assert rules('subject = "device"\n', base=RULE.replace('subject = "district"\n', ""))[0].subject == "device"
+    with pytest.raises(RuleError, match="'subject': 'site' is not one of district, device"):
+        rules('subject = "site"\nbaseline_days = 1\n', base=RULE.replace('subject = "district"\n', ""))
     with pytest.raises(RuleError, match="'baseline_days': 1 is not between"):  # the other problems are listed too
-        rules('subject = "device"\nbaseline_days = 1\n', base=RULE.replace('subject = "district"\n', ""))
+        rules('subject = "site"\nbaseline_days = 1\n', base=RULE.replace('subject = "district"\n', ""))
 
 
 def test_history_and_baseline_days_must_make_sense_together():
