@@ -11,6 +11,7 @@ windows refill from the stream within one window length.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -103,6 +104,8 @@ class EvaluatorWorker:
         self.evaluator: Evaluator | None = None
         self.connect_db = connect_db
         self._next_baselines = 0.0  # monotonic time of the next load of anomaly baselines
+        self._baselines_aside: tuple[list[Rule], list, threading.Thread] | None = None  # a load in its thread
+        self._baselines_again = False  # asked for while a load was in its thread
         self.db = Reconnecting(lambda: make_store(connect_db()), _close_store, DB_OUTAGES, config.db_retry_max_s,
                                "alerts: database", lambda seconds: self.sleep(seconds))  # fmt: skip
         readings = reading_filter(self.rules)
@@ -163,31 +166,74 @@ class EvaluatorWorker:
                 self.device_history.added.clear()
                 self._next_baselines = 0.0
             if time.monotonic() >= self._next_baselines:
-                self.refresh_baselines()
+                self._refresh_baselines_aside()
+            self._take_baselines()
 
     def refresh_baselines(self) -> bool:
-        """Load every anomaly rule's baselines on a connection of its own, once; returns whether all loaded.
+        """Load every anomaly rule's baselines on a connection of its own, now, and hand them to the evaluator;
+        returns whether all loaded. Used when leading starts (before any reading is judged); the hourly refreshes
+        run aside (``_refresh_baselines_aside``).
 
         A database away only postpones it (``baseline_retry_s``): the rules keep the baselines they had, and the
         evaluator goes on judging everything else. It is not retried in a loop as storing conditions is, because
         a baseline an hour old is still the right one."""
         rules = self.evaluator.anomaly_rules() if self.evaluator is not None else []
+        return self._hand_baselines(rules, self._load_all_baselines(rules))
+
+    def _refresh_baselines_aside(self) -> None:
+        """Load the baselines in a thread of its own; ``_take_baselines`` hands them over at a later tick. A
+        per-device rule's load reads hundreds of thousands of device-hours (1.4-1.7 s for 10,000 devices,
+        docs/BENCHMARKS.md): on the evaluator's thread that was a pause of every alert once an hour."""
+        rules = self.evaluator.anomaly_rules() if self.evaluator is not None else []
         if not rules:
             self._next_baselines = float("inf")
-            return True
+            return
+        self._next_baselines = float("inf")  # until this load is taken
+        if self._baselines_aside is not None:  # one load at a time: this one is asked again once that is taken
+            self._baselines_again = True
+            return
+        result: list = []
+        self._baselines_aside = (rules, result, threading.Thread(
+            target=lambda: result.append(self._load_all_baselines(rules)), name="alerts-baselines", daemon=True))
+        self._baselines_aside[2].start()
+
+    def _take_baselines(self) -> None:
+        """Hand over the baselines a thread has loaded, once it has finished (on the evaluator's thread)."""
+        if self._baselines_aside is None or self._baselines_aside[2].is_alive():
+            return
+        rules, result, _thread = self._baselines_aside
+        self._baselines_aside = None
+        self._hand_baselines(rules, result[0] if result else None)
+        if self._baselines_again:  # the back-fill wrote history while it loaded
+            self._baselines_again = False
+            self._next_baselines = 0.0
+
+    def _load_all_baselines(self, rules: Sequence[Rule]) -> dict | None:
+        """Rule id → baselines of every rule that loaded; None when the database was away (logged, counted)."""
+        if not rules:
+            return {}
         now = datetime.fromtimestamp(self.clock(), UTC)
         try:
             with self.connect_db() as conn:
-                loaded = {rule.id: baselines for rule in rules
-                          if (baselines := self._load_baselines(conn, rule, now)) is not None}  # fmt: skip
+                return {rule.id: baselines for rule in rules
+                        if (baselines := self._load_baselines(conn, rule, now)) is not None}  # fmt: skip
         except DB_OUTAGES as exc:
-            self._next_baselines = time.monotonic() + self.config.baseline_retry_s
             log.warning("alerts: anomaly baselines not loaded (%s); the rules keep the ones they had, next try in "
                         "%.0f s", str(exc).strip()[:200], self.config.baseline_retry_s)  # fmt: skip
             self.metrics.baseline_failures.inc()
+            return None
+
+    def _hand_baselines(self, rules: Sequence[Rule], loaded: dict | None) -> bool:
+        """Give the evaluator what loaded and set the next load; returns whether every rule loaded."""
+        if not rules:
+            self._next_baselines = float("inf")
+            return True
+        if loaded is None:
+            self._next_baselines = time.monotonic() + self.config.baseline_retry_s
             return False
-        for rule_id, baselines in loaded.items():
-            self.evaluator.set_baselines(rule_id, baselines)
+        if self.evaluator is not None:
+            for rule_id, baselines in loaded.items():
+                self.evaluator.set_baselines(rule_id, baselines)
         self._next_baselines = time.monotonic() + self.config.baseline_refresh_s
         log.info("alerts: anomaly baselines loaded: %s", ", ".join(f"{rule_id} {len(b)} subject-hours"
                                                                    for rule_id, b in loaded.items()))  # fmt: skip

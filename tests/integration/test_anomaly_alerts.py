@@ -119,3 +119,31 @@ def test_a_database_away_while_baselines_load_keeps_the_ones_the_rule_had(test_s
     assert not worker.refresh_baselines()  # logged and postponed, not raised: the evaluator goes on
     assert judge.baselines is loaded
     assert worker._next_baselines - time.monotonic() <= 60
+
+
+def test_the_hourly_refresh_loads_in_a_thread_and_is_handed_over_at_a_later_tick(test_settings, tmp_path, db):
+    now = datetime.now(UTC)
+    seed_rollups(db, "futian", DAYS, now)
+    settings = test_settings.model_copy(update={"alert_rules_file": write_rules(tmp_path / "r.toml", RULE),
+                                                "city_timezone": "Asia/Shanghai"})  # fmt: skip
+    worker = bootstrap.alert_evaluator(settings)
+    worker.evaluator = Evaluator(worker.rules, started=time.time())
+    judge = worker.evaluator.judges["noise_unusual"]
+    before = judge.baselines
+    release = threading.Event()
+    connect = worker.connect_db
+
+    def slow_database() -> psycopg.Connection:  # the load waits until the test lets it go on
+        release.wait(timeout=60)
+        return connect()
+
+    worker.connect_db = slow_database
+    worker._refresh_baselines_aside()
+    worker._refresh_baselines_aside()  # asked again while one is loading: no second thread
+    assert [t.name for t in threading.enumerate()].count("alerts-baselines") == 1
+    worker._take_baselines()  # not finished: nothing handed over, the evaluator's thread did not wait
+    assert judge.baselines is before
+    release.set()
+    wait_until(lambda: (worker._take_baselines(), judge.baselines is not before)[1], what="the baselines taken")
+    assert judge.baselines.at("futian", now.timestamp())[1].usual == 60
+    assert worker._next_baselines == 0.0  # the second ask: loaded again at the next tick
