@@ -100,13 +100,19 @@ def test_a_district_far_from_its_usual_hour_fires_with_the_baseline_and_resolves
                      " AND status = 'resolved' AND annotations->>'hour' = %s", f"{local:%H}:00") == 1  # fmt: skip
 
 
-def test_a_database_away_while_baselines_load_keeps_the_ones_the_rule_had(test_settings, tmp_path, db):
-    now = datetime.now(UTC)
+def leading_worker(test_settings, tmp_path, db, now: datetime):
+    """An evaluator worker of the noise rule, leading, over ``DAYS`` days of Futian's rollups before ``now``."""
     seed_rollups(db, "futian", DAYS, now)
     settings = test_settings.model_copy(update={"alert_rules_file": write_rules(tmp_path / "r.toml", RULE),
                                                 "city_timezone": "Asia/Shanghai"})  # fmt: skip
     worker = bootstrap.alert_evaluator(settings)
     worker.evaluator = Evaluator(worker.rules, started=time.time())
+    return worker
+
+
+def test_a_database_away_while_baselines_load_keeps_the_ones_the_rule_had(test_settings, tmp_path, db):
+    now = datetime.now(UTC)
+    worker = leading_worker(test_settings, tmp_path, db, now)
     assert worker.refresh_baselines()
     judge = worker.evaluator.judges["noise_unusual"]
     loaded = judge.baselines
@@ -123,11 +129,7 @@ def test_a_database_away_while_baselines_load_keeps_the_ones_the_rule_had(test_s
 
 def test_the_hourly_refresh_loads_in_a_thread_and_is_handed_over_at_a_later_tick(test_settings, tmp_path, db):
     now = datetime.now(UTC)
-    seed_rollups(db, "futian", DAYS, now)
-    settings = test_settings.model_copy(update={"alert_rules_file": write_rules(tmp_path / "r.toml", RULE),
-                                                "city_timezone": "Asia/Shanghai"})  # fmt: skip
-    worker = bootstrap.alert_evaluator(settings)
-    worker.evaluator = Evaluator(worker.rules, started=time.time())
+    worker = leading_worker(test_settings, tmp_path, db, now)
     judge = worker.evaluator.judges["noise_unusual"]
     before = judge.baselines
     release = threading.Event()
